@@ -1,0 +1,229 @@
+import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import type { Model, ModelStatic, Sequelize } from 'sequelize';
+import { TenantContext } from './context';
+import { adapterFor, type DialectAdapter } from './dialects';
+import { ConfigurationError, describeValue } from './errors';
+import { TenantMigrator } from './migrations/migrator';
+import type { MigrationHost } from './migrations/host';
+import { patchAssociations, routers } from './routing/associations';
+import { installModelMethods } from './routing/models';
+import { installQueryRouting } from './routing/queries';
+import { Router } from './routing/router';
+import { installTable, relinkReferences } from './routing/tables';
+import { TenantNames, type Tenant, type TenantRef } from './tenant';
+import type { MigrationResult } from './types';
+
+export interface ApartmentOptions {
+  /**
+   * Put in front of a tenant key to make its schema (PostgreSQL) or database
+   * (MySQL/MariaDB) name.
+   * @default 'tenant_'
+   * @example new Apartment(sequelize, { prefix: 'org_' }) // 'acme' -> org_acme
+   */
+  prefix?: string;
+  /**
+   * Folder of tenant migrations (sequelize-cli format), relative to `process.cwd()`.
+   * @default 'tenant-migrations'
+   */
+  migrationsPath?: string;
+  /**
+   * Names of models that always live in the default schema/database, also
+   * inside a tenant context (accounts, plans, ...). A belongsToMany between
+   * two shared models needs its through model listed too.
+   * @default []
+   * @example new Apartment(sequelize, { sharedModels: ['Account'] })
+   */
+  sharedModels?: string[];
+  /**
+   * Strict mode: a tenant model used with no tenant (no context, no `tenant`
+   * option, no bound instance) throws `NoTenantError` without sending SQL.
+   * With `false` it falls back to the default schema/database.
+   * @default true
+   */
+  strict?: boolean;
+  /**
+   * The schema (PostgreSQL) or database (MySQL) that shared models and
+   * tenant-less queries use.
+   * @default 'public' on PostgreSQL; the connection's database on MySQL
+   */
+  defaultSchema?: string;
+}
+
+export interface ApartmentEvents {
+  /** A tenant was created (and migrated) by this process. */
+  tenantCreated: [tenant: TenantRef];
+  /** A tenant was dropped by this process. */
+  tenantDropped: [tenant: TenantRef];
+}
+
+/**
+ * Schema-per-tenant (PostgreSQL) or database-per-tenant (MySQL/MariaDB) for
+ * one Sequelize instance and its one connection pool.
+ *
+ * @example
+ * const apartment = new Apartment(sequelize, { sharedModels: ['Account'] });
+ * await apartment.createTenant('acme');
+ * await apartment.run('acme', () => Widget.findAll()); // tenant_acme.widgets
+ */
+export class Apartment extends EventEmitter<ApartmentEvents> {
+  readonly sequelize: Sequelize;
+  /** @default 'tenant_' */
+  readonly prefix: string;
+  /** Absolute path of the tenant migrations folder. */
+  readonly migrationsPath: string;
+  /** @default true */
+  readonly strict: boolean;
+  readonly sharedModels: ReadonlySet<string>;
+  /** @internal */
+  readonly adapter: DialectAdapter;
+  /** @internal */
+  readonly context = new TenantContext();
+  /** @internal */
+  readonly names: TenantNames;
+  /** @internal */
+  readonly router: Router;
+  /** @internal */
+  readonly migrator: TenantMigrator;
+
+  constructor(sequelize: Sequelize, options: ApartmentOptions = {}) {
+    super();
+    if (!sequelize || typeof (sequelize as any).getQueryInterface !== 'function') {
+      throw new ConfigurationError(`Expected a Sequelize instance as the first argument, got ${describeValue(sequelize)}.`);
+    }
+    if (routers.has(sequelize)) {
+      throw new ConfigurationError(
+        'sequelize-apartment is already installed on this Sequelize instance. Create one Apartment per Sequelize instance and share it (export it from the module that creates Sequelize).',
+      );
+    }
+    const { prefix = 'tenant_', migrationsPath = 'tenant-migrations', sharedModels = [], strict = true } = options;
+    if (!Array.isArray(sharedModels) || sharedModels.some((name) => typeof name !== 'string')) {
+      throw new ConfigurationError(`Expected \`sharedModels\` to be an array of model names, got ${describeValue(sharedModels)}.`);
+    }
+    if (typeof strict !== 'boolean') {
+      throw new ConfigurationError(`Expected \`strict\` to be a boolean, got ${describeValue(strict)}.`);
+    }
+    if (typeof migrationsPath !== 'string' || migrationsPath === '') {
+      throw new ConfigurationError(`Expected \`migrationsPath\` to be a folder path, got ${describeValue(migrationsPath)}.`);
+    }
+    this.sequelize = sequelize;
+    this.strict = strict;
+    this.sharedModels = new Set(sharedModels);
+    this.migrationsPath = path.resolve(process.cwd(), migrationsPath);
+    this.adapter = adapterFor(
+      { sequelize, unrouted: (fn) => this.context.runWithout(fn) },
+      options.defaultSchema,
+    );
+    this.names = new TenantNames(prefix, this.adapter.maxNameBytes, (name) => this.adapter.isReservedName(name));
+    this.prefix = this.names.prefix;
+    this.router = new Router({
+      sequelize,
+      context: this.context,
+      names: this.names,
+      adapter: this.adapter,
+      strict,
+      sharedModels: this.sharedModels,
+    });
+    this.migrator = new TenantMigrator(this.#host());
+
+    routers.set(sequelize, this.router);
+    patchAssociations();
+    installQueryRouting(this.router);
+    const existing = Object.values(sequelize.models);
+    for (const model of existing) this.#install(model);
+    relinkReferences(existing);
+    sequelize.addHook('afterDefine', 'sequelize-apartment', (model) => this.#install(model as ModelStatic<Model>));
+  }
+
+  #install(model: ModelStatic<Model>): void {
+    installTable(this.router, model);
+    installModelMethods(this.router, model);
+  }
+
+  #host(): MigrationHost {
+    return {
+      sequelize: this.sequelize,
+      adapter: this.adapter,
+      context: this.context,
+      names: this.names,
+      migrationsPath: this.migrationsPath,
+      listTenants: async () => (await this.tenants()).map((key) => this.names.ref(key)),
+    };
+  }
+
+  /**
+   * The schema/database name of a tenant: `prefix + key`.
+   * @throws TenantNameError for a key that is not valid (no SQL is sent).
+   * @example apartment.schemaFor('acme') // 'tenant_acme'
+   */
+  schemaFor(tenant: Tenant): string {
+    return this.names.ref(tenant).name;
+  }
+
+  /**
+   * Creates the tenant's schema/database and runs all tenant migrations in it.
+   * @throws TenantNameError, TenantExistsError, MigrationError (carrying the failed `MigrationResult`)
+   */
+  async createTenant(tenant: Tenant): Promise<MigrationResult> {
+    const ref = this.names.ref(tenant);
+    const result = await this.migrator.createTenant(ref);
+    this.emit('tenantCreated', ref);
+    return result;
+  }
+
+  /**
+   * Drops the tenant's schema (CASCADE) or database, with everything in it.
+   * @throws TenantNameError, TenantNotFoundError
+   */
+  async dropTenant(tenant: Tenant): Promise<void> {
+    const ref = this.names.ref(tenant);
+    await this.adapter.drop(ref);
+    this.emit('tenantDropped', ref);
+  }
+
+  /** Whether the tenant's schema/database exists. @throws TenantNameError */
+  async exists(tenant: Tenant): Promise<boolean> {
+    return this.adapter.exists(this.names.ref(tenant));
+  }
+
+  /** Keys of all tenants (prefix removed), sorted. */
+  async tenants(): Promise<string[]> {
+    const names = await this.adapter.list(this.prefix);
+    const keys: string[] = [];
+    for (const name of names) {
+      const key = this.names.keyOf(name);
+      if (key !== undefined && !this.#isInternalName(name)) keys.push(key);
+    }
+    return keys.sort();
+  }
+
+  /** @internal Names this package uses for itself (warm spares) inside the prefix. */
+  #isInternalName(name: string): boolean {
+    return this.adapter.isReservedName(name);
+  }
+
+  /**
+   * Runs `fn` with `tenant` in context: every model operation and raw query
+   * inside it (across `await`s) goes to the tenant's schema/database.
+   * Returns what `fn` returns. The previous tenant, if any, is back afterwards.
+   * @throws TenantNameError for an invalid key, before `fn` runs
+   * @example await apartment.run('acme', async () => Widget.create({ name: 'gear' }))
+   */
+  run<T>(tenant: Tenant, fn: () => T): T {
+    const ref = this.names.ref(tenant);
+    if (typeof fn !== 'function') {
+      throw new ConfigurationError(`Expected \`fn\` to be a function, got ${describeValue(fn)}.`, { tenant: ref.key });
+    }
+    return this.context.run(ref, fn);
+  }
+
+  /** The key of the tenant in context, or undefined. */
+  current(): string | undefined {
+    return this.context.tenant()?.key;
+  }
+
+  /** The key of the tenant an instance belongs to (where it was loaded or created), or undefined. */
+  tenantOf(instance: Model): string | undefined {
+    return this.router.tenantOf(instance)?.key;
+  }
+}

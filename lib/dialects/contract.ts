@@ -1,0 +1,71 @@
+import type { Sequelize, Transaction } from 'sequelize';
+import type { TenantRef } from '../tenant';
+
+/** The slice of Sequelize's dialect `Query` object that routing uses. */
+export interface DialectQuery {
+  connection: any;
+  options: { transaction?: Transaction | null; [key: string]: unknown };
+}
+
+/** Runs the query as Sequelize would have. */
+export type RunQuery = () => Promise<unknown>;
+
+/**
+ * Everything that differs between PostgreSQL (schema per tenant) and
+ * MySQL/MariaDB (database per tenant). The core never asks which dialect it
+ * is on; it asks the adapter.
+ */
+export interface DialectAdapter {
+  readonly dialect: 'postgres' | 'mysql';
+  /** Longest schema/database name the server accepts, in bytes. */
+  readonly maxNameBytes: number;
+  /** Where shared models and tenant-less queries live: `public`, or the connection's database. */
+  readonly defaultSchema: string;
+  /** True when a tenant may not take this name (the default database, say). */
+  isReservedName(name: string): boolean;
+
+  /** CREATE SCHEMA / CREATE DATABASE. Throws `TenantExistsError` when it exists. */
+  create(tenant: TenantRef, options?: { transaction?: Transaction }): Promise<void>;
+  /** DROP SCHEMA ... CASCADE / DROP DATABASE. Throws `TenantNotFoundError` when missing. */
+  drop(tenant: TenantRef, options?: { transaction?: Transaction }): Promise<void>;
+  /** Whether the schema/database exists. */
+  exists(tenant: TenantRef): Promise<boolean>;
+  /** Names of schemas/databases that start with `prefix`. */
+  list(prefix: string): Promise<string[]>;
+  /** Renames a schema/database (warm tenants). */
+  rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;
+
+  /**
+   * Runs `fn` while holding the per-tenant migration lock (advisory lock on
+   * PostgreSQL, GET_LOCK on MySQL). On PostgreSQL `fn` receives the
+   * transaction that holds the lock (`pg_advisory_xact_lock`), so it works
+   * behind a transaction-pooling PgBouncer.
+   */
+  withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T>;
+
+  /**
+   * Runs a raw query (one Sequelize did not qualify) so that unqualified
+   * names resolve in `tenant`, or in the default schema/database when
+   * `tenant` is undefined. No connection setting may outlive what needs it.
+   */
+  route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown>;
+
+  /** Adjusts the instance's query generator where Sequelize renders tenant tables wrongly. */
+  patchQueryGenerator(queryGenerator: any): void;
+}
+
+export interface AdapterContext {
+  sequelize: Sequelize;
+  /** Runs `fn` with raw-SQL routing off (admin statements are already qualified). */
+  unrouted<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** The driver error under a Sequelize error. */
+export function driverError(error: unknown): any {
+  const e = error as any;
+  return e?.original ?? e?.parent ?? e;
+}
+
+/** Statements that start, end or shape a transaction: never routed. */
+export const TRANSACTION_CONTROL =
+  /^\s*(?:START\s+TRANSACTION|BEGIN|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|SET\s+(?:TRANSACTION|SESSION\s+CHARACTERISTICS|SESSION\s+TRANSACTION|CONSTRAINTS|LOCAL\s+TRANSACTION|autocommit))\b/i;

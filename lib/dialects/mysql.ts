@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import type { Sequelize, Transaction } from 'sequelize';
+import { ApartmentError, TenantExistsError, TenantNotFoundError } from '../errors';
+import type { TenantRef } from '../tenant';
+import {
+  type AdapterContext,
+  type DialectAdapter,
+  type DialectQuery,
+  type RunQuery,
+  driverError,
+  TRANSACTION_CONTROL,
+} from './contract';
+
+/** The database this connection has selected with USE, and the drop epoch it was selected in. */
+const CURRENT_DB = Symbol('apartment.currentDb');
+const CURRENT_EPOCH = Symbol('apartment.currentEpoch');
+
+const ER_DB_CREATE_EXISTS = 1007;
+const ER_DB_DROP_EXISTS = 1008;
+const ER_BAD_DB_ERROR = 1049;
+
+/**
+ * MySQL/MariaDB: one database per tenant, tables qualified `db`.`table`.
+ *
+ * Model queries are always fully qualified (shared models with the default
+ * database), so they never depend on the connection's current database. Raw
+ * SQL needs `USE`: before every raw statement the connection's selected
+ * database is compared with the one the statement needs (the tenant's, or the
+ * default) and switched when they differ, so no statement ever runs on
+ * another tenant's selection. MySQL has no statement-scoped equivalent of
+ * `SET LOCAL`, so the selection stays on the connection until the next raw
+ * statement checks it.
+ */
+export class MysqlAdapter implements DialectAdapter {
+  readonly dialect = 'mysql' as const;
+  readonly maxNameBytes = 64;
+  readonly defaultSchema: string;
+  readonly #sequelize: Sequelize;
+  readonly #ctx: AdapterContext;
+  readonly #qg: any;
+  /** Bumped by every DROP DATABASE: connections that had a dropped database selected re-select. */
+  #epoch = 0;
+
+  constructor(ctx: AdapterContext, defaultSchema?: string) {
+    this.#ctx = ctx;
+    this.#sequelize = ctx.sequelize;
+    this.defaultSchema = defaultSchema ?? (ctx.sequelize.config.database as string);
+    this.#qg = (ctx.sequelize.getQueryInterface() as any).queryGenerator;
+  }
+
+  isReservedName(name: string): boolean {
+    return name === this.defaultSchema;
+  }
+
+  #quote(name: string): string {
+    return this.#qg.quoteIdentifier(name, true);
+  }
+
+  async #admin(sql: string, options: { transaction?: Transaction; replacements?: unknown[] } = {}): Promise<any> {
+    return this.#ctx.unrouted(() =>
+      this.#sequelize.query(sql, { raw: true, type: 'RAW', ...options } as any),
+    );
+  }
+
+  async create(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
+    try {
+      await this.#admin(`CREATE DATABASE ${this.#quote(tenant.name)}`, options);
+    } catch (error) {
+      if (driverError(error)?.errno === ER_DB_CREATE_EXISTS) {
+        throw new TenantExistsError(
+          `Tenant '${tenant.key}' already exists (database \`${tenant.name}\`). Use another key, or drop it first with dropTenant('${tenant.key}').`,
+          { tenant: tenant.key, cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
+    this.#epoch += 1;
+    try {
+      await this.#admin(`DROP DATABASE ${this.#quote(tenant.name)}`, options);
+    } catch (error) {
+      if (driverError(error)?.errno === ER_DB_DROP_EXISTS) {
+        throw new TenantNotFoundError(
+          `Tenant '${tenant.key}' does not exist (no database \`${tenant.name}\`). Check the key, or list tenants with apartment.tenants().`,
+          { tenant: tenant.key, cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      this.#epoch += 1;
+    }
+  }
+
+  async exists(tenant: TenantRef): Promise<boolean> {
+    const [rows] = await this.#admin('SELECT 1 AS found FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', {
+      replacements: [tenant.name],
+    });
+    return (rows as unknown[]).length > 0;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const [rows] = await this.#admin(
+      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME',
+      { replacements: [prefix.length, prefix] },
+    );
+    return (rows as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  /** MySQL cannot rename a database: create the new one and move every table into it. */
+  async rename(from: string, to: string): Promise<void> {
+    await this.#admin(`CREATE DATABASE ${this.#quote(to)}`);
+    const [rows] = await this.#admin(
+      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
+      { replacements: [from] },
+    );
+    const tables = (rows as Array<{ name: string }>).map((r) => r.name);
+    if (tables.length > 0) {
+      const moves = tables.map((t) => `${this.#quote(from)}.${this.#quote(t)} TO ${this.#quote(to)}.${this.#quote(t)}`);
+      await this.#admin(`RENAME TABLE ${moves.join(', ')}`);
+    }
+    this.#epoch += 1;
+    await this.#admin(`DROP DATABASE ${this.#quote(from)}`);
+  }
+
+  async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
+    // GET_LOCK belongs to a session: hold one pooled connection for the lock's lifetime.
+    const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;
+    const manager = (this.#sequelize as any).connectionManager;
+    const connection = await manager.getConnection({ type: 'SELECT' });
+    try {
+      const rows: any = await driverQuery(connection, 'SELECT GET_LOCK(?, 300) AS locked', [lockName]);
+      if (!rows[0] || Number(rows[0].locked) !== 1) {
+        throw new ApartmentError(
+          `Timed out after 300 s waiting for the migration lock of '${name}': another process is migrating it. Wait for it to finish and retry.`,
+        );
+      }
+      try {
+        return await fn(undefined);
+      } finally {
+        await driverQuery(connection, 'SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+      }
+    } finally {
+      manager.releaseConnection(connection);
+    }
+  }
+
+  async route(query: DialectQuery, sql: string, _parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown> {
+    if (TRANSACTION_CONTROL.test(sql)) return run();
+    const connection = query.connection;
+    const want = tenant ? tenant.name : this.defaultSchema;
+    const current = connection[CURRENT_DB] ?? this.defaultSchema;
+    if (current !== want || (connection[CURRENT_EPOCH] ?? 0) !== this.#epoch) {
+      const epoch = this.#epoch;
+      connection[CURRENT_DB] = undefined;
+      try {
+        await driverQuery(connection, `USE ${this.#quote(want)}`);
+      } catch (error) {
+        if (tenant && driverError(error)?.errno === ER_BAD_DB_ERROR) {
+          throw new TenantNotFoundError(
+            `Tenant '${tenant.key}' does not exist (no database \`${tenant.name}\`). Create it with createTenant('${tenant.key}') first.`,
+            { tenant: tenant.key, cause: error },
+          );
+        }
+        throw error;
+      }
+      connection[CURRENT_DB] = want;
+      connection[CURRENT_EPOCH] = epoch;
+    }
+    return run();
+  }
+
+  /**
+   * Sequelize's `mysql` dialect renders a schema as part of a dotted table
+   * *name* (`tenant_acme.widgets` in the current database). Quote the
+   * database and the table separately instead.
+   */
+  patchQueryGenerator(queryGenerator: any): void {
+    if (queryGenerator._dialect.supports.schemas) return; // mariadb dialect already does
+    const original = queryGenerator.quoteTable;
+    queryGenerator.quoteTable = function quoteTable(this: any, param: any, alias?: unknown) {
+      if (param === null || typeof param !== 'object' || !param.schema) return original.call(this, param, alias);
+      if (alias === true) alias = param.as || param.name || param;
+      let table = `${this.quoteIdentifier(param.schema)}.${this.quoteIdentifier(param.tableName)}`;
+      if (alias) table += ` AS ${this.quoteIdentifier(alias)}`;
+      return table;
+    };
+  }
+}
+
+function driverQuery(connection: any, sql: string, values?: unknown[]): Promise<any> {
+  return new Promise((resolve, reject) => {
+    connection.query({ sql, values }, (error: unknown, result: unknown) => (error ? reject(error) : resolve(result)));
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Every error this package throws is an `ApartmentError`: it names the tenant
+ * it is about (when there is one), carries the underlying driver error as
+ * `cause`, and its message says what to do next.
+ */
+export interface ApartmentErrorOptions {
+  /** The tenant key the error is about, if any. */
+  tenant?: string;
+  /** The underlying error (driver error, migration error, ...). */
+  cause?: unknown;
+  /** HTTP status an app's error handler may use (set by the middleware errors). */
+  status?: number;
+}
+
+export class ApartmentError extends Error {
+  /** The tenant key the error is about, if any. */
+  readonly tenant: string | undefined;
+  /** HTTP status suggested for this error (400, 404, 409, 500). */
+  readonly status: number;
+  override readonly cause: unknown;
+
+  constructor(message: string, options: ApartmentErrorOptions = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.tenant = options.tenant;
+    this.cause = options.cause;
+    this.status = options.status ?? 500;
+  }
+}
+
+/** A tenant key or prefix is not acceptable; thrown before any SQL is sent. */
+export class TenantNameError extends ApartmentError {
+  constructor(message: string, options: ApartmentErrorOptions = {}) {
+    super(message, { status: 404, ...options });
+  }
+}
+
+/** `createTenant` was asked for a tenant whose schema/database already exists. */
+export class TenantExistsError extends ApartmentError {
+  constructor(message: string, options: ApartmentErrorOptions = {}) {
+    super(message, { status: 409, ...options });
+  }
+}
+
+/** The tenant's schema/database does not exist. */
+export class TenantNotFoundError extends ApartmentError {
+  constructor(message: string, options: ApartmentErrorOptions = {}) {
+    super(message, { status: 404, ...options });
+  }
+}
+
+/** Strict mode: a tenant model was used without a tenant (no context, no option, no bound instance). */
+export class NoTenantError extends ApartmentError {
+  constructor(message: string, options: ApartmentErrorOptions = {}) {
+    super(message, { status: 400, ...options });
+  }
+}
+
+/** An instance that belongs to one tenant was used inside another tenant's context. */
+export class CrossTenantError extends ApartmentError {
+  /** The tenant the instance belongs to. */
+  readonly instanceTenant: string;
+
+  constructor(message: string, options: ApartmentErrorOptions & { instanceTenant: string }) {
+    super(message, { status: 409, ...options });
+    this.instanceTenant = options.instanceTenant;
+  }
+}
+
+/** Misuse of the package itself: bad options, installing twice, missing configuration. */
+export class ConfigurationError extends ApartmentError {}
+
+/**
+ * A tenant migration failed. `migration` names the file, `direction` says
+ * whether it was going up or down, `result` is the tenant's `MigrationResult`
+ * when the failure ended a `createTenant`.
+ */
+export class MigrationError extends ApartmentError {
+  readonly migration: string | undefined;
+  readonly direction: 'up' | 'down' | undefined;
+  /** Set by `createTenant`: the failed result, so callers can report it. */
+  result?: unknown;
+
+  constructor(
+    message: string,
+    options: ApartmentErrorOptions & { migration?: string; direction?: 'up' | 'down' } = {},
+  ) {
+    super(message, options);
+    this.migration = options.migration;
+    this.direction = options.direction;
+  }
+}
+
+/** Quote a value for an error message the way p-queue does: `value` (type). */
+export function describeValue(value: unknown): string {
+  let shown: string;
+  try {
+    shown = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  } catch {
+    shown = String(value);
+  }
+  if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return `\`${shown}\` (${type})`;
+}

@@ -1,0 +1,16 @@
+import './types';
+
+export { Apartment } from './apartment';
+export type { ApartmentOptions, ApartmentEvents } from './apartment';
+export {
+  ApartmentError,
+  TenantNameError,
+  TenantExistsError,
+  TenantNotFoundError,
+  NoTenantError,
+  CrossTenantError,
+  ConfigurationError,
+  MigrationError,
+} from './errors';
+export type { Tenant, TenantRef } from './tenant';
+export type { MigrationResult } from './types';

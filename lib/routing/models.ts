@@ -1,0 +1,94 @@
+import type { Model, ModelStatic } from 'sequelize';
+import type { Router } from './router';
+
+/** Static model methods that send SQL, and the position of their options argument. */
+const STATICS: Record<string, number> = {
+  findAll: 0,
+  findOne: 0,
+  findByPk: 1,
+  findAndCountAll: 0,
+  findOrCreate: 0,
+  findOrBuild: 0,
+  findCreateFind: 0,
+  count: 0,
+  aggregate: 2,
+  max: 1,
+  min: 1,
+  sum: 1,
+  create: 1,
+  bulkCreate: 1,
+  upsert: 1,
+  update: 1,
+  destroy: 0,
+  restore: 0,
+  increment: 1,
+  decrement: 1,
+  truncate: 0,
+  sync: 0,
+  drop: 0,
+};
+
+/** Instance methods that send SQL, and the position of their options argument. */
+const INSTANCE: Record<string, number> = {
+  save: 0,
+  update: 1,
+  destroy: 0,
+  restore: 0,
+  reload: 0,
+  increment: 1,
+  decrement: 1,
+};
+
+/**
+ * Gives a model's methods the explicit `{ tenant }` option, strict mode's
+ * early refusal (before any SQL), and instances that remember their tenant.
+ */
+export function installModelMethods(router: Router, model: ModelStatic<Model>): void {
+  const shared = router.isShared(model);
+  const statics = model as any;
+
+  for (const [name, index] of Object.entries(STATICS)) {
+    const original = statics[name];
+    if (typeof original !== 'function') continue;
+    define(statics, name, function routedStatic(this: any, ...args: unknown[]) {
+      const current = router.context.tenant();
+      let explicit;
+      try {
+        explicit = router.explicit(args[index]);
+        if (!explicit && !current && !shared && router.strict && !this._schema) {
+          throw router.noTenant(`${this.name}.${name}()`);
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (!explicit || explicit === current) return original.apply(this, args);
+      return router.context.run(explicit, () => original.apply(this, args));
+    });
+  }
+
+  if (shared) return;
+
+  // Instances built inside a tenant (query results, includes, create, build) belong to it.
+  const build = statics.build;
+  define(statics, 'build', function routedBuild(this: any, values: unknown, options?: unknown) {
+    const instance = build.call(this, values, options);
+    if (!Array.isArray(instance)) {
+      const tenant = router.explicit(options) ?? router.context.tenant();
+      if (tenant) router.bind(instance, tenant);
+    }
+    return instance;
+  });
+
+  const proto = model.prototype as any;
+  for (const [name, index] of Object.entries(INSTANCE)) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    define(proto, name, function routedInstance(this: any, ...args: unknown[]) {
+      return router.withInstances(`${model.name}#${name}()`, model, [this], args[index], () => original.apply(this, args), this);
+    });
+  }
+}
+
+function define(target: object, name: string, value: Function): void {
+  Object.defineProperty(target, name, { configurable: true, writable: true, value });
+}

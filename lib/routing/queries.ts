@@ -1,0 +1,83 @@
+import type { Router } from './router';
+
+/** QueryInterface methods models use for DML, and the position of their table argument. */
+const MODEL_DML: Record<string, number> = {
+  select: 1,
+  insert: 1,
+  update: 1,
+  delete: 1,
+  increment: 1,
+  decrement: 1,
+  upsert: 0,
+  bulkInsert: 0,
+  bulkUpdate: 0,
+  bulkDelete: 0,
+  rawSelect: 0,
+};
+
+/**
+ * Raw SQL routing. Every statement goes through the instance's dialect
+ * `Query` class; a subclass asks the dialect adapter to make unqualified names
+ * resolve in the tenant in context (or in the default schema when there is
+ * none) for exactly that statement.
+ *
+ * `sequelize.query` itself is wrapped to refuse, before a connection is even
+ * taken, SQL that strict mode rendered without a tenant, and to accept
+ * `{ tenant }` like model calls do.
+ */
+export function installQueryRouting(router: Router): void {
+  const sequelize = router.sequelize as any;
+  const { context, adapter, noTenantMarker } = router;
+
+  const query = sequelize.query;
+  Object.defineProperty(sequelize, 'query', {
+    configurable: true,
+    writable: true,
+    value: function routedQuery(this: any, sql: any, options?: any) {
+      const text: unknown = typeof sql === 'string' ? sql : sql?.query;
+      if (typeof text === 'string' && text.includes(noTenantMarker)) {
+        const model = options?.model?.name ?? options?.instance?.constructor?.name;
+        return Promise.reject(router.noTenant(model ? `A query on ${model} (or one of its includes)` : 'This query'));
+      }
+      let explicit;
+      try {
+        explicit = router.explicit(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (!explicit || explicit === context.tenant()) return query.call(this, sql, options);
+      return context.run(explicit, () => query.call(this, sql, options));
+    },
+  });
+
+  const Base = sequelize.dialect.Query;
+  class RoutedQuery extends Base {
+    async run(sql: string, parameters?: unknown[]): Promise<unknown> {
+      const store = context.store();
+      // Model DML with bind parameters is fully qualified by Sequelize; routing
+      // it would cost PostgreSQL a BEGIN/COMMIT round trip for nothing.
+      if (store?.qualified && parameters && parameters.length && adapter.dialect === 'postgres') {
+        return super.run(sql, parameters);
+      }
+      return adapter.route(this as any, sql, parameters, store?.tenant, () => super.run(sql, parameters));
+    }
+  }
+  sequelize.dialect.Query = RoutedQuery;
+
+  const queryInterface = sequelize.getQueryInterface();
+  for (const [name, index] of Object.entries(MODEL_DML)) {
+    const original = queryInterface[name];
+    if (typeof original !== 'function') continue;
+    Object.defineProperty(queryInterface, name, {
+      configurable: true,
+      writable: true,
+      value: function markedDml(this: any, ...args: any[]) {
+        const table = args[index];
+        if (table === null || typeof table !== 'object' || !table.schema) return original.apply(this, args);
+        return context.runQualified(() => original.apply(this, args));
+      },
+    });
+  }
+
+  adapter.patchQueryGenerator(queryInterface.queryGenerator);
+}

@@ -1,0 +1,65 @@
+import type { Model, ModelStatic } from 'sequelize';
+import type { Router } from './router';
+
+/**
+ * Sequelize asks `Model.getTableName()` for every table it renders: the main
+ * table, each include, each through-table, foreign-key references and
+ * `tableNames` bookkeeping. Tenant models answer with one table object whose
+ * `schema` is read when the SQL is generated, so everything reached in one
+ * query lands in the tenant in context. (`Model.schema()` fixes the schema of
+ * one class only and leaves includes and through-tables behind, so it is not
+ * used; a class made by `Model.schema(x)` keeps its own fixed schema.)
+ *
+ * Shared models answer with the default schema/database spelled out, so they
+ * never depend on a connection's search_path or selected database.
+ */
+export function installTable(router: Router, model: ModelStatic<Model>): void {
+  const queryGenerator = (router.sequelize.getQueryInterface() as any).queryGenerator;
+  const original = (model as any).getTableName;
+  const tableName: string = (model as any).tableName;
+  const shared = router.isShared(model);
+  const table = {
+    tableName,
+    table: tableName,
+    name: model.name,
+    delimiter: '.',
+    get schema(): string {
+      return shared ? router.adapter.defaultSchema : router.tenantSchema();
+    },
+    toString(): string {
+      return queryGenerator.quoteTable(this);
+    },
+  };
+  Object.defineProperty(model, 'getTableName', {
+    configurable: true,
+    writable: true,
+    value: function getTableName(this: any) {
+      // A class pinned with Model.schema(x), or defined with `schema`, keeps it.
+      if (this._schema) return original.call(this);
+      return table;
+    },
+  });
+}
+
+/**
+ * Associations defined before the Apartment was created captured plain
+ * table names as foreign-key references; point them at the routed tables so
+ * a tenant table's reference to a shared table names the default schema.
+ */
+export function relinkReferences(models: Array<ModelStatic<Model>>): void {
+  const byTable = new Map<string, ModelStatic<Model>>();
+  for (const model of models) byTable.set((model as any).tableName, model);
+  for (const model of models) {
+    const m = model as any;
+    for (const attributes of [m.rawAttributes, m.tableAttributes, m.fieldRawAttributesMap]) {
+      if (!attributes) continue;
+      for (const attribute of Object.values<any>(attributes)) {
+        const references = attribute?.references;
+        if (!references) continue;
+        const target = typeof references.model === 'string' ? references.model : references.model?.schema ? undefined : references.model?.tableName;
+        const targetModel = target === undefined ? undefined : byTable.get(target);
+        if (targetModel) references.model = (targetModel as any).getTableName();
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import type { Options, Sequelize } from 'sequelize';
+import { connect, unavailable, URLS, type DialectName } from './servers';
+
+export interface DialectHarness {
+  readonly name: DialectName;
+  readonly url: string;
+  /** A Sequelize instance on this dialect's test server, closed after the suite. */
+  sequelize(options?: Options): Sequelize;
+  /** Drops every schema/database whose name starts with `prefix`. */
+  dropAll(prefix: string): Promise<void>;
+  /** Names of the tables in a schema/database. */
+  tables(schema: string): Promise<string[]>;
+  /** Whether a schema/database exists. */
+  schemaExists(schema: string): Promise<boolean>;
+  /** Quote an identifier for this dialect. */
+  q(identifier: string): string;
+  /** The default schema/database (public / test). */
+  readonly defaultSchema: string;
+}
+
+const warned = new Set<DialectName>();
+
+/**
+ * Runs the same suite against every dialect (Apartment's shared example
+ * groups). A server that does not answer fails the run under CI, and is
+ * skipped loudly otherwise.
+ */
+export function describeDialects(title: string, suite: (d: DialectHarness) => void, dialects: DialectName[] = ['postgres', 'mysql']): void {
+  for (const name of dialects) {
+    describe(`${title} [${name}]`, function () {
+      const opened: Sequelize[] = [];
+      let admin: Sequelize;
+      const harness: DialectHarness = {
+        name,
+        url: URLS[name],
+        defaultSchema: name === 'postgres' ? 'public' : new URL(URLS[name]).pathname.slice(1),
+        sequelize(options = {}) {
+          const s = connect(name, options);
+          opened.push(s);
+          return s;
+        },
+        async dropAll(prefix) {
+          admin ??= connect(name);
+          const [rows] = await admin.query(
+            name === 'postgres'
+              ? 'SELECT nspname AS name FROM pg_namespace WHERE left(nspname, ?) = ?'
+              : 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?',
+            { replacements: [prefix.length, prefix] },
+          );
+          for (const row of rows as Array<{ name: string }>) {
+            await admin.query(name === 'postgres' ? `DROP SCHEMA IF EXISTS "${row.name}" CASCADE` : `DROP DATABASE IF EXISTS \`${row.name}\``);
+          }
+        },
+        async tables(schema) {
+          admin ??= connect(name);
+          const [rows] = await admin.query(
+            name === 'postgres'
+              ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1"
+              : "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
+            { replacements: [schema] },
+          );
+          return (rows as Array<{ name: string }>).map((r) => r.name);
+        },
+        async schemaExists(schema) {
+          admin ??= connect(name);
+          const [rows] = await admin.query(
+            name === 'postgres'
+              ? 'SELECT 1 FROM pg_namespace WHERE nspname = ?'
+              : 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+            { replacements: [schema] },
+          );
+          return (rows as unknown[]).length > 0;
+        },
+        q(identifier) {
+          return name === 'postgres' ? `"${identifier}"` : `\`${identifier}\``;
+        },
+      };
+
+      before(async function () {
+        const reason = await unavailable(name);
+        if (reason === undefined) return;
+        if (process.env.CI) throw new Error(`${name} server at ${URLS[name]} is unreachable (CI is set, so this fails the run): ${reason}`);
+        if (!warned.has(name)) {
+          warned.add(name);
+          console.warn(`\n  !!! SKIPPING ${name.toUpperCase()} TESTS: server at ${URLS[name]} is unreachable (${reason}). Start it, or set ${name === 'postgres' ? 'PG_URL' : 'MYSQL_URL'}.\n`);
+        }
+        this.skip();
+      });
+
+      after(async () => {
+        for (const s of opened.splice(0)) await s.close().catch(() => undefined);
+        if (admin) await admin.close().catch(() => undefined);
+      });
+
+      suite(harness);
+    });
+  }
+}
