@@ -6,6 +6,8 @@ import { adapterFor, type DialectAdapter } from './dialects';
 import { ConfigurationError, describeValue } from './errors';
 import { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
+import type { MigrateAllOptions, MigrateOptions, MigrationStatus } from './migrations/types';
+import { createMiddleware, type MiddlewareOptions } from './http/middleware';
 import { patchAssociations, routers } from './routing/associations';
 import { installModelMethods } from './routing/models';
 import { installQueryRouting } from './routing/queries';
@@ -225,5 +227,38 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   /** The key of the tenant an instance belongs to (where it was loaded or created), or undefined. */
   tenantOf(instance: Model): string | undefined {
     return this.router.tenantOf(instance)?.key;
+  }
+
+  // ---- Tenant migrations (lib/migrations) ----
+
+  /**
+   * Applies (or with `direction: 'down'`, reverts) the tenant's migrations.
+   * Never throws for a failing migration: the result is `{ ok: false, error }`
+   * and the error names the migration file.
+   * @throws TenantNameError for an invalid key
+   */
+  async migrateTenant(tenant: Tenant, options: MigrateOptions = {}): Promise<MigrationResult> {
+    return this.migrator.migrate(this.names.ref(tenant), options);
+  }
+
+  /** Migrates every tenant, concurrently, past failures; one result per tenant. */
+  async migrateAll(options: MigrateAllOptions = {}): Promise<MigrationResult[]> {
+    return this.migrator.migrateAll(options);
+  }
+
+  /** Which tenant migrations are applied in the tenant and which are pending. @throws TenantNameError */
+  async migrationStatus(tenant: Tenant): Promise<MigrationStatus> {
+    return this.migrator.status(this.names.ref(tenant));
+  }
+
+  // ---- HTTP (lib/http) ----
+
+  /**
+   * Express middleware: resolves the tenant of each request and runs the rest
+   * of the request inside `apartment.run(tenant, ...)`.
+   * @example app.use(apartment.middleware({ resolve: 'subdomain' }))
+   */
+  middleware(options?: MiddlewareOptions): (req: any, res: any, next: (err?: unknown) => void) => void {
+    return createMiddleware(this, options);
   }
 }

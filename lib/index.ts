@@ -14,3 +14,5 @@ export {
 } from './errors';
 export type { Tenant, TenantRef } from './tenant';
 export type { MigrationResult } from './types';
+export type { MigrateOptions, MigrateAllOptions, MigrationStatus } from './migrations/types';
+export type { MiddlewareOptions } from './http/middleware';
