@@ -87,12 +87,14 @@ export function describeDialects(title: string, suite: (d: DialectHarness) => vo
         this.skip();
       });
 
+      suite(harness);
+
+      // Registered after the suite's own hooks, so it runs after them.
       after(async () => {
         for (const s of opened.splice(0)) await s.close().catch(() => undefined);
         if (admin) await admin.close().catch(() => undefined);
+        admin = undefined as unknown as Sequelize;
       });
-
-      suite(harness);
     });
   }
 }
