@@ -7,8 +7,8 @@ export interface DialectQuery {
   options: { transaction?: Transaction | null; [key: string]: unknown };
 }
 
-/** Runs the query as Sequelize would have. */
-export type RunQuery = () => Promise<unknown>;
+/** Runs the query as Sequelize would have (optionally with adjusted SQL text). */
+export type RunQuery = (sql?: string) => Promise<unknown>;
 
 /**
  * Everything that differs between PostgreSQL (schema per tenant) and

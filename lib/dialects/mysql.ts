@@ -146,7 +146,7 @@ export class MysqlAdapter implements DialectAdapter {
     }
   }
 
-  async route(query: DialectQuery, sql: string, _parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown> {
+  async route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown> {
     if (TRANSACTION_CONTROL.test(sql)) return run();
     const connection = query.connection;
     const want = tenant ? tenant.name : this.defaultSchema;
@@ -168,6 +168,10 @@ export class MysqlAdapter implements DialectAdapter {
       connection[CURRENT_DB] = want;
       connection[CURRENT_EPOCH] = epoch;
     }
+    // mysql2 caches prepared statements per connection by SQL text, and the
+    // server resolves unqualified names when it prepares them: the same text
+    // prepared under tenant A must not be reused under tenant B.
+    if (parameters && parameters.length) return run(`${sql}\n/* ${want.replace(/\*\//g, '')} */`);
     return run();
   }
 

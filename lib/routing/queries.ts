@@ -59,7 +59,7 @@ export function installQueryRouting(router: Router): void {
       if (store?.qualified && parameters && parameters.length && adapter.dialect === 'postgres') {
         return super.run(sql, parameters);
       }
-      return adapter.route(this as any, sql, parameters, store?.tenant, () => super.run(sql, parameters));
+      return adapter.route(this as any, sql, parameters, store?.tenant, (text = sql) => super.run(text, parameters));
     }
   }
   sequelize.dialect.Query = RoutedQuery;
