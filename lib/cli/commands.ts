@@ -1,0 +1,210 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Sequelize } from 'sequelize';
+import { Apartment } from '../apartment';
+import { ConfigurationError, MigrationError, describeValue } from '../errors';
+import type { MigrationResult } from '../types';
+import { loadRcFile, resolveConnection, tenantSettings, type GlobalFlags } from './config';
+import { generateMigration } from './generate';
+import { Output, errorReport, reportOf, seconds, summary, table, type TenantReport } from './output';
+
+/** What every command gets: where it runs, its flags, and where it writes. */
+export interface CommandContext {
+  readonly command: string;
+  readonly cwd: string;
+  readonly flags: GlobalFlags;
+  readonly out: Output;
+}
+
+export interface MigrateFlags {
+  tenant?: string;
+  to?: string;
+  concurrency?: string;
+}
+
+/**
+ * Builds Sequelize + Apartment from the resolved config, runs `fn`, and always
+ * closes the connection so the process can exit.
+ */
+async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, fn: (apartment: Apartment) => Promise<T>): Promise<T> {
+  const rc = loadRcFile(ctx.cwd, ctx.flags.optionsPath);
+  const settings = tenantSettings(ctx.cwd, ctx.flags, rc);
+  if (needsMigrations && !fs.existsSync(settings.migrationsPath)) {
+    throw new ConfigurationError(
+      `The tenant migrations folder ${settings.migrationsPath} does not exist. Create it (\`apartment migration:generate --name <name>\` does), or point --migrations-path or \`tenant-migrations-path\` in .sequelizerc at your tenant migrations.`,
+    );
+  }
+  const connection = await resolveConnection(ctx.cwd, ctx.flags, rc);
+  const logging = ctx.flags.debug ? (sql: string) => process.stderr.write(`${sql}\n`) : false;
+  const options = { ...connection.options, logging };
+  const sequelize = 'url' in connection
+    ? new Sequelize(connection.url, options)
+    : new Sequelize(connection.database, connection.username as string, connection.password as string, options);
+  try {
+    if (ctx.flags.debug) process.stderr.write(`database from ${connection.source}; prefix ${settings.prefix}; migrations ${settings.migrationsPath}\n`);
+    const apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath });
+    return await fn(apartment);
+  } finally {
+    await sequelize.close().catch(() => undefined);
+  }
+}
+
+function concurrencyOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigurationError(`Expected \`--concurrency\` to be a number from 1 and up, got ${describeValue(value)}.`);
+  }
+  return n;
+}
+
+function fail(): void {
+  process.exitCode = 1;
+}
+
+export async function tenantCreate(ctx: CommandContext, key: string): Promise<void> {
+  await withApartment(ctx, true, async (apartment) => {
+    const started = Date.now();
+    let result: MigrationResult;
+    try {
+      result = await apartment.createTenant(key);
+    } catch (error) {
+      if (!(error instanceof MigrationError) || !error.result) throw error;
+      result = error.result as MigrationResult;
+    }
+    const report = reportOf(result, Date.now() - started);
+    if (!report.ok) fail();
+    ctx.out.result({ command: ctx.command, ok: report.ok, results: [report] }, () =>
+      report.ok
+        ? `Created tenant ${report.tenant} (${report.schema}).\n\n${summary([report], 'up')}`
+        : `Could not create tenant ${report.tenant}; nothing was left behind.\n\n${summary([report], 'up')}`,
+    );
+  });
+}
+
+export async function tenantDrop(ctx: CommandContext, key: string): Promise<void> {
+  await withApartment(ctx, false, async (apartment) => {
+    const schema = apartment.schemaFor(key);
+    await apartment.dropTenant(key);
+    ctx.out.result({ command: ctx.command, ok: true, tenant: key, schema }, () => `Dropped tenant ${key} (${schema}).`);
+  });
+}
+
+export async function tenantList(ctx: CommandContext): Promise<void> {
+  await withApartment(ctx, false, async (apartment) => {
+    const tenants = (await apartment.tenants()).map((tenant) => ({ tenant, schema: apartment.schemaFor(tenant) }));
+    ctx.out.result({ command: ctx.command, ok: true, prefix: apartment.prefix, tenants }, () =>
+      tenants.length
+        ? `${table(['TENANT', 'SCHEMA'], tenants.map((t) => [t.tenant, t.schema]))}\n\n${tenants.length} tenant(s).`
+        : `No tenants (prefix ${apartment.prefix}).`,
+    );
+  });
+}
+
+/** db:migrate and db:migrate:undo: one tenant with --tenant, else all of them. */
+export async function migrate(ctx: CommandContext, direction: 'up' | 'down', flags: MigrateFlags): Promise<void> {
+  const concurrency = concurrencyOf(flags.concurrency);
+  await withApartment(ctx, true, async (apartment) => {
+    const started = Date.now();
+    const to = flags.to;
+    let reports: TenantReport[];
+    if (flags.tenant !== undefined) {
+      const result = await apartment.migrateTenant(flags.tenant, { direction, to });
+      reports = [reportOf(result, Date.now() - started)];
+    } else {
+      const total = (await apartment.tenants()).length;
+      const bar = ctx.out.progress(total, direction === 'up' ? 'migrating' : 'reverting');
+      const finished = new Map<string, TenantReport>();
+      let results: MigrationResult[];
+      try {
+        results = await apartment.migrateAll({
+          direction,
+          to,
+          concurrency,
+          onProgress(result) {
+            const report = reportOf(result, Date.now() - started);
+            finished.set(result.tenant, report);
+            bar.tick(report);
+          },
+        });
+      } finally {
+        bar.stop();
+      }
+      reports = results.map((r) => finished.get(r.tenant) ?? reportOf(r, Date.now() - started));
+    }
+    const ok = reports.every((r) => r.ok);
+    if (!ok) fail();
+    const durationMs = Date.now() - started;
+    ctx.out.result({ command: ctx.command, ok, direction, to: to ?? null, durationMs, results: reports }, () =>
+      `${summary(reports, direction)} (${seconds(durationMs)})`,
+    );
+  });
+}
+
+interface StatusReport {
+  tenant: string;
+  schema: string;
+  ok: boolean;
+  executed: string[];
+  pending: string[];
+  error?: ReturnType<typeof errorReport>;
+}
+
+export async function status(ctx: CommandContext, flags: MigrateFlags): Promise<void> {
+  const concurrency = concurrencyOf(flags.concurrency);
+  await withApartment(ctx, true, async (apartment) => {
+    const keys = flags.tenant !== undefined ? [flags.tenant] : await apartment.tenants();
+    const reports: StatusReport[] = new Array(keys.length);
+    const bar = ctx.out.progress(keys.length, 'reading');
+    // Never more at once than the pool holds (the same default as migrateAll).
+    const width = Math.min(keys.length, concurrency ?? apartment.sequelize.config.pool?.max ?? 5);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const i = next++;
+        const tenant = keys[i]!;
+        const schema = apartment.schemaFor(tenant);
+        try {
+          const { executed, pending } = await apartment.migrationStatus(tenant);
+          reports[i] = { tenant, schema, ok: true, executed, pending };
+        } catch (error) {
+          if (flags.tenant !== undefined) throw error;
+          reports[i] = { tenant, schema, ok: false, executed: [], pending: [], error: errorReport(error) };
+        }
+        bar.tick(reports[i]!);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: width }, worker));
+    } finally {
+      bar.stop();
+    }
+    const ok = reports.every((r) => r.ok);
+    if (!ok) fail();
+    ctx.out.result({ command: ctx.command, ok, tenants: reports }, () => statusText(reports, flags.tenant !== undefined));
+  });
+}
+
+function statusText(reports: StatusReport[], single: boolean): string {
+  if (reports.length === 0) return 'No tenants.';
+  if (single) {
+    const r = reports[0]!;
+    const lines = [...r.executed.map((v) => `up   ${v}`), ...r.pending.map((v) => `down ${v}`)];
+    return `${r.tenant} (${r.schema}):\n${lines.length ? lines.join('\n') : 'no migrations'}`;
+  }
+  const rows = reports.map((r) =>
+    r.ok
+      ? [r.tenant, String(r.executed.length), String(r.pending.length), r.executed.at(-1) ?? '-']
+      : [r.tenant, '?', '?', `error: ${r.error?.message}`],
+  );
+  const behind = reports.filter((r) => r.pending.length > 0).length;
+  return `${table(['TENANT', 'EXECUTED', 'PENDING', 'LAST'], rows)}\n\n${reports.length} tenant(s), ${behind} with pending migrations.`;
+}
+
+export async function generate(ctx: CommandContext, flags: { name?: string; ts?: boolean }): Promise<void> {
+  const rc = loadRcFile(ctx.cwd, ctx.flags.optionsPath);
+  const { migrationsPath } = tenantSettings(ctx.cwd, ctx.flags, rc);
+  const file = generateMigration(migrationsPath, flags.name, Boolean(flags.ts));
+  const shown = path.relative(ctx.cwd, file) || file;
+  ctx.out.result({ command: ctx.command, ok: true, file, version: path.basename(file).split('-')[0] }, () => `New tenant migration was created at ${shown}.`);
+}

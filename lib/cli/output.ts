@@ -1,0 +1,123 @@
+import { SingleBar } from 'cli-progress';
+import { ApartmentError, MigrationError } from '../errors';
+import type { MigrationResult } from '../types';
+
+/** One tenant's line in the summary and in `--json` output. */
+export interface TenantReport {
+  tenant: string;
+  schema: string;
+  ok: boolean;
+  /** Versions (migration file names) applied or reverted, in order. */
+  versions: string[];
+  /** Milliseconds from the start of the command until this tenant finished. */
+  elapsedMs: number;
+  error?: ErrorReport;
+}
+
+export interface ErrorReport {
+  name: string;
+  message: string;
+  tenant?: string;
+  migration?: string;
+}
+
+export function reportOf(result: MigrationResult, elapsedMs: number): TenantReport {
+  const base = { tenant: result.tenant, schema: result.schema, ok: result.ok, elapsedMs };
+  return result.ok ? { ...base, versions: result.versions } : { ...base, versions: [], error: errorReport(result.error) };
+}
+
+export function errorReport(error: unknown): ErrorReport {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const report: ErrorReport = { name: e.name, message: e.message };
+  if (e instanceof ApartmentError && e.tenant !== undefined) report.tenant = e.tenant;
+  if (e instanceof MigrationError && e.migration !== undefined) report.migration = e.migration;
+  return report;
+}
+
+/** Writes what the user (or a script, with `--json`) reads: stdout for results, stderr for the rest. */
+export class Output {
+  readonly json: boolean;
+  readonly debug: boolean;
+
+  constructor(options: { json?: boolean; debug?: boolean }) {
+    this.json = Boolean(options.json);
+    this.debug = Boolean(options.debug);
+  }
+
+  /** A result: JSON on stdout with `--json`, else the human text. */
+  result(data: object, human: () => string): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    else process.stdout.write(`${human()}\n`);
+  }
+
+  /** A side note for humans; on stderr so stdout stays clean for pipes. */
+  note(text: string): void {
+    if (!this.json) process.stderr.write(`${text}\n`);
+  }
+
+  /** The error message (its stack only with --debug or DEBUG); with --json also as JSON on stdout. */
+  error(command: string, error: unknown): void {
+    const shown = this.debug && error instanceof Error && error.stack ? error.stack : `${errorReport(error).message}`;
+    process.stderr.write(`apartment ${command}: error: ${shown}\n`);
+    if (this.debug && error instanceof Error && error.cause instanceof Error && error.cause.stack) {
+      process.stderr.write(`Caused by: ${error.cause.stack}\n`);
+    }
+    if (this.json) process.stdout.write(`${JSON.stringify({ command, ok: false, error: errorReport(error) }, null, 2)}\n`);
+  }
+
+  /** A progress bar on stderr, drawn only when stderr is a terminal. */
+  progress(total: number, label: string): Progress {
+    return new Progress(total, label, Boolean(process.stderr.isTTY) && total > 1);
+  }
+}
+
+export class Progress {
+  readonly #bar: SingleBar | undefined;
+
+  constructor(total: number, label: string, enabled: boolean) {
+    if (!enabled) return;
+    this.#bar = new SingleBar({
+      format: `${label} [{bar}] {value}/{total} tenants | {duration_formatted} | {last}`,
+      stream: process.stderr,
+      clearOnComplete: true,
+      hideCursor: true,
+    });
+    this.#bar.start(total, 0, { last: '' });
+  }
+
+  tick(report: { tenant: string; ok: boolean }): void {
+    this.#bar?.increment(1, { last: `${report.tenant} ${report.ok ? 'ok' : 'FAILED'}` });
+  }
+
+  stop(): void {
+    this.#bar?.stop();
+  }
+}
+
+/** A plain text table: one header row, columns padded to their widest cell. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+/** The summary of a migrate run: a table, failures spelled out below it, and a closing count. */
+export function summary(reports: TenantReport[], direction: 'up' | 'down'): string {
+  if (reports.length === 0) return 'No tenants.';
+  const verb = direction === 'up' ? 'applied' : 'reverted';
+  const rows = reports.map((r) => [
+    r.tenant,
+    r.ok ? 'ok' : 'failed',
+    r.ok ? (r.versions.length ? r.versions.join(', ') : `nothing to ${direction === 'up' ? 'apply' : 'revert'}`) : r.error?.migration ?? '-',
+    seconds(r.elapsedMs),
+  ]);
+  const out = [table(['TENANT', 'STATUS', `VERSIONS ${verb.toUpperCase()}`, 'TIME'], rows)];
+  const failed = reports.filter((r) => !r.ok);
+  for (const r of failed) out.push(`\n${r.tenant}: ${r.error?.message}`);
+  out.push(`\n${reports.length - failed.length} of ${reports.length} tenant(s) ok${failed.length ? `, ${failed.length} failed` : ''}.`);
+  return out.join('\n');
+}
