@@ -1,0 +1,55 @@
+import { Apartment } from '../../lib';
+import { connect } from '../env';
+import { interleave, perOp } from '../harness';
+import { row, type BenchCase, type Row } from '../types';
+
+/**
+ * A: `sequelize.query` with unqualified names inside `apartment.run`.
+ * B: the same query qualified by hand on a plain Sequelize instance, no context.
+ * Then the same with 100 tenants taking turns on the pool.
+ */
+export const rawSql: BenchCase = {
+  id: 'raw',
+  title: 'raw SQL overhead',
+  async run(ctx) {
+    const { fixtures } = ctx;
+    const schema = await fixtures.queryTenant();
+    const keys = await fixtures.bulk(100, ctx.log);
+    const routed = connect(ctx.dialect);
+    const plain = connect(ctx.dialect);
+    try {
+      const apartment = new Apartment(routed, { prefix: ctx.prefix });
+      const q = (name: string) => fixtures.q(name);
+      const sql = (qualifier: string) => `SELECT ${q('id')}, ${q('name')} FROM ${qualifier}${q('widgets')} WHERE ${q('id')} = 1`;
+      const unqualified = sql('');
+      const iterations = ctx.quick ? 30 : 300;
+      const rounds = ctx.rounds(15, 3);
+      const rows: Row[] = [];
+
+      // One tenant: bench_q_x (key 'q_x' under the bench prefix).
+      const handQualified = sql(`${q(schema)}.`);
+      const a1 = perOp(iterations, () => apartment.run('q_x', () => routed.query(unqualified, { raw: true })));
+      const b1 = perOp(iterations, () => plain.query(handQualified, { raw: true }));
+      await a1();
+      await b1();
+      const one = await interleave(rounds, a1, b1);
+      rows.push(row({ case: 'raw SQL overhead', metric: '1 tenant', dialect: ctx.dialect, unit: 'ms/query', a: one.a, b: one.b }, { maxRatio: 1.05 }));
+
+      // 100 tenants alternating: every query goes to the next tenant.
+      const tenantKeys = keys.map((key) => `t_${key}`);
+      const qualified = keys.map((key) => sql(`${q(fixtures.bulkPrefix + key)}.`));
+      const a100 = perOp(iterations, (i) => apartment.run(tenantKeys[i % 100], () => routed.query(unqualified, { raw: true })));
+      const b100 = perOp(iterations, (i) => plain.query(qualified[i % 100], { raw: true }));
+      await a100();
+      await b100();
+      const many = await interleave(rounds, a100, b100);
+      rows.push(
+        row({ case: 'raw SQL overhead', metric: '100 tenants alternating', dialect: ctx.dialect, unit: 'ms/query', a: many.a, b: many.b }),
+      );
+      return rows;
+    } finally {
+      await routed.close();
+      await plain.close();
+    }
+  },
+};

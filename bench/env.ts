@@ -1,0 +1,78 @@
+import * as os from 'node:os';
+import { Sequelize, type Options } from 'sequelize';
+
+export type DialectName = 'postgres' | 'mysql';
+
+/** The same servers as the tests (test/support/servers.ts). */
+export const URLS: Record<DialectName, string> = {
+  postgres: process.env.PG_URL || 'postgres://postgres@127.0.0.1:5432/test',
+  mysql: process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/test',
+};
+
+/** A Sequelize instance on the dialect's server; the caller closes it. */
+export function connect(dialect: DialectName, options: Options = {}): Sequelize {
+  return new Sequelize(URLS[dialect], { logging: false, ...options });
+}
+
+/** A Sequelize instance bound to one schema (search_path) or database, like hand-written per-tenant code. */
+export function connectTo(dialect: DialectName, schema: string, options: Options = {}): Sequelize {
+  if (dialect === 'mysql') {
+    const url = new URL(URLS.mysql);
+    url.pathname = `/${schema}`;
+    return new Sequelize(url.toString(), { logging: false, ...options });
+  }
+  return connect(dialect, { ...options, dialectOptions: { ...(options.dialectOptions ?? {}), options: `-c search_path=${schema}` } });
+}
+
+/** Undefined when the server answers, else the reason. */
+export async function unavailable(dialect: DialectName): Promise<string | undefined> {
+  const sequelize = connect(dialect, { pool: { max: 1 } });
+  try {
+    await sequelize.authenticate();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await sequelize.close().catch(() => undefined);
+  }
+}
+
+export async function serverVersion(dialect: DialectName): Promise<string> {
+  const sequelize = connect(dialect, { pool: { max: 1 } });
+  try {
+    const [rows] = await sequelize.query(dialect === 'postgres' ? 'SELECT version() AS v' : 'SELECT VERSION() AS v');
+    return String((rows as Array<{ v: string }>)[0].v);
+  } finally {
+    await sequelize.close();
+  }
+}
+
+function versionOf(pkg: string): string {
+  try {
+    return require(`${pkg}/package.json`).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    model: cpus[0]?.model ?? 'unknown',
+    memoryGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+  };
+}
+
+export function packageVersions(): Record<string, string> {
+  return {
+    'sequelize-apartment': require('../../package.json').version,
+    sequelize: versionOf('sequelize'),
+    umzug: versionOf('umzug'),
+    pg: versionOf('pg'),
+    mysql2: versionOf('mysql2'),
+    express: versionOf('express'),
+  };
+}

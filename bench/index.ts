@@ -1,0 +1,141 @@
+/**
+ * `npm run bench`: every case on PostgreSQL and MySQL, interleaved A/B rounds,
+ * medians; prints one table and writes bench/results.json.
+ *
+ *   node --expose-gc dist/bench/index.js [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--out <file>] [--prefix <prefix>]
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { machine, packageVersions, serverVersion, unavailable, URLS, type DialectName } from './env';
+import { Fixtures } from './fixtures';
+import { now } from './harness';
+import { printTable } from './table';
+import type { BenchCase, BenchContext, Row } from './types';
+import { CASES } from './cases';
+
+export interface BenchOptions {
+  quick: boolean;
+  only?: string[];
+  dialects: DialectName[];
+  out: string;
+  prefix: string;
+}
+
+export function parseArgs(argv: string[]): BenchOptions {
+  const options: BenchOptions = {
+    quick: false,
+    dialects: ['postgres', 'mysql'],
+    out: path.resolve(__dirname, '../../bench/results.json'),
+    prefix: 'bench_',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`Expected a value after ${arg}`);
+      return v;
+    };
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--only') options.only = value().split(',').map((s) => s.trim());
+    else if (arg === '--dialect') {
+      const v = value();
+      const map: Record<string, DialectName> = { pg: 'postgres', postgres: 'postgres', mysql: 'mysql', mariadb: 'mysql' };
+      if (!map[v]) throw new Error(`Expected --dialect to be pg or mysql, got '${v}'`);
+      options.dialects = [map[v]];
+    } else if (arg === '--out') options.out = path.resolve(value());
+    else if (arg === '--prefix') options.prefix = value();
+    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --out <file>, --prefix <prefix>`);
+  }
+  if (!/^bench[a-z0-9_]*_$/.test(options.prefix)) throw new Error(`Expected --prefix to start with 'bench' and end with '_', got '${options.prefix}'`);
+  for (const id of options.only ?? []) {
+    if (!CASES.some((c) => c.id === id)) throw new Error(`Unknown case '${id}'. Cases: ${CASES.map((c) => c.id).join(', ')}`);
+  }
+  return options;
+}
+
+function exposeGc(): void {
+  if ((globalThis as any).gc) return;
+  // Fallback when not started with --expose-gc.
+  require('node:v8').setFlagsFromString('--expose-gc');
+  (globalThis as any).gc = require('node:vm').runInNewContext('gc');
+}
+
+export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; notes: string[] }> {
+  exposeGc();
+  const started = now();
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const servers: Record<string, string> = {};
+  const cases = CASES.filter((c) => !options.only || options.only.includes(c.id));
+  const log = (message: string) => console.error(`  ${message}`);
+
+  for (const dialect of options.dialects) {
+    const reason = await unavailable(dialect);
+    if (reason !== undefined) {
+      notes.push(`${dialect}: skipped, server at ${URLS[dialect]} is unreachable (${reason}). Set ${dialect === 'postgres' ? 'PG_URL' : 'MYSQL_URL'}.`);
+      console.error(`! ${notes[notes.length - 1]}`);
+      continue;
+    }
+    servers[dialect] = await serverVersion(dialect);
+    const fixtures = new Fixtures(dialect, options.prefix);
+    const ctx: BenchContext = {
+      dialect,
+      quick: options.quick,
+      prefix: options.prefix,
+      fixtures,
+      rounds: (full, quick = 3) => (options.quick ? quick : full),
+      log: (message) => log(`[${dialect}] ${message}`),
+    };
+    try {
+      await fixtures.dropAll(ctx.log);
+      for (const c of cases) {
+        if (c.dialects && !c.dialects.includes(dialect)) continue;
+        const skip = c.unavailable?.();
+        if (skip) {
+          notes.push(`${dialect} ${c.title}: skipped (${skip})`);
+          continue;
+        }
+        const t = now();
+        ctx.log(`${c.title} ...`);
+        rows.push(...(await (c as BenchCase).run(ctx)));
+        ctx.log(`${c.title} done in ${((now() - t) / 1000).toFixed(1)} s`);
+      }
+    } finally {
+      await fixtures.dropAll(ctx.log).catch((error) => log(`cleanup failed: ${error.message}`));
+      await fixtures.close();
+    }
+  }
+
+  const results = {
+    generatedAt: new Date().toISOString(),
+    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}`,
+    quick: options.quick,
+    durationSeconds: Math.round((now() - started) / 100) / 10,
+    machine: machine(),
+    versions: { ...packageVersions(), servers },
+    notes,
+    cases: rows,
+  };
+  fs.mkdirSync(path.dirname(options.out), { recursive: true });
+  fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(rows, notes);
+  console.log(`\nwrote ${path.relative(process.cwd(), options.out) || options.out} in ${results.durationSeconds} s`);
+  return { rows, notes };
+}
+
+if (require.main === module) {
+  let options: BenchOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  runBench(options).then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

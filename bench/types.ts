@@ -1,0 +1,76 @@
+import type { DialectName } from './env';
+import type { Fixtures } from './fixtures';
+
+/** One line of the table and of results.json. */
+export interface Row {
+  case: string;
+  metric: string;
+  dialect: DialectName;
+  unit: string;
+  /** This project. */
+  a: number | null;
+  /** The comparison (the floor, or what users write by hand). */
+  b: number | null;
+  /** a / b, when both are numbers. */
+  ratio: number | null;
+  /** Human-readable goal, '-' when the row is reported only. */
+  goal: string;
+  /** null: reported only, no goal. */
+  met: boolean | null;
+  note?: string;
+}
+
+export interface BenchContext {
+  readonly dialect: DialectName;
+  readonly quick: boolean;
+  /** Every schema/database the bench creates starts with this. */
+  readonly prefix: string;
+  readonly fixtures: Fixtures;
+  /** Rounds for an interleaved comparison: `full` normally, fewer with --quick. */
+  rounds(full: number, quick?: number): number;
+  log(message: string): void;
+}
+
+export interface BenchCase {
+  /** Used by --only. */
+  readonly id: string;
+  readonly title: string;
+  readonly dialects?: readonly DialectName[];
+  /** A reason to skip (a feature that has not landed yet), or undefined. */
+  unavailable?(): string | undefined;
+  run(ctx: BenchContext): Promise<Row[]>;
+}
+
+export interface Goal {
+  /** met when ratio <= max */
+  maxRatio?: number;
+  /** met when ratio >= min */
+  minRatio?: number;
+  /** met when a <= value */
+  maxA?: number;
+  text?: string;
+}
+
+export function row(fields: Omit<Row, 'ratio' | 'goal' | 'met'>, goal?: Goal): Row {
+  const ratio = fields.a !== null && fields.b !== null && fields.b !== 0 ? fields.a / fields.b : null;
+  let met: boolean | null = null;
+  let text = '-';
+  if (goal) {
+    met = true;
+    const parts: string[] = [];
+    if (goal.maxRatio !== undefined) {
+      parts.push(`A/B <= ${goal.maxRatio}`);
+      met &&= ratio !== null && ratio <= goal.maxRatio;
+    }
+    if (goal.minRatio !== undefined) {
+      parts.push(`A/B >= ${goal.minRatio}`);
+      met &&= ratio !== null && ratio >= goal.minRatio;
+    }
+    if (goal.maxA !== undefined) {
+      parts.push(`A <= ${goal.maxA} ${fields.unit}`);
+      met &&= fields.a !== null && fields.a <= goal.maxA;
+    }
+    text = goal.text ?? parts.join(', ');
+  }
+  return { ...fields, ratio, goal: text, met };
+}
