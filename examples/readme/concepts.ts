@@ -55,12 +55,12 @@ export async function main(sequelize: Sequelize): Promise<Record<string, unknown
   await gear.update({ name: 'gear v2' }); // still tenant_acme, outside any context
   await gear.getTags(); //                   tenant_acme as well
   apartment.tenantOf(gear); //               'acme'
-  await apartment.run('globex', () => gear.save()).catch((error) => {
+  await apartment.run('globex', () => gear.save()).catch((error: unknown) => {
     error instanceof CrossTenantError; // true: an acme row can't be saved into globex
   });
   // #endregion instances
   seen.bound = apartment.tenantOf(gear);
-  seen.cross = await apartment.run('globex', () => gear.save()).then(() => 'saved', (e) => e instanceof CrossTenantError);
+  seen.cross = await apartment.run('globex', () => gear.save()).then(() => 'saved', (e: unknown) => e instanceof CrossTenantError);
 
   // #region raw
   const rows = await apartment.run('acme', () =>
