@@ -29,12 +29,12 @@ export interface MigrateFlags {
 async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, fn: (apartment: Apartment) => Promise<T>): Promise<T> {
   const rc = loadRcFile(ctx.cwd, ctx.flags.optionsPath);
   const settings = tenantSettings(ctx.cwd, ctx.flags, rc);
+  const connection = await resolveConnection(ctx.cwd, ctx.flags, rc);
   if (needsMigrations && !fs.existsSync(settings.migrationsPath)) {
     throw new ConfigurationError(
       `The tenant migrations folder ${settings.migrationsPath} does not exist. Create it (\`apartment migration:generate --name <name>\` does), or point --migrations-path or \`tenant-migrations-path\` in .sequelizerc at your tenant migrations.`,
     );
   }
-  const connection = await resolveConnection(ctx.cwd, ctx.flags, rc);
   const logging = ctx.flags.debug ? (sql: string) => process.stderr.write(`${sql}\n`) : false;
   const options = { ...connection.options, logging };
   const sequelize = 'url' in connection
