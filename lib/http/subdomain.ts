@@ -2,13 +2,16 @@ import { TenantNameError } from '../errors';
 import { headerCount, type BuiltinResolver, type TenantRequest } from './request';
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+/** Dot-separated non-empty labels of letters, digits and '-' (and '_', which some hosts use). */
+const HOST_NAME = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
 
 /**
  * The tenant label of a host name: its first label, lower-cased, port
  * removed. `undefined` when the host has no subdomain: IP addresses, a single
  * label (`localhost`), two labels (`example.com`, but `acme.localhost` is
  * `acme`), or an excluded first label (`www`). A malformed host (empty
- * label) comes back as is and fails key validation (404).
+ * label, characters a host name cannot have) gives `''`, which fails key
+ * validation (404): a malformed host never selects a tenant.
  */
 export function subdomainOf(host: string | undefined, exclude: ReadonlySet<string>): string | undefined {
   if (typeof host !== 'string') return undefined;
@@ -18,6 +21,7 @@ export function subdomainOf(host: string | undefined, exclude: ReadonlySet<strin
   if (colon !== -1) name = name.slice(0, colon);
   if (name.endsWith('.')) name = name.slice(0, -1); // fully qualified form
   if (IPV4.test(name)) return undefined;
+  if (!HOST_NAME.test(name)) return '';
   const labels = name.split('.');
   if (labels.length < 2 || (labels.length === 2 && labels[1] !== 'localhost')) return undefined;
   const first = labels[0];

@@ -22,7 +22,12 @@ describe('http resolvers (no database)', () => {
       ['[::1]:3000', undefined],
       ['', undefined],
       [undefined, undefined],
-      ['.example.com', ''], // malformed: empty label, fails key validation (404)
+      // malformed: never a tenant, '' fails key validation (404)
+      ['.example.com', ''],
+      ['beta..acme.example.com', ''],
+      ['acme.example.com/../beta', ''],
+      ['acme@beta.example.com', ''],
+      ['\u00e1cme.example.com', ''],
     ];
     for (const [host, label] of cases) expect(subdomainOf(host, www), String(host)).to.equal(label);
   });
