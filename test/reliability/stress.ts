@@ -29,10 +29,12 @@ export interface StressSetup {
   accounts: number[];
   /** Per tenant: its tag ids. */
   tags: Map<string, string[]>;
+  /** Per tenant: what its rows must be; runs on the same setup accumulate in it. */
+  ledgers: Map<string, Ledger>;
 }
 
 /** Defines the stress models (Account is shared) on a Sequelize instance and installs an Apartment. */
-export function installStress(sequelize: Sequelize, prefix: string): Omit<StressSetup, 'tenants' | 'accounts' | 'tags'> {
+export function installStress(sequelize: Sequelize, prefix: string): Omit<StressSetup, 'tenants' | 'accounts' | 'tags' | 'ledgers'> {
   const accountsTable = `rel_accounts_${randomBytes(4).toString('hex')}`;
   const apartment = new Apartment(sequelize, { prefix, sharedModels: ['Account'] });
   const Account = sequelize.define('Account', { id: { type: DataTypes.INTEGER, primaryKey: true }, name: DataTypes.STRING }, { tableName: accountsTable, timestamps: false });
@@ -60,7 +62,7 @@ export function installStress(sequelize: Sequelize, prefix: string): Omit<Stress
 }
 
 /** Creates the shared table, the tenants (schema + tables) and a few tags per tenant. */
-export async function createStressTenants(base: Omit<StressSetup, 'tenants' | 'accounts' | 'tags'>, count: number, keyPrefix = 't'): Promise<StressSetup> {
+export async function createStressTenants(base: Omit<StressSetup, 'tenants' | 'accounts' | 'tags' | 'ledgers'>, count: number, keyPrefix = 't'): Promise<StressSetup> {
   const { apartment, models } = base;
   const { Widget, Tag, WidgetTag, Account } = models;
   await Account.sync();
@@ -85,7 +87,7 @@ export async function createStressTenants(base: Omit<StressSetup, 'tenants' | 'a
       }
     }),
   );
-  return { ...base, tenants, accounts, tags };
+  return { ...base, tenants, accounts, tags, ledgers: new Map(tenants.map((t) => [t, new Ledger()])) };
 }
 
 export async function dropStressShared(setup: Pick<StressSetup, 'sequelize' | 'accountsTable'>): Promise<void> {
@@ -132,7 +134,7 @@ class IdPool {
   }
 }
 
-class Ledger {
+export class Ledger {
   /** Every id ever written (or attempted) in this tenant. */
   readonly known = new Set<string>();
   readonly expect = new Map<string, Expect>();
@@ -156,7 +158,7 @@ class Ledger {
     for (const w of writes) {
       this.known.add(w.id);
       if (outcome === 'unknown') {
-        this.expect.set(w.id, { kind: 'uncertain', states: [w.before, w.after] });
+        this.expect.set(w.id, { kind: 'uncertain', states: [w.before, w.after, ...(w.partial ?? [])] });
         continue;
       }
       const state = outcome === 'committed' ? w.after : w.before;
@@ -174,6 +176,8 @@ interface Write {
   id: string;
   before: RowState | null;
   after: RowState | null;
+  /** States in between, for operations that are not one transaction (create, then link tags). */
+  partial?: RowState[];
 }
 
 class Rollback extends Error {}
@@ -253,7 +257,7 @@ export async function runStress(setup: StressSetup, options: StressOptions): Pro
   const { sequelize, apartment, models, tenants } = setup;
   const { Widget, Tag, Account } = models;
   const dialect = sequelize.getDialect();
-  const ledgers = new Map(tenants.map((t) => [t, new Ledger()]));
+  const { ledgers } = setup;
   const report: StressReport = { ops: 0, failed: 0, reads: 0, rowsChecked: 0, foreignRows: 0, lostWrites: 0, mismatches: [], unexpected: 0, unexpectedErrors: [], durationMs: 0, byOp: {} };
   const foreign = (what: string) => {
     report.foreignRows += 1;
@@ -293,7 +297,8 @@ export async function runStress(setup: StressSetup, options: StressOptions): Pro
     async create(tenant, _ledger, writes) {
       const id = randomUUID();
       const s = newState(tenant, true);
-      writes.push({ id, before: null, after: s });
+      // Two statements, no transaction: a failure in between leaves the widget without tags.
+      writes.push({ id, before: null, after: s, partial: [{ ...s, tags: [] }] });
       await apartment.run(tenant, async () => {
         const w = await Widget.create(values(tenant, id, s));
         await linkTags(w, s.tags, tenant);
