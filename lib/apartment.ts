@@ -11,6 +11,7 @@ import { createMiddleware, type MiddlewareOptions } from './http/middleware';
 import { patchAssociations, routers } from './routing/associations';
 import { installModelMethods } from './routing/models';
 import { installQueryRouting } from './routing/queries';
+import { installQueryInterfaceScoping } from './routing/query-interface';
 import { Router } from './routing/router';
 import { installTable, relinkReferences } from './routing/tables';
 import { TenantNames, type Tenant, type TenantRef } from './tenant';
@@ -131,6 +132,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     routers.set(sequelize, this.router);
     patchAssociations();
     installQueryRouting(this.router);
+    installQueryInterfaceScoping(this.router);
     const existing = Object.values(sequelize.models);
     for (const model of existing) this.#install(model);
     relinkReferences(existing);

@@ -42,6 +42,14 @@ export interface DialectAdapter {
    * behind a transaction-pooling PgBouncer.
    */
   withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T>;
+  /**
+   * True when `withLock` holds a pooled connection of its own besides the
+   * connection(s) `fn` uses (MySQL's GET_LOCK); false when the lock lives in
+   * the transaction it passes to `fn` (PostgreSQL).
+   */
+  readonly lockHoldsConnection: boolean;
+  /** Names of the schemas/databases starting with `prefix` that contain a table named `table` (one catalog query). */
+  schemasWithTable(prefix: string, table: string): Promise<string[]>;
 
   /**
    * Runs a raw query (one Sequelize did not qualify) so that unqualified

@@ -124,6 +124,16 @@ export class MysqlAdapter implements DialectAdapter {
     await this.#admin(`DROP DATABASE ${this.#quote(from)}`);
   }
 
+  readonly lockHoldsConnection = true;
+
+  async schemasWithTable(prefix: string, table: string): Promise<string[]> {
+    const [rows] = await this.#admin(
+      'SELECT TABLE_SCHEMA AS name FROM information_schema.TABLES WHERE TABLE_NAME = ? AND LEFT(TABLE_SCHEMA, ?) = ?',
+      { replacements: [table, prefix.length, prefix] },
+    );
+    return (rows as Array<{ name: string }>).map((r) => r.name);
+  }
+
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
     // GET_LOCK belongs to a session: hold one pooled connection for the lock's lifetime.
     const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;

@@ -107,6 +107,16 @@ export class PostgresAdapter implements DialectAdapter {
     await this.#admin(`ALTER SCHEMA ${this.#quote(from)} RENAME TO ${this.#quote(to)}`, options);
   }
 
+  readonly lockHoldsConnection = false;
+
+  async schemasWithTable(prefix: string, table: string): Promise<string[]> {
+    const [rows] = await this.#admin(
+      "SELECT n.nspname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ? AND c.relkind IN ('r', 'p') AND left(n.nspname, ?) = ?",
+      { replacements: [table, prefix.length, prefix] },
+    );
+    return (rows as Array<{ name: string }>).map((r) => r.name);
+  }
+
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
     return this.#ctx.unrouted(() =>
       this.#sequelize.transaction(async (transaction) => {
@@ -173,8 +183,19 @@ export class PostgresAdapter implements DialectAdapter {
     return result;
   }
 
-  patchQueryGenerator(): void {
-    // PostgreSQL qualifies schema.table correctly.
+  /**
+   * PostgreSQL qualifies schema.table correctly, but `removeIndexQuery`
+   * drops the index by its bare name (whatever schema the search_path finds
+   * first) and names array-indexes after `[object Object]`: qualify the index
+   * with the table's schema.
+   */
+  patchQueryGenerator(queryGenerator: any): void {
+    const removeIndexQuery = queryGenerator.removeIndexQuery;
+    queryGenerator.removeIndexQuery = function (this: any, table: any, indexNameOrAttributes: unknown, options?: unknown) {
+      if (table === null || typeof table !== 'object' || !table.schema) return removeIndexQuery.call(this, table, indexNameOrAttributes, options);
+      const sql: string = removeIndexQuery.call(this, table.tableName, indexNameOrAttributes, options);
+      return sql.replace('IF EXISTS ', `IF EXISTS ${this.quoteIdentifier(table.schema)}.`);
+    };
   }
 }
 

@@ -1,10 +1,46 @@
-import type { MigrationResult } from '../types';
+import type { Transaction } from 'sequelize';
+import { Umzug } from 'umzug';
+import { ApartmentError, ConfigurationError, describeValue, MigrationError, TenantNotFoundError } from '../errors';
 import type { TenantRef } from '../tenant';
+import type { MigrationResult } from '../types';
+import { boundQueryInterface } from './bound';
+import { indexOfVersion, listMigrationFiles, loadMigration, type MigrationFile } from './files';
 import type { MigrationHost } from './host';
+import { readExecuted, TenantMetaStorage } from './storage';
 import type { MigrateAllOptions, MigrateOptions, MigrationStatus } from './types';
-import { ApartmentError } from '../errors';
 
-/** Placeholder until tenant migrations land: creates the schema/database only. */
+type Direction = 'up' | 'down';
+
+/** A validated `MigrateOptions`: direction, and the index of `to` in the files. */
+/** What a tenant run did: the migrations that completed, and the failure that stopped it. */
+interface Outcome {
+  readonly versions: string[];
+  readonly failure?: MigrationError;
+}
+
+interface Plan {
+  readonly direction: Direction;
+  readonly toIndex: number | undefined;
+}
+
+/** Thrown inside a tenant run to carry the failure out of the lock. */
+class RunFailure extends Error {
+  constructor(readonly error: ApartmentError) {
+    super(error.message);
+  }
+}
+
+/**
+ * Runs tenant migrations with umzug, one runner per tenant run, each tenant's
+ * state in its own `SequelizeMeta`, under the tenant's migration lock.
+ *
+ * PostgreSQL: the lock is a transaction (`pg_advisory_xact_lock`); every
+ * migration runs in a savepoint of it, so a failing migration is undone
+ * entirely and the ones before it are committed. `createTenant` runs CREATE
+ * SCHEMA and all migrations in that one transaction. MySQL: DDL commits at
+ * once, so migrations run without a transaction, and `createTenant` drops the
+ * database again when a migration fails.
+ */
 export class TenantMigrator {
   readonly #host: MigrationHost;
 
@@ -12,20 +48,272 @@ export class TenantMigrator {
     this.#host = host;
   }
 
+  /**
+   * The migration files, ordered by name. A missing folder is an error unless
+   * `optional` (createTenant: an app without tenant migrations yet).
+   * @throws ConfigurationError when the folder is missing and not optional
+   */
+  files(optional = false): MigrationFile[] {
+    const files = listMigrationFiles(this.#host.migrationsPath);
+    if (files) return files;
+    if (optional) return [];
+    throw new ConfigurationError(
+      `The tenant migrations folder ${this.#host.migrationsPath} does not exist. Create it (mkdir -p ${this.#host.migrationsPath}) and add migration files, or set \`migrationsPath\` (CLI: --migrations-path, or 'tenant-migrations-path' in .sequelizerc) to the folder that holds them.`,
+    );
+  }
+
+  /**
+   * Creates the tenant's schema/database and applies every migration.
+   * @throws TenantExistsError (nothing is touched), MigrationError with `.result` (nothing is left behind)
+   */
   async createTenant(tenant: TenantRef): Promise<MigrationResult> {
-    await this.#host.adapter.create(tenant);
-    return { ok: true, tenant: tenant.key, schema: tenant.name, versions: [] };
+    const files = this.files(true);
+    const plan: Plan = { direction: 'up', toIndex: undefined };
+    const { adapter } = this.#host;
+    try {
+      const { versions } = await adapter.withLock(tenant.name, async (transaction) => {
+        await adapter.create(tenant, transaction ? { transaction } : {});
+        try {
+          return await this.#apply(tenant, files, plan, transaction, true);
+        } catch (error) {
+          // PostgreSQL: the lock's transaction rolls back the schema with everything else.
+          if (!transaction) await adapter.drop(tenant).catch(() => undefined);
+          throw error;
+        }
+      });
+      return { ok: true, tenant: tenant.key, schema: tenant.name, versions };
+    } catch (error) {
+      if (!(error instanceof RunFailure)) throw error;
+      const failure = new MigrationError(
+        `Creating tenant '${tenant.key}' failed, so it was not created ("${tenant.name}" was removed again): ${error.error.message}`,
+        {
+          tenant: tenant.key,
+          cause: (error.error as MigrationError).cause ?? error.error,
+          migration: (error.error as MigrationError).migration,
+          direction: 'up',
+        },
+      );
+      failure.result = { ok: false, tenant: tenant.key, schema: tenant.name, error: failure } satisfies MigrationResult;
+      throw failure;
+    }
   }
 
-  async migrate(_tenant: TenantRef, _options: MigrateOptions = {}): Promise<MigrationResult> {
-    throw new ApartmentError('Tenant migrations are not implemented yet.');
+  /**
+   * Applies or reverts one tenant's migrations. Never throws for a failing
+   * migration (the result has `ok: false`).
+   * @throws ConfigurationError for bad options or a missing folder, TenantNotFoundError for an unknown tenant
+   */
+  async migrate(tenant: TenantRef, options: MigrateOptions = {}): Promise<MigrationResult> {
+    const files = this.files();
+    const plan = this.#plan(files, options);
+    if (!(await this.#host.adapter.exists(tenant))) throw this.#notFound(tenant);
+    return this.#run(tenant, files, plan);
   }
 
-  async migrateAll(_options: MigrateAllOptions = {}): Promise<MigrationResult[]> {
-    throw new ApartmentError('Tenant migrations are not implemented yet.');
+  /**
+   * Migrates every tenant, `concurrency` at a time, past failures. Reads the
+   * state of all tenants in a few catalog queries first; only tenants with
+   * work take a lock and a runner.
+   */
+  async migrateAll(options: MigrateAllOptions = {}): Promise<MigrationResult[]> {
+    const files = this.files();
+    const plan = this.#plan(files, options);
+    const concurrency = this.#concurrency(options.concurrency);
+    const onProgress = options.onProgress;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new ConfigurationError(`Expected \`onProgress\` to be a function, got ${describeValue(onProgress)}.`);
+    }
+    const tenants = await this.#host.listTenants();
+    const executed = await readExecuted(this.#host, tenants);
+    const results: MigrationResult[] = new Array(tenants.length);
+    let progressError: unknown;
+    const report = (index: number, result: MigrationResult) => {
+      results[index] = result;
+      try {
+        onProgress?.(result);
+      } catch (error) {
+        progressError ??= error;
+      }
+    };
+    const work: number[] = [];
+    tenants.forEach((tenant, index) => {
+      if (this.#select(files, executed.get(tenant.name) ?? [], plan).length > 0) work.push(index);
+      else report(index, { ok: true, tenant: tenant.key, schema: tenant.name, versions: [] });
+    });
+    let next = 0;
+    const worker = async () => {
+      while (next < work.length) {
+        const index = work[next++]!;
+        const tenant = tenants[index]!;
+        let result: MigrationResult;
+        try {
+          result = await this.#run(tenant, files, plan);
+        } catch (error) {
+          result = { ok: false, tenant: tenant.key, schema: tenant.name, error: error as Error };
+        }
+        report(index, result);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
+    if (progressError !== undefined) throw progressError;
+    return results;
   }
 
-  async status(_tenant: TenantRef): Promise<MigrationStatus> {
-    throw new ApartmentError('Tenant migrations are not implemented yet.');
+  /**
+   * Applied and pending migrations of one tenant.
+   * @throws ConfigurationError for a missing folder, TenantNotFoundError for an unknown tenant
+   */
+  async status(tenant: TenantRef): Promise<MigrationStatus> {
+    const files = this.files();
+    if (!(await this.#host.adapter.exists(tenant))) throw this.#notFound(tenant);
+    const executed = (await readExecuted(this.#host, [tenant])).get(tenant.name) ?? [];
+    const done = new Set(executed);
+    return { executed, pending: files.filter((f) => !done.has(f.name)).map((f) => f.name) };
+  }
+
+  /** Default concurrency: as many tenants as the pool has connections for (one spare). */
+  #concurrency(requested: unknown): number {
+    const poolMax = Number((this.#host.sequelize as any).connectionManager?.config?.pool?.max ?? 5) || 5;
+    const perTenant = this.#host.adapter.lockHoldsConnection ? 2 : 1;
+    const fits = Math.max(1, Math.floor((poolMax - 1) / perTenant));
+    if (requested === undefined) return fits;
+    if (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1) {
+      throw new ConfigurationError(`Expected \`concurrency\` to be a number from 1 and up, got ${describeValue(requested)}.`);
+    }
+    // More would wait for connections held by lock owners that wait for connections.
+    return Math.min(requested, fits);
+  }
+
+  #plan(files: MigrationFile[], options: MigrateOptions): Plan {
+    if (options === null || typeof options !== 'object') {
+      throw new ConfigurationError(`Expected migrate options to be an object, got ${describeValue(options)}.`);
+    }
+    const { direction = 'up', to } = options;
+    if (direction !== 'up' && direction !== 'down') {
+      throw new ConfigurationError(`Expected \`direction\` to be 'up' or 'down', got ${describeValue(direction)}.`);
+    }
+    if (to === undefined || to === null) return { direction, toIndex: undefined };
+    if (typeof to !== 'string' && typeof to !== 'number') {
+      throw new ConfigurationError(`Expected \`to\` to be a migration version like '20260101120000', got ${describeValue(to)}.`);
+    }
+    const toIndex = indexOfVersion(files, to);
+    if (toIndex === -1) {
+      throw new ConfigurationError(
+        `No tenant migration has the version ${describeValue(to)} in ${this.#host.migrationsPath}. Pass the leading number of a migration file name${files.length ? `, e.g. '${files[files.length - 1]!.version}'` : ''}.`,
+      );
+    }
+    return { direction, toIndex };
+  }
+
+  /** Names to run, in order: pending up to `to`; or applied back to `to` (default: the last one), newest first. */
+  #select(files: MigrationFile[], executed: readonly string[], plan: Plan): string[] {
+    const done = new Set(executed);
+    if (plan.direction === 'up') {
+      const last = plan.toIndex ?? files.length - 1;
+      return files.filter((file, index) => index <= last && !done.has(file.name)).map((f) => f.name);
+    }
+    const applied = [...executed].sort();
+    if (plan.toIndex === undefined) return applied.slice(-1);
+    const from = files[plan.toIndex]!.name;
+    return applied.filter((name) => name >= from).reverse();
+  }
+
+  /** One tenant, under its lock. Failures become `{ ok: false }`. */
+  async #run(tenant: TenantRef, files: MigrationFile[], plan: Plan): Promise<MigrationResult> {
+    try {
+      const outcome = await this.#host.adapter.withLock(tenant.name, (transaction) => this.#apply(tenant, files, plan, transaction, false));
+      if (outcome.failure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: outcome.failure };
+      return { ok: true, tenant: tenant.key, schema: tenant.name, versions: outcome.versions };
+    } catch (error) {
+      if (error instanceof RunFailure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: error.error };
+      const wrapped = error instanceof ApartmentError ? error : new MigrationError(
+        `Migrating tenant '${tenant.key}' ("${tenant.name}") failed before any migration ran: ${(error as Error)?.message ?? error}. Check the connection and retry.`,
+        { tenant: tenant.key, cause: error, direction: plan.direction },
+      );
+      return { ok: false, tenant: tenant.key, schema: tenant.name, error: wrapped };
+    }
+  }
+
+  /**
+   * Runs the selected migrations with umzug. On PostgreSQL (`transaction`
+   * given) each migration runs in a savepoint, so a failure undoes only that
+   * migration and the lock's transaction commits the ones before it. With
+   * `rethrow` (createTenant) the failure escapes the lock instead, so its
+   * transaction rolls everything back.
+   */
+  async #apply(tenant: TenantRef, files: MigrationFile[], plan: Plan, transaction: Transaction | undefined, rethrow: boolean): Promise<Outcome> {
+    const host = this.#host;
+    const storage = new TenantMetaStorage(host, tenant, transaction);
+    const names = this.#select(files, await storage.executed(), plan);
+    if (names.length === 0) return { versions: [] };
+    const byName = new Map(files.map((file) => [file.name, file]));
+    const missing = names.find((name) => !byName.has(name));
+    if (missing) {
+      throw new RunFailure(
+        new MigrationError(
+          `Migration ${missing} is applied in tenant '${tenant.key}' ("${tenant.name}") but its file is not in ${host.migrationsPath}. Restore the file to revert it.`,
+          { tenant: tenant.key, migration: missing, direction: plan.direction },
+        ),
+      );
+    }
+    const Sequelize = host.sequelize.constructor;
+    const queryInterface = host.sequelize.getQueryInterface();
+    const step = (file: MigrationFile, direction: Direction) => async () => {
+      const migration = await loadMigration(file);
+      const fn = migration[direction];
+      if (typeof fn !== 'function') {
+        throw new ConfigurationError(`Migration ${file.name} has no \`down\` function, so it cannot be reverted. Add \`async down(queryInterface, Sequelize) {}\` to it.`);
+      }
+      await host.context.run(tenant, async () => {
+        if (!transaction) {
+          await fn.call(migration, queryInterface, Sequelize);
+          return;
+        }
+        await host.sequelize.transaction({ transaction }, (savepoint) =>
+          Promise.resolve(fn.call(migration, boundQueryInterface(queryInterface, savepoint), Sequelize)),
+        );
+      });
+    };
+    const versions: string[] = [];
+    const umzug = new Umzug({
+      migrations: files.map((file) => ({ name: file.name, path: file.path, up: step(file, 'up'), down: step(file, 'down') })),
+      storage,
+      context: {},
+      logger: undefined,
+    });
+    umzug.on('migrated', ({ name }) => void versions.push(name));
+    umzug.on('reverted', ({ name }) => void versions.push(name));
+    try {
+      if (plan.direction === 'up') await umzug.up({ migrations: names });
+      else await umzug.down({ migrations: names });
+      return { versions };
+    } catch (error) {
+      const failure = this.#failure(tenant, plan.direction, error, rethrow ? 'create' : transaction ? 'atomic' : 'partial');
+      if (rethrow) throw new RunFailure(failure);
+      return { versions, failure };
+    }
+  }
+
+  #failure(tenant: TenantRef, direction: Direction, error: unknown, mode: 'atomic' | 'partial' | 'create'): MigrationError {
+    const info = (error as any)?.migration as { name?: string; direction?: Direction } | undefined;
+    const cause = info ? ((error as any).cause ?? error) : error;
+    const migration = info?.name;
+    const what = migration ? `Migration ${migration}` : 'A migration';
+    const after = {
+      atomic: ' Its changes were rolled back and the tenant stays at its last good version.',
+      partial: ' Changes it made before failing were not rolled back (MySQL commits DDL at once); check the tenant before retrying.',
+      create: '',
+    }[mode];
+    return new MigrationError(
+      `${what} failed going ${info?.direction ?? direction} in tenant '${tenant.key}' ("${tenant.name}"): ${(cause as Error)?.message ?? cause}.${after} Fix the migration and run the migrations again.`,
+      { tenant: tenant.key, cause, migration, direction: info?.direction ?? direction },
+    );
+  }
+
+  #notFound(tenant: TenantRef): TenantNotFoundError {
+    return new TenantNotFoundError(
+      `Tenant '${tenant.key}' does not exist (no schema/database "${tenant.name}"). Create it with createTenant('${tenant.key}'), or list tenants with apartment.tenants().`,
+      { tenant: tenant.key },
+    );
   }
 }

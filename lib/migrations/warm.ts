@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigurationError, MigrationError, TenantExistsError, describeValue } from '../errors';
+import type { TenantRef } from '../tenant';
+import type { MigrationResult } from '../types';
+import type { MigrationHost } from './host';
+
+/**
+ * Put between the prefix and a random suffix to name a spare. Keys must start
+ * with a letter or digit, so `prefix + '_spare_' + ...` is never the name of a
+ * tenant, and `tenants()` (which maps names back to valid keys) never lists it.
+ */
+export const SPARE_MARK = '_spare_';
+
+/** What `prewarm` did. */
+export interface PrewarmResult {
+  /** Spares built by this call. */
+  built: number;
+  /** Spares ready to be claimed now. */
+  ready: number;
+}
+
+/**
+ * Warm tenants: fully migrated spare schemas/databases under reserved names.
+ * `createTenant` claims one by renaming it (one catalog change instead of N
+ * migrations), so sign-up latency does not grow with the migration count.
+ * Claims are serialised by the adapter lock, so two concurrent sign-ups never
+ * get the same spare.
+ */
+export class WarmTenants {
+  readonly #host: MigrationHost;
+  readonly #migrate: (tenant: TenantRef) => Promise<MigrationResult>;
+
+  /** `migrate` applies every pending migration to a tenant (or spare) and never throws for a failing migration. */
+  constructor(host: MigrationHost, migrate: (tenant: TenantRef) => Promise<MigrationResult>) {
+    this.#host = host;
+    this.#migrate = migrate;
+  }
+
+  /** Every spare's name starts with this. */
+  get marker(): string {
+    return this.#host.names.prefix + SPARE_MARK;
+  }
+
+  /** Names of the spares that exist now. */
+  async spares(): Promise<string[]> {
+    return this.#host.adapter.list(this.marker);
+  }
+
+  /**
+   * Tops the pool up to `count` spares, each fully migrated. Spares that
+   * already exist count, so running it from a deploy hook or a cron job keeps
+   * `count` ready without piling up.
+   * @throws MigrationError when a migration fails in a new spare (which is dropped again)
+   */
+  async prewarm(count: number): Promise<PrewarmResult> {
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new ConfigurationError(`Expected \`count\` to be a number from 0 and up, got ${describeValue(count)}.`);
+    }
+    let ready = (await this.spares()).length;
+    let built = 0;
+    while (ready < count) {
+      await this.#build();
+      built += 1;
+      ready += 1;
+    }
+    return { built, ready };
+  }
+
+  /**
+   * Gives `tenant` a spare: renames one to the tenant's name, then applies any
+   * migration the spare is behind on. Resolves to undefined when no spare is
+   * left (the caller builds the tenant instead).
+   * @throws TenantExistsError when the tenant exists; MigrationError when the spare cannot be brought up to date (the tenant is dropped again)
+   */
+  async claim(tenant: TenantRef): Promise<MigrationResult | undefined> {
+    const { adapter } = this.#host;
+    // Cheap check first: with no spares, cold creation should not pay for the lock.
+    if ((await this.spares()).length === 0) return undefined;
+    const claimed = await adapter.withLock(this.marker, async (transaction) => {
+      const [spare] = await this.spares();
+      if (spare === undefined) return undefined;
+      if (await adapter.exists(tenant)) {
+        throw new TenantExistsError(
+          `Tenant '${tenant.key}' already exists (${tenant.name}). Use another key, or drop it first with dropTenant('${tenant.key}').`,
+          { tenant: tenant.key },
+        );
+      }
+      await adapter.rename(spare, tenant.name, { transaction });
+      return spare;
+    });
+    if (claimed === undefined) return undefined;
+    const result = await this.#migrate(tenant);
+    if (!result.ok) {
+      await adapter.drop(tenant).catch(() => undefined);
+      throw failed(result, `Tenant '${tenant.key}' got a warm spare that could not be brought up to date, so it was dropped again`);
+    }
+    return result;
+  }
+
+  /** Applies pending migrations to every spare; a spare that fails is dropped (createTenant then builds instead, and reports the error). */
+  async migrateSpares(): Promise<void> {
+    for (const name of await this.spares()) {
+      const spare = this.#ref(name);
+      const result = await this.#migrate(spare).catch((error: Error) => ({ ok: false as const, error }));
+      if (!result.ok) await this.#host.adapter.drop(spare).catch(() => undefined);
+    }
+  }
+
+  #ref(name: string): TenantRef {
+    return Object.freeze({ key: name.slice(this.#host.names.prefix.length), name });
+  }
+
+  async #build(): Promise<void> {
+    const { adapter } = this.#host;
+    const room = adapter.maxNameBytes - Buffer.byteLength(this.marker);
+    if (room < 8) {
+      throw new ConfigurationError(
+        `The prefix '${this.#host.names.prefix}' is too long for warm tenants: spare names ('${this.marker}' + 8 or more characters) must fit in ${adapter.maxNameBytes} bytes. Use a shorter prefix.`,
+      );
+    }
+    const spare = this.#ref(this.marker + randomBytes(8).toString('hex').slice(0, Math.min(16, room)));
+    await adapter.create(spare);
+    const result = await this.#migrate(spare).catch((error: Error) => ({ ok: false as const, tenant: spare.key, schema: spare.name, error }));
+    if (!result.ok) {
+      await adapter.drop(spare).catch(() => undefined);
+      throw failed(result, `A warm spare (${spare.name}) could not be migrated, so it was dropped again`);
+    }
+  }
+}
+
+function failed(result: { ok: false; error: Error }, what: string): MigrationError {
+  const cause = result.error as MigrationError;
+  const error = new MigrationError(`${what}: ${cause?.message ?? String(cause)} Fix the migration and retry.`, {
+    tenant: (result as { tenant?: string }).tenant,
+    cause,
+    migration: cause?.migration,
+    direction: cause?.direction ?? 'up',
+  });
+  error.result = result;
+  return error;
+}

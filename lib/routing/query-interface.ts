@@ -1,0 +1,180 @@
+import type { TenantRef } from '../tenant';
+import type { Router } from './router';
+
+/**
+ * QueryInterface methods that take a table, with the position of the table
+ * and of the options argument (whose `schema`, when given, wins).
+ */
+const TABLE_METHODS: Record<string, { table: number; options?: number }> = {
+  createTable: { table: 0, options: 2 },
+  dropTable: { table: 0, options: 1 },
+  renameTable: { table: 0, options: 2 },
+  describeTable: { table: 0, options: 1 },
+  addColumn: { table: 0, options: 3 },
+  removeColumn: { table: 0, options: 2 },
+  changeColumn: { table: 0, options: 3 },
+  renameColumn: { table: 0, options: 3 },
+  addIndex: { table: 0 },
+  removeIndex: { table: 0, options: 2 },
+  showIndex: { table: 0, options: 1 },
+  addConstraint: { table: 0 },
+  removeConstraint: { table: 0, options: 2 },
+  showConstraint: { table: 0, options: 2 },
+  getForeignKeyReferencesForTable: { table: 0, options: 1 },
+  bulkInsert: { table: 0, options: 2 },
+  bulkUpdate: { table: 0, options: 3 },
+  bulkDelete: { table: 0, options: 2 },
+  upsert: { table: 0, options: 4 },
+  rawSelect: { table: 0, options: 1 },
+  select: { table: 1, options: 2 },
+  insert: { table: 1, options: 3 },
+  update: { table: 1, options: 4 },
+  delete: { table: 1, options: 3 },
+  increment: { table: 1, options: 5 },
+  decrement: { table: 1, options: 5 },
+  pgListEnums: { table: 0, options: 1 },
+};
+
+/** Suffix of Sequelize's default constraint names (abstract `getConstraintSnippet`). */
+const CONSTRAINT_SUFFIX: Record<string, string> = { UNIQUE: 'uk', CHECK: 'ck', 'PRIMARY KEY': 'pk' };
+
+/**
+ * Tenant scoping of the QueryInterface (`sequelize.getQueryInterface()` and
+ * the `queryInterface` of tenant migrations).
+ *
+ * Sequelize v6 renders an unqualified table name with `public` spelled out in
+ * several places on PostgreSQL (describeTable, addColumn, removeColumn,
+ * renameColumn, ENUM types, tableExists, showAllTables) and looks tables up
+ * in the connection's configured database on MySQL (removeColumn,
+ * removeConstraint, tableExists, foreign keys). Inside a tenant context a
+ * plain table name is therefore replaced by `{ tableName, schema: tenant }`
+ * before Sequelize sees it, so every statement and every catalog lookup names
+ * the tenant. Outside a tenant context nothing changes. A table that already
+ * names its schema, or a call with a `schema` option, is left as given.
+ *
+ * Installed on top of the DML wrappers of `queries.ts` (same instance).
+ */
+export function installQueryInterfaceScoping(router: Router): void {
+  const { context } = router;
+  const queryInterface = router.sequelize.getQueryInterface() as any;
+  const queryGenerator = queryInterface.queryGenerator;
+
+  const define = (name: string, value: Function): void => {
+    Object.defineProperty(queryInterface, name, { configurable: true, writable: true, value });
+  };
+
+  for (const [name, spec] of Object.entries(TABLE_METHODS)) {
+    const original = queryInterface[name];
+    if (typeof original !== 'function') continue;
+    define(name, function scoped(this: any, ...args: any[]) {
+      const tenant = context.tenant();
+      if (!tenant) return original.apply(this, args);
+      const options = spec.options === undefined ? undefined : args[spec.options];
+      if (typeof options === 'string' || (options && typeof options === 'object' && options.schema)) {
+        return original.apply(this, args);
+      }
+      const table = args[spec.table];
+      if (name === 'pgListEnums' && (table === null || table === undefined)) {
+        args[spec.table] = { tableName: undefined, schema: tenant.name, delimiter: '.' };
+      } else {
+        args[spec.table] = qualify(table, tenant);
+      }
+      if (name === 'addConstraint') args[1] = constraintOptions(table, args[1], tenant);
+      return original.apply(this, args);
+    });
+  }
+
+  // Sequelize's MySQL tableExistsQuery mangles a qualified table and always
+  // reads the configured database; the information_schema query is the same
+  // on both dialects. (Model.sync() of a routed model passes a qualified table.)
+  const tableExists = queryInterface.tableExists;
+  define('tableExists', function scopedTableExists(this: any, table: any, options?: any) {
+    const tenant = context.tenant();
+    if (tenant && typeof table === 'string' && !options?.schema) table = qualify(table, tenant);
+    if (table === null || typeof table !== 'object' || !table.schema) return tableExists.call(this, table, options);
+    return this.sequelize
+      .query('SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', {
+        ...options,
+        replacements: [table.schema, table.tableName],
+        type: 'SELECT',
+        raw: true,
+      })
+      .then((rows: unknown[]) => rows.length > 0);
+  });
+
+  // PostgreSQL lists the tables of `public` (or the `schema` option), MySQL of
+  // the configured database.
+  const showAllTables = queryInterface.showAllTables;
+  define('showAllTables', function scopedShowAllTables(this: any, options?: any) {
+    const tenant = context.tenant();
+    if (!tenant) return showAllTables.call(this, options);
+    return this.sequelize
+      .query(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1",
+        { ...options, replacements: [tenant.name], type: 'SELECT', raw: true },
+      )
+      .then((rows: Array<Record<string, string>>) => rows.map((row) => row.name ?? row.NAME ?? Object.values(row)[0]));
+  });
+
+  // PostgreSQL only: DROP TYPE by bare name would fall through the search_path to `public`.
+  const dropEnum = queryInterface.dropEnum;
+  if (typeof dropEnum === 'function') {
+    define('dropEnum', function scopedDropEnum(this: any, enumName: string, options?: any) {
+      const tenant = context.tenant();
+      if (!tenant || typeof enumName !== 'string' || enumName.includes('.')) return dropEnum.call(this, enumName, options);
+      const qualified = `${queryGenerator.quoteIdentifier(tenant.name, true)}.${queryGenerator.quoteIdentifier(enumName, true)}`;
+      return this.sequelize.query(queryGenerator.pgEnumDrop(null, null, qualified), { ...options, raw: true });
+    });
+  }
+
+  // MySQL's foreign-key lookup (Model.sync({ alter })) reads the configured
+  // database; a qualified table knows better. PostgreSQL ignores the argument.
+  const getForeignKeysQuery = queryGenerator.getForeignKeysQuery;
+  if (typeof getForeignKeysQuery === 'function') {
+    queryGenerator.getForeignKeysQuery = function (this: any, table: any, schemaName?: unknown) {
+      return getForeignKeysQuery.call(this, table, table && typeof table === 'object' && table.schema ? table.schema : schemaName);
+    };
+  }
+}
+
+/**
+ * `{ tableName, schema }` for a plain table name in the tenant. Its
+ * `toString()` is the bare name, because Sequelize builds default index and
+ * foreign-key names by interpolating the table (`${tableName}_${fields}`).
+ */
+function qualify(table: unknown, tenant: TenantRef): unknown {
+  if (typeof table === 'string') {
+    if (table === '') return table;
+    return { tableName: table, schema: tenant.name, delimiter: '.', toString: () => table };
+  }
+  if (table !== null && typeof table === 'object' && !(table as any).schema && typeof (table as any).tableName === 'string') {
+    const tableName = (table as any).tableName as string;
+    return { ...(table as object), tableName, schema: tenant.name, delimiter: '.', toString: () => tableName };
+  }
+  return table;
+}
+
+/**
+ * `addConstraint` on a qualified table: keep Sequelize's default constraint
+ * name (it would otherwise include the schema) and put a plain referenced
+ * table in the tenant too.
+ */
+function constraintOptions(table: unknown, options: any, tenant: TenantRef): any {
+  if (!options || typeof options !== 'object') return options;
+  const bare = typeof table === 'string' ? table : (table as any)?.tableName;
+  const next = { ...options };
+  const type = typeof options.type === 'string' ? options.type.toUpperCase() : '';
+  if (!next.name && typeof bare === 'string' && Array.isArray(options.fields)) {
+    const fields = options.fields.map((field: any) => (typeof field === 'string' ? field : field?.name ?? field?.attribute));
+    if (fields.every((field: unknown) => typeof field === 'string')) {
+      const references = options.references?.table;
+      const referenced = typeof references === 'string' ? references : references?.tableName;
+      if (CONSTRAINT_SUFFIX[type]) next.name = `${bare}_${fields.join('_')}_${CONSTRAINT_SUFFIX[type]}`;
+      else if (type === 'FOREIGN KEY' && typeof referenced === 'string') next.name = `${bare}_${fields.join('_')}_${referenced}_fk`;
+    }
+  }
+  if (type === 'FOREIGN KEY' && options.references && typeof options.references === 'object') {
+    next.references = { ...options.references, table: qualify(options.references.table, tenant) };
+  }
+  return next;
+}
