@@ -21,7 +21,12 @@ export function connectTo(dialect: DialectName, schema: string, options: Options
     url.pathname = `/${schema}`;
     return new Sequelize(url.toString(), { logging: false, ...options });
   }
-  return connect(dialect, { ...options, dialectOptions: { ...(options.dialectOptions ?? {}), options: `-c search_path=${schema}` } });
+  // search_path for unqualified SQL; `schema` for the query interface, which otherwise qualifies with "public".
+  return connect(dialect, {
+    ...options,
+    schema,
+    dialectOptions: { ...(options.dialectOptions ?? {}), options: `-c search_path=${schema}` },
+  } as Options);
 }
 
 /** Undefined when the server answers, else the reason. */

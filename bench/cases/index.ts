@@ -1,8 +1,12 @@
 import type { BenchCase } from '../types';
+import { createTenant } from './create-tenant';
+import { middleware } from './middleware';
+import { migrateAll } from './migrate-all';
 import { queryOverhead } from './query-overhead';
 import { rawSql } from './raw-sql';
+import { status } from './status';
 import { serverMemory } from './server-memory';
 import { tenantScale } from './tenant-scale';
 
 /** In the order they run and appear in the table. */
-export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, tenantScale, serverMemory];
+export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, createTenant, migrateAll, status, middleware, tenantScale, serverMemory];

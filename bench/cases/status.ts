@@ -1,0 +1,48 @@
+import { Apartment } from '../../lib';
+import { connect } from '../env';
+import { eachLimit, interleave, timed } from '../harness';
+import { withTenantUmzug } from '../hand-written';
+import { row, type BenchCase } from '../types';
+import { migrationsReady } from './availability';
+
+/**
+ * Pending state of N up-to-date tenants: `migrationStatus` for each (as many
+ * at once as the pool allows) vs `umzug.pending()` per tenant in a loop, by hand.
+ */
+export const status: BenchCase = {
+  id: 'status',
+  title: 'status',
+  unavailable: migrationsReady,
+  async run(ctx) {
+    const count = ctx.quick ? 100 : 1000;
+    await ctx.fixtures.bulk(count, ctx.log);
+    const sequelize = connect(ctx.dialect);
+    try {
+      const apartment = new Apartment(sequelize, { prefix: ctx.fixtures.bulkPrefix, migrationsPath: ctx.fixtures.baseFolder });
+      const keys = await apartment.tenants();
+      // The migrate-all case may have added migrations to other folders; these tenants are at least at the base.
+      const result = await interleave(
+        ctx.rounds(3, 1),
+        () =>
+          timed(() =>
+            eachLimit(keys, 5, async (key) => {
+              const s = await apartment.migrationStatus(key);
+              if (s.pending.length !== 0) throw new Error(`status: tenant ${key} unexpectedly has pending migrations`);
+            }),
+          ),
+        () =>
+          timed(async () => {
+            for (const key of keys) await withTenantUmzug(ctx.dialect, apartment.schemaFor(key), ctx.fixtures.baseFolder, (umzug) => umzug.pending());
+          }),
+      );
+      return [
+        row(
+          { case: 'status', metric: `${keys.length} up-to-date tenants`, dialect: ctx.dialect, unit: 's', a: result.a / 1000, b: result.b / 1000 },
+          { maxA: 2, text: 'A < 2 s' },
+        ),
+      ];
+    } finally {
+      await sequelize.close();
+    }
+  },
+};
