@@ -1,0 +1,154 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from './support/paths';
+
+/**
+ * The README code-block convention (docs cannot drift from code that runs):
+ * - every ```ts / ```js block is immediately preceded by
+ *   `<!-- snippet: examples/readme/<file>.ts -->` or `...#<region>`, and its
+ *   content equals that file, or the lines between `// #region <name>` and
+ *   `// #endregion <name>` with their common indentation removed;
+ * - in ```sh blocks every `npm run <x>` is a package.json script and every
+ *   `npx apartment <command>` is a command of the CLI.
+ * Blocks in other languages (json, text, ...) are not checked.
+ */
+
+interface Block {
+  line: number; // 1-based line of the opening fence
+  lang: string;
+  content: string;
+  marker: string | undefined; // the line just before the fence
+  section: string | undefined;
+}
+
+const README = path.join(ROOT, 'README.md');
+const CODE = new Set(['ts', 'typescript', 'js', 'javascript', 'tsx', 'jsx', 'mjs', 'cjs']);
+const SHELL = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
+const MARKER = /^<!-- snippet: (examples\/readme\/[\w./-]+\.(?:ts|js))(?:#([\w-]+))? -->$/;
+/** The CLI's commands as issue 3 names them, used until lib/cli declares its own. */
+const ISSUE_COMMANDS = ['tenant:create', 'tenant:drop', 'tenant:list', 'db:migrate', 'db:migrate:undo', 'db:migrate:status', 'migration:generate'];
+
+export function blocks(markdown: string): Block[] {
+  const lines = markdown.split('\n');
+  const found: Block[] = [];
+  let section: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^<!-- section:([\w-]+) -->/.exec(lines[i]);
+    if (open) section = open[1];
+    const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(lines[i]);
+    if (!fence) continue;
+    const end = lines.findIndex((l, j) => j > i && l.trim().startsWith(fence[2]) && l.trim().replace(/[`~]/g, '') === '');
+    if (end === -1) throw new Error(`README.md:${i + 1}: code block is never closed`);
+    found.push({ line: i + 1, lang: fence[3].toLowerCase(), content: lines.slice(i + 1, end).join('\n'), marker: i > 0 ? lines[i - 1] : undefined, section });
+    i = end;
+  }
+  return found;
+}
+
+/** The lines between `// #region name` and `// #endregion name`, common indentation removed. */
+export function region(text: string, name: string): string | undefined {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
+  if (start === -1) return undefined;
+  const end = lines.findIndex((l, j) => j > start && l.trim() === `// #endregion ${name}`);
+  if (end === -1) return undefined;
+  const body = lines.slice(start + 1, end);
+  const indent = Math.min(...body.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+  return body.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n');
+}
+
+function cliCommands(): { names: string[]; source: string } {
+  const file = path.join(ROOT, 'lib/cli/index.ts');
+  if (fs.existsSync(file)) {
+    const names = [...fs.readFileSync(file, 'utf8').matchAll(/\.command\(\s*'([\w:-]+)/g)].map((m) => m[1]);
+    if (names.length) return { names, source: 'lib/cli/index.ts' };
+  }
+  return { names: ISSUE_COMMANDS, source: 'issue 3 (lib/cli has no commands yet)' };
+}
+
+/** Everything wrong with the README, one message per problem, naming the block. */
+export function problems(markdown: string): string[] {
+  const out: string[] = [];
+  const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts ?? {});
+  const cli = cliCommands();
+  for (const block of blocks(markdown)) {
+    const where = `README.md:${block.line} (\`\`\`${block.lang || '(no language)'} block${block.section ? ` in section '${block.section}'` : ''})`;
+    if (CODE.has(block.lang)) {
+      const marker = block.marker === undefined ? undefined : MARKER.exec(block.marker.trim());
+      if (!marker) {
+        out.push(`${where}: the line before it must be <!-- snippet: examples/readme/<file>.ts[#region] -->, found ${JSON.stringify(block.marker ?? '')}`);
+        continue;
+      }
+      const [, file, name] = marker;
+      const absolute = path.join(ROOT, file);
+      if (!fs.existsSync(absolute)) {
+        out.push(`${where}: snippet file ${file} does not exist`);
+        continue;
+      }
+      const text = fs.readFileSync(absolute, 'utf8');
+      const expected = name === undefined ? text.replace(/\n+$/, '') : region(text, name);
+      if (expected === undefined) {
+        out.push(`${where}: ${file} has no region '${name}' (// #region ${name} ... // #endregion ${name})`);
+        continue;
+      }
+      if (block.content !== expected) {
+        const a = block.content.split('\n');
+        const b = expected.split('\n');
+        const at = a.findIndex((l, k) => l !== b[k]);
+        const k = at === -1 ? Math.min(a.length, b.length) : at;
+        out.push(
+          `${where}: differs from ${file}${name ? `#${name}` : ''} at its line ${k + 1}: README has ${JSON.stringify(a[k] ?? '(end)')}, the file has ${JSON.stringify(b[k] ?? '(end)')}`,
+        );
+      }
+    } else if (SHELL.has(block.lang)) {
+      for (const m of block.content.matchAll(/\bnpm run(?:-script)? +([\w:.-]+)/g)) {
+        if (!scripts.includes(m[1])) out.push(`${where}: \`npm run ${m[1]}\` is not a script in package.json (scripts: ${scripts.join(', ')})`);
+      }
+      for (const m of block.content.matchAll(/\bnpx +apartment +([^\s|;&]+)/g)) {
+        if (m[1].startsWith('-')) continue; // --help, --version
+        if (!cli.names.includes(m[1])) out.push(`${where}: \`npx apartment ${m[1]}\` is not a CLI command (commands from ${cli.source}: ${cli.names.join(', ')})`);
+      }
+    }
+  }
+  return out;
+}
+
+describe('README code blocks', () => {
+  it('follow the snippet convention, and shell commands exist', () => {
+    const markdown = fs.readFileSync(README, 'utf8');
+    expect(blocks(markdown).length).to.be.greaterThan(0);
+    const found = problems(markdown);
+    expect(found, `\n  ${found.join('\n  ')}\n`).to.deep.equal([]);
+  });
+
+  it('catches drift (the checker itself can fail)', () => {
+    const bad = [
+      '<!-- section:x -->',
+      '```ts',
+      'const unmarked = 1;',
+      '```',
+      '<!-- snippet: examples/readme/quickstart.ts#setup -->',
+      '```ts',
+      'const drifted = true;',
+      '```',
+      '<!-- snippet: examples/readme/quickstart.ts#nope -->',
+      '```ts',
+      '```',
+      '```sh',
+      'npm run no-such-script && npx apartment no:such-command && npx apartment tenant:list',
+      '```',
+    ].join('\n');
+    const found = problems(bad);
+    expect(found).to.have.length(5);
+    expect(found[0]).to.match(/README\.md:2 .*section 'x'.*the line before it must be/);
+    expect(found[1]).to.match(/README\.md:6 .*differs from examples\/readme\/quickstart\.ts#setup at its line 1/);
+    expect(found[2]).to.match(/has no region 'nope'/);
+    expect(found[3]).to.match(/npm run no-such-script/);
+    expect(found[4]).to.match(/npx apartment no:such-command/);
+  });
+
+  it('region() removes common indentation', () => {
+    expect(region('x\n  // #region a\n    one\n      two\n  // #endregion a\n', 'a')).to.equal('one\n  two');
+  });
+});
