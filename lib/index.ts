@@ -15,4 +15,5 @@ export {
 export type { Tenant, TenantRef } from './tenant';
 export type { MigrationResult } from './types';
 export type { MigrateOptions, MigrateAllOptions, MigrationStatus } from './migrations/types';
+export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions } from './http/middleware';

@@ -8,6 +8,7 @@ import { indexOfVersion, listMigrationFiles, loadMigration, type MigrationFile }
 import type { MigrationHost } from './host';
 import { readExecuted, TenantMetaStorage } from './storage';
 import type { MigrateAllOptions, MigrateOptions, MigrationStatus } from './types';
+import { WarmTenants } from './warm';
 
 type Direction = 'up' | 'down';
 
@@ -43,9 +44,12 @@ class RunFailure extends Error {
  */
 export class TenantMigrator {
   readonly #host: MigrationHost;
+  /** Prewarmed spares that createTenant claims first (lib/migrations/warm.ts). */
+  readonly warm: WarmTenants;
 
   constructor(host: MigrationHost) {
     this.#host = host;
+    this.warm = new WarmTenants(host, (tenant, options) => this.migrate(tenant, options));
   }
 
   /**
@@ -68,6 +72,8 @@ export class TenantMigrator {
    */
   async createTenant(tenant: TenantRef): Promise<MigrationResult> {
     const files = this.files(true);
+    // A prewarmed spare, renamed and brought up to date, when there is one.
+    if (await this.warm.claim(tenant)) return { ok: true, tenant: tenant.key, schema: tenant.name, versions: files.map((f) => f.name) };
     const plan: Plan = { direction: 'up', toIndex: undefined };
     const { adapter } = this.#host;
     try {
@@ -155,6 +161,9 @@ export class TenantMigrator {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
+    // Spares follow the tenants (they are not in the results). When no tenant had work, spares
+    // built since are current too, and claim() catches up any that is not.
+    if (work.length > 0) await this.warm.migrateSpares({ direction: options.direction, to: options.to });
     if (progressError !== undefined) throw progressError;
     return results;
   }

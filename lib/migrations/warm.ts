@@ -3,6 +3,7 @@ import { ConfigurationError, MigrationError, TenantExistsError, describeValue } 
 import type { TenantRef } from '../tenant';
 import type { MigrationResult } from '../types';
 import type { MigrationHost } from './host';
+import type { MigrateOptions } from './types';
 
 /**
  * Put between the prefix and a random suffix to name a spare. Keys must start
@@ -28,10 +29,10 @@ export interface PrewarmResult {
  */
 export class WarmTenants {
   readonly #host: MigrationHost;
-  readonly #migrate: (tenant: TenantRef) => Promise<MigrationResult>;
+  readonly #migrate: (tenant: TenantRef, options?: MigrateOptions) => Promise<MigrationResult>;
 
-  /** `migrate` applies every pending migration to a tenant (or spare) and never throws for a failing migration. */
-  constructor(host: MigrationHost, migrate: (tenant: TenantRef) => Promise<MigrationResult>) {
+  /** `migrate` runs a tenant's (or spare's) migrations, like `migrateTenant`: a failing migration gives `{ ok: false }`. */
+  constructor(host: MigrationHost, migrate: (tenant: TenantRef, options?: MigrateOptions) => Promise<MigrationResult>) {
     this.#host = host;
     this.#migrate = migrate;
   }
@@ -97,11 +98,15 @@ export class WarmTenants {
     return result;
   }
 
-  /** Applies pending migrations to every spare; a spare that fails is dropped (createTenant then builds instead, and reports the error). */
-  async migrateSpares(): Promise<void> {
+  /**
+   * Runs migrateAll's migrations in every spare too (same direction and
+   * `to`). A spare that fails is dropped: createTenant then builds instead,
+   * and reports the error.
+   */
+  async migrateSpares(options: MigrateOptions = {}): Promise<void> {
     for (const name of await this.spares()) {
       const spare = this.#ref(name);
-      const result = await this.#migrate(spare).catch((error: Error) => ({ ok: false as const, error }));
+      const result = await this.#migrate(spare, options).catch((error: Error) => ({ ok: false as const, error }));
       if (!result.ok) await this.#host.adapter.drop(spare).catch(() => undefined);
     }
   }
@@ -120,7 +125,13 @@ export class WarmTenants {
     }
     const spare = this.#ref(this.marker + randomBytes(8).toString('hex').slice(0, Math.min(16, room)));
     await adapter.create(spare);
-    const result = await this.#migrate(spare).catch((error: Error) => ({ ok: false as const, tenant: spare.key, schema: spare.name, error }));
+    let result: MigrationResult;
+    try {
+      result = await this.#migrate(spare);
+    } catch (error) {
+      await adapter.drop(spare).catch(() => undefined);
+      throw error;
+    }
     if (!result.ok) {
       await adapter.drop(spare).catch(() => undefined);
       throw failed(result, `A warm spare (${spare.name}) could not be migrated, so it was dropped again`);

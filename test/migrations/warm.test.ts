@@ -1,0 +1,160 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as sinon from 'sinon';
+import type { Sequelize } from 'sequelize';
+import { Apartment, ConfigurationError, TenantExistsError, TenantNameError } from '../../lib';
+import { KEY_PATTERN } from '../../lib/tenant';
+import { SPARE_MARK } from '../../lib/migrations/warm';
+import { MigrationSets } from '../../bench/migration-sets';
+import { describeDialects } from '../support/dialects';
+
+const PREFIX = 'bench_w_';
+
+describeDialects('warm tenants: prewarm, claim on createTenant, spares kept current', (d) => {
+  let sets: MigrationSets;
+  let sequelize: Sequelize;
+  let folder: string;
+  let apartment: Apartment;
+  let n = 0;
+
+  const spares = async () => (await apartment.adapter.list(PREFIX + SPARE_MARK)).sort();
+  const meta = async (schema: string) => {
+    const [rows] = await sequelize.query(`SELECT name FROM ${d.q(schema)}.${d.q('SequelizeMeta')} ORDER BY name`, { raw: true });
+    return (rows as Array<{ name: string }>).map((r) => r.name);
+  };
+  const files = () => fs.readdirSync(folder).sort();
+
+  before(async () => {
+    await d.dropAll(PREFIX);
+    sets = new MigrationSets();
+    sequelize = d.sequelize();
+  });
+  beforeEach(async () => {
+    await d.dropAll(PREFIX);
+    // A fresh folder (widgets, tags, widget_tags, a column) and a fresh Apartment per test.
+    folder = sets.generate(`set${++n}`, 4);
+    if (apartment) (apartment as any) = undefined;
+    sequelize = d.sequelize();
+    apartment = new Apartment(sequelize, { prefix: PREFIX, migrationsPath: folder });
+  });
+  afterEach(() => sinon.restore());
+  after(async () => {
+    await d.dropAll(PREFIX);
+    sets.cleanup();
+  });
+
+  it('prewarm builds fully migrated spares under names no key can take, invisible to tenants(), and only tops up', async () => {
+    expect(await apartment.prewarm(2)).to.deep.equal({ built: 2, ready: 2 });
+    const names = await spares();
+    expect(names).to.have.length(2);
+    for (const name of names) {
+      expect(name.startsWith(PREFIX + SPARE_MARK)).to.equal(true);
+      const key = name.slice(PREFIX.length);
+      expect(KEY_PATTERN.test(key)).to.equal(false);
+      expect(() => apartment.schemaFor(key)).to.throw(TenantNameError);
+      expect(await d.tables(name)).to.include.members(['SequelizeMeta', 'tags', 'widget_tags', 'widgets']);
+      expect(await meta(name)).to.deep.equal(files());
+    }
+    expect(await apartment.tenants()).to.deep.equal([]);
+    expect(await apartment.prewarm(2)).to.deep.equal({ built: 0, ready: 2 });
+    expect(await apartment.prewarm(3)).to.deep.equal({ built: 1, ready: 3 });
+    expect(await spares()).to.have.length(3);
+  });
+
+  it('rejects a count that is not a whole number, before any SQL', async () => {
+    const query = sinon.spy(sequelize, 'query');
+    for (const bad of [-1, 1.5, '2', NaN]) {
+      let error: unknown;
+      await apartment.prewarm(bad as any).catch((e) => (error = e));
+      expect(error).to.be.instanceOf(ConfigurationError);
+    }
+    expect(query.called).to.equal(false);
+  });
+
+  it('createTenant claims a spare by renaming it, and the tenant works like a built one', async () => {
+    await apartment.prewarm(1);
+    const [spare] = await spares();
+    const rename = sinon.spy(apartment.adapter, 'rename');
+    const created = sinon.spy();
+    apartment.on('tenantCreated', created);
+    const result = await apartment.createTenant('acme');
+    expect(result).to.deep.equal({ ok: true, tenant: 'acme', schema: `${PREFIX}acme`, versions: files() });
+    expect(rename.calledOnceWith(spare, `${PREFIX}acme`)).to.equal(true);
+    expect(created.calledOnce).to.equal(true);
+    expect(await spares()).to.deep.equal([]);
+    expect(await d.schemaExists(spare)).to.equal(false);
+    expect(await apartment.tenants()).to.deep.equal(['acme']);
+    expect(await meta(`${PREFIX}acme`)).to.deep.equal(files());
+    expect(await apartment.migrationStatus('acme')).to.deep.include({ pending: [] });
+    const [rows] = await apartment.run('acme', () => sequelize.query('SELECT count(*) AS n FROM widgets', { raw: true }));
+    expect(Number((rows as Array<{ n: unknown }>)[0].n)).to.equal(0);
+  });
+
+  it('falls back to building the tenant when no spare is left', async () => {
+    const rename = sinon.spy(apartment.adapter, 'rename');
+    const result = await apartment.createTenant('cold');
+    expect(result.ok).to.equal(true);
+    expect(rename.called).to.equal(false);
+    expect(await meta(`${PREFIX}cold`)).to.deep.equal(files());
+  });
+
+  it('migrateAll migrates spares too, without listing them in its results', async () => {
+    await apartment.createTenant('one');
+    await apartment.prewarm(1);
+    const [spare] = await spares();
+    const added = sets.add(folder, 5);
+    const results = await apartment.migrateAll();
+    expect(results.map((r) => r.tenant)).to.deep.equal(['one']);
+    expect(await meta(spare)).to.include(added);
+    expect(await meta(`${PREFIX}one`)).to.include(added);
+  });
+
+  it('a spare that is behind is migrated before it is handed out', async () => {
+    await apartment.prewarm(1);
+    const [spare] = await spares();
+    const added = sets.add(folder, 5);
+    expect(await meta(spare)).not.to.include(added);
+    const result = await apartment.createTenant('late');
+    expect(result.ok && result.versions).to.include(added);
+    expect(await meta(`${PREFIX}late`)).to.deep.equal(files());
+    const [rows] = await apartment.run('late', () => sequelize.query(`SELECT ${d.q('extra5')} FROM widgets`, { raw: true }));
+    expect(rows).to.deep.equal([]);
+  });
+
+  it('concurrent createTenants never claim the same spare; the one left over is built', async () => {
+    await apartment.prewarm(2);
+    const before = await spares();
+    const rename = sinon.spy(apartment.adapter, 'rename');
+    const results = await Promise.all(['c1', 'c2', 'c3'].map((key) => apartment.createTenant(key)));
+    expect(results.every((r) => r.ok)).to.equal(true);
+    expect(rename.callCount).to.equal(2);
+    expect(rename.getCalls().map((c) => c.args[0]).sort()).to.deep.equal(before);
+    expect(await spares()).to.deep.equal([]);
+    expect(await apartment.tenants()).to.deep.equal(['c1', 'c2', 'c3']);
+    for (const key of ['c1', 'c2', 'c3']) expect(await meta(`${PREFIX}${key}`)).to.deep.equal(files());
+  });
+
+  it('an existing tenant is refused and the spare stays in the pool', async () => {
+    await apartment.createTenant('taken');
+    await apartment.prewarm(1);
+    const before = await spares();
+    let error: unknown;
+    await apartment.createTenant('taken').catch((e) => (error = e));
+    expect(error).to.be.instanceOf(TenantExistsError);
+    expect(await spares()).to.deep.equal(before);
+  });
+
+  it('a spare whose migration fails in migrateAll is dropped; createTenant then builds and reports the failure', async () => {
+    await apartment.createTenant('first');
+    await apartment.prewarm(1);
+    fs.writeFileSync(path.join(folder, '00009-broken.js'), "module.exports = { async up(qi) { await qi.sequelize.query('SELECT * FROM no_such_table_bench'); }, async down() {} };\n");
+    const results = await apartment.migrateAll();
+    expect(results.map((r) => r.ok)).to.deep.equal([false]);
+    expect(await spares()).to.deep.equal([]);
+    let error: any;
+    await apartment.createTenant('broken').catch((e) => (error = e));
+    expect(error?.name).to.equal('MigrationError');
+    expect(await apartment.exists('broken')).to.equal(false);
+  });
+});
