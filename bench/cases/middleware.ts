@@ -70,7 +70,7 @@ export const middleware: BenchCase = {
       const serverB = await listen(appB);
       servers.push(serverA, serverB);
 
-      const count = ctx.quick ? 200 : 1000;
+      const count = ctx.quick ? 100 : 1000;
       const runA = load(serverA, agent, count, 8, { 'x-tenant': 'x' });
       const runB = load(serverB, agent, count, 8, {});
       await runA();

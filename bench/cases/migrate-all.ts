@@ -18,7 +18,7 @@ export const migrateAll: BenchCase = {
   title: 'migrate all',
   unavailable: migrationsReady,
   async run(ctx) {
-    const count = ctx.quick ? 100 : 1000;
+    const count = ctx.quick ? 30 : 1000;
     await ctx.fixtures.bulk(count, ctx.log);
     const folder = ctx.fixtures.sets.folder('migrate-all');
     fs.copyFileSync(path.join(ctx.fixtures.baseFolder, MigrationSets.BASE), path.join(folder, MigrationSets.BASE));
@@ -32,7 +32,7 @@ export const migrateAll: BenchCase = {
         if (failed) throw failed.error;
       };
       const result = await interleave(
-        ctx.rounds(3, 1),
+        ctx.rounds(2, 1),
         async () => {
           ctx.fixtures.sets.add(folder, ++n);
           return timed(async () => check(await apartment.migrateAll()));

@@ -22,8 +22,8 @@ export const queryOverhead: BenchCase = {
       const apartment = new Apartment(routed, { prefix: `${ctx.prefix}q_` });
       const A = defineModels(routed);
       const B = defineModels(plain, ctx.dialect === 'postgres' ? schema : undefined);
-      const iterations = ctx.quick ? 20 : 200;
-      const rounds = ctx.rounds(15, 3);
+      const iterations = ctx.quick ? 10 : 40;
+      const rounds = ctx.rounds(41, 3);
       const inTenant = <T>(fn: () => Promise<T>) => apartment.run('x', fn);
 
       const ops: Array<[string, (m: typeof A) => Promise<unknown>]> = [

@@ -13,7 +13,7 @@ export const serverMemory: BenchCase = {
   title: 'server memory',
   dialects: ['postgres'],
   async run(ctx) {
-    const count = ctx.quick ? 100 : 2000;
+    const count = ctx.quick ? 30 : 2000;
     const keys = await ctx.fixtures.bulk(count, ctx.log);
     const sequelize = connect(ctx.dialect, { pool: { max: 1, min: 1 } });
     try {

@@ -14,7 +14,7 @@ export const status: BenchCase = {
   title: 'status',
   unavailable: migrationsReady,
   async run(ctx) {
-    const count = ctx.quick ? 100 : 1000;
+    const count = ctx.quick ? 30 : 1000;
     await ctx.fixtures.bulk(count, ctx.log);
     const sequelize = connect(ctx.dialect);
     try {
@@ -22,7 +22,7 @@ export const status: BenchCase = {
       const keys = await apartment.tenants();
       // The migrate-all case may have added migrations to other folders; these tenants are at least at the base.
       const result = await interleave(
-        ctx.rounds(3, 1),
+        ctx.rounds(2, 1),
         () =>
           timed(() =>
             eachLimit(keys, 5, async (key) => {

@@ -21,8 +21,8 @@ export const tenantScale: BenchCase = {
   id: 'scale',
   title: 'tenant scale',
   async run(ctx) {
-    const count = ctx.quick ? 100 : 2000;
-    const perInstance = ctx.quick ? 20 : 100;
+    const count = ctx.quick ? 30 : 2000;
+    const perInstance = ctx.quick ? 10 : 100;
     const keys = await ctx.fixtures.bulk(count, ctx.log);
     if (!(globalThis as any).gc) ctx.log('global.gc is not exposed: heap numbers include garbage (run with node --expose-gc)');
 

@@ -90,6 +90,17 @@ export async function tenantDrop(ctx: CommandContext, key: string): Promise<void
   });
 }
 
+export async function tenantPrewarm(ctx: CommandContext, count: string): Promise<void> {
+  const n = Number(count);
+  if (!/^\d+$/.test(String(count)) || !Number.isSafeInteger(n)) {
+    throw new ConfigurationError(`Expected \`--count\` to be a number from 0 and up, got ${describeValue(count)}.`);
+  }
+  await withApartment(ctx, true, async (apartment) => {
+    const { built, ready } = await apartment.prewarm(n);
+    ctx.out.result({ command: ctx.command, ok: true, built, ready }, () => `Built ${built} spare(s); ${ready} ready.`);
+  });
+}
+
 export async function tenantList(ctx: CommandContext): Promise<void> {
   await withApartment(ctx, false, async (apartment) => {
     const tenants = (await apartment.tenants()).map((tenant) => ({ tenant, schema: apartment.schemaFor(tenant) }));

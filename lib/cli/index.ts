@@ -38,6 +38,11 @@ export function program(): Command {
     .description("drop a tenant's schema/database with everything in it")
     .action(action('tenant:drop', (ctx, key: string) => commands.tenantDrop(ctx, key)));
 
+  cli.command('tenant:prewarm')
+    .description('keep <n> fully migrated spare schemas/databases ready, so tenant:create/createTenant only renames one')
+    .requiredOption('--count <n>', 'how many spares to have ready (existing ones count)')
+    .action(action('tenant:prewarm', (ctx, flags: { count: string }) => commands.tenantPrewarm(ctx, flags.count)));
+
   cli.command('tenant:list')
     .description('list tenants (schemas/databases with the prefix)')
     .action(action('tenant:list', (ctx) => commands.tenantList(ctx)));

@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT } from '../support/paths';
+
+const ENTRY = path.join(ROOT, 'dist', 'bench', 'index.js');
+
+function bench(args: string[]) {
+  return spawnSync(process.execPath, ['--expose-gc', ENTRY, ...args], { cwd: ROOT, encoding: 'utf8', env: process.env, timeout: 240_000 });
+}
+
+/** The bench must never rot: `--quick` completes and writes a well-formed results file. No timing assertions. */
+describe('bench --quick (smoke)', function () {
+  this.timeout(300_000);
+
+  it('runs every case and writes machine, versions and one row per case and dialect', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-')), 'results.json');
+    const run = bench(['--quick', '--out', out, '--prefix', 'bench_smoke_']);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.match(/\| case \| metric \| dialect \| A \| B \| unit \| A\/B \| goal \| met \|/);
+    const results = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(results.quick).to.equal(true);
+    expect(results.machine).to.include.keys('cpus', 'model', 'memoryGB', 'node');
+    expect(results.versions).to.include.keys('sequelize', 'pg', 'mysql2', 'umzug', 'servers');
+    const dialects = Object.keys(results.versions.servers);
+    // A dialect that was skipped says so in the notes.
+    for (const dialect of ['postgres', 'mysql'].filter((x) => !dialects.includes(x))) {
+      expect(results.notes.join('\n')).to.include(`${dialect}: skipped`);
+    }
+    const expected = ['query overhead', 'raw SQL overhead', 'create tenant', 'migrate all', 'status', 'middleware', 'tenant scale', 'server memory'];
+    for (const dialect of dialects) {
+      const cases = new Set(results.cases.filter((r: any) => r.dialect === dialect).map((r: any) => r.case));
+      const want = dialect === 'postgres' ? expected : expected.filter((c) => c !== 'server memory');
+      expect([...cases].sort(), dialect).to.deep.equal([...want].sort());
+    }
+    for (const r of results.cases) {
+      expect(r).to.include.keys('case', 'metric', 'dialect', 'unit', 'a', 'b', 'ratio', 'goal', 'met');
+      expect(r.a === null || typeof r.a === 'number').to.equal(true);
+      expect(r.met === null || typeof r.met === 'boolean').to.equal(true);
+      if (r.a !== null && r.b !== null && r.b !== 0) expect(r.ratio).to.be.closeTo(r.a / r.b, 1e-9);
+    }
+  });
+
+  it('refuses unknown options and cases with exit code 2', () => {
+    expect(bench(['--only', 'nope']).status).to.equal(2);
+    expect(bench(['--dialect', 'oracle']).status).to.equal(2);
+  });
+});
