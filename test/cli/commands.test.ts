@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import { describeDialects } from '../support/dialects';
-import { Project, expectCode } from './project';
+import { CLI, Project, expectCode } from './project';
 
 const V1 = '20260101000001-create-gadgets.js';
 const V2 = '20260101000002-add-gadget-color.js';
@@ -97,6 +98,20 @@ describeDialects('apartment CLI: commands', (d) => {
     const again = await cli('db:migrate');
     expectCode(again, 0);
     expect(again.stdout).to.match(/alpha\s+ok\s+nothing to apply/).and.contain('3 of 3 tenant(s) ok');
+    expect(again.stderr, 'no progress bar when stderr is not a terminal').to.equal('');
+  });
+
+  it('draws a progress bar on a terminal (util-linux `script` provides one)', () => {
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const terminal = spawnSync('script', ['-qec', [process.execPath, CLI, 'db:migrate:status'].map(quote).join(' '), '/dev/null'], {
+      cwd: project.dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(terminal.error, 'util-linux `script` is needed for this test').to.equal(undefined);
+    expect(terminal.status, terminal.stdout).to.equal(0);
+    expect(terminal.stdout).to.match(/reading \[[=-]+\] \d\/3 tenants/);
+    expect(terminal.stdout).to.match(/TENANT\s+EXECUTED\s+PENDING/);
   });
 
   it('db:migrate:undo reverts the last migration of each tenant', async () => {

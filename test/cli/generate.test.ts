@@ -90,5 +90,5 @@ describeDialects('apartment CLI: migration:generate', (d) => {
     const undo = await project.run(['db:migrate:undo', '--tenant', 'gen', '--json'], {}, ['-r', fixture('cli', 'ts-hook.js'), CLI]);
     expectCode(undo, 0);
     expect(await d.tables('cli_gen')).not.to.include('cli_gen_ts');
-  });
+  }).timeout(120_000);
 });

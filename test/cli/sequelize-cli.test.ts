@@ -76,5 +76,5 @@ describeDialects('apartment CLI beside sequelize-cli (.sequelizerc.example)', (d
     const sharedStatus = await project.run(['db:migrate:status'], {}, [SEQUELIZE_CLI]);
     expectCode(sharedStatus, 0);
     expect(sharedStatus.stdout).to.contain('up 20260101000000-create-cli-plans.js').and.not.contain('gadgets');
-  });
+  }).timeout(120_000);
 });
