@@ -138,7 +138,10 @@ export class MysqlAdapter implements DialectAdapter {
     // GET_LOCK belongs to a session: hold one pooled connection for the lock's lifetime.
     const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;
     const manager = (this.#sequelize as any).connectionManager;
-    const connection = await manager.getConnection({ type: 'SELECT' });
+    // With a pool of one, holding its only connection for the lock would starve
+    // the migration itself: the lock then gets a connection of its own.
+    const dedicated = Number(manager.config?.pool?.max ?? 5) < 2;
+    const connection = dedicated ? await manager.connect(manager.config) : await manager.getConnection({ type: 'SELECT' });
     try {
       const rows: any = await driverQuery(connection, 'SELECT GET_LOCK(?, 300) AS locked', [lockName]);
       if (!rows[0] || Number(rows[0].locked) !== 1) {
@@ -152,7 +155,8 @@ export class MysqlAdapter implements DialectAdapter {
         await driverQuery(connection, 'SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
       }
     } finally {
-      manager.releaseConnection(connection);
+      if (dedicated) await manager.disconnect(connection).catch(() => undefined);
+      else manager.releaseConnection(connection);
     }
   }
 
