@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { describeDialects } from '../support/dialects';
 import { catchingUnhandled, createStressTenants, dropStressShared, installStress, poolState, runStress, type StressSetup } from './stress';
 
-const OPS = Number(process.env.STRESS_OPS || 0) || 3000;
+const OPS = Number(process.env.STRESS_OPS || 0) || 2000;
 const TENANTS = Number(process.env.STRESS_TENANTS || 0) || 50;
 
 describeDialects('reliability: isolation under load', (d) => {

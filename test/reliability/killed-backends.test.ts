@@ -4,7 +4,7 @@ import { describeDialects } from '../support/dialects';
 import { connect } from '../support/servers';
 import { catchingUnhandled, createStressTenants, dropStressShared, installStress, poolState, runStress, type StressSetup } from './stress';
 
-const OPS = Number(process.env.STRESS_OPS || 0) || 1500;
+const OPS = Number(process.env.STRESS_OPS || 0) || 1000;
 const TENANTS = Number(process.env.STRESS_TENANTS || 0) || 20;
 
 describeDialects('reliability: backends killed at random during the stress', (d) => {

@@ -11,7 +11,7 @@ import { catchingUnhandled, createStressTenants, dropStressShared, installStress
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { Client } = require('pg') as { Client: new (options: { connectionString: string }) => any };
 
-const OPS = Number(process.env.STRESS_OPS || 0) || 1500;
+const OPS = Number(process.env.STRESS_OPS || 0) || 1000;
 const TENANTS = Number(process.env.STRESS_TENANTS || 0) || 50;
 
 /** Drops every schema of ours (prefix family `rel`) on the real server, not through the bouncer. */

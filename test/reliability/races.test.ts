@@ -56,7 +56,7 @@ class Racer {
   }
 }
 
-const ROUNDS = Number(process.env.RACE_ROUNDS || 0) || 5;
+const ROUNDS = Number(process.env.RACE_ROUNDS || 0) || 10;
 
 describeDialects('reliability: two processes racing createTenant / dropTenant on one key', (d) => {
   const prefix = 'rel_race_';

@@ -5,7 +5,7 @@ import { missingProgram } from '../support/processes';
 import { hasPrivateMariadb, postgresBin, startPrivateMariadb, startPrivatePostgres, type PrivateServer } from '../support/private-servers';
 import { catchingUnhandled, createStressTenants, installStress, poolState, runStress, type StressSetup } from './stress';
 
-const OPS = Number(process.env.STRESS_OPS || 0) || 800;
+const OPS = Number(process.env.STRESS_OPS || 0) || 600;
 
 const servers = {
   postgres: { available: () => postgresBin() !== undefined, start: startPrivatePostgres, hint: 'initdb/pg_ctl from the postgresql package' },
