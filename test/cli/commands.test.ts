@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import { describeDialects } from '../support/dialects';
-import { CLI, Project, expectCode } from './project';
+import { CLI, P, Project, expectCode } from './project';
 
 const V1 = '20260101000001-create-gadgets.js';
 const V2 = '20260101000002-add-gadget-color.js';
@@ -15,12 +15,12 @@ describeDialects('apartment CLI: commands', (d) => {
   const cli = (...args: string[]) => project.run(args);
 
   before(async () => {
-    await d.dropAll('cli');
-    project = new Project().rc({ url: d.url, 'tenant-prefix': 'cli_' }).copy('tenant-migrations');
+    await d.dropAll(P);
+    project = new Project().rc({ url: d.url, 'tenant-prefix': P }).copy('tenant-migrations');
   });
   after(async () => {
     project?.remove();
-    await d.dropAll('cli');
+    await d.dropAll(P);
   });
 
   it('tenant:create creates the schema/database and runs every tenant migration (--json)', async () => {
@@ -29,9 +29,9 @@ describeDialects('apartment CLI: commands', (d) => {
     const out = run.json();
     expect(out).to.include({ command: 'tenant:create', ok: true });
     expect(out.results).to.have.length(1);
-    expect(out.results[0]).to.include({ tenant: 'alpha', schema: 'cli_alpha', ok: true });
+    expect(out.results[0]).to.include({ tenant: 'alpha', schema: `${P}alpha`, ok: true });
     expect(out.results[0].versions).to.deep.equal([V1, V2, V3]);
-    expect(await d.tables('cli_alpha')).to.include.members(['gadgets', 'parts', 'SequelizeMeta']);
+    expect(await d.tables(`${P}alpha`)).to.include.members(['gadgets', 'parts', 'SequelizeMeta']);
   });
 
   it('tenant:create prints a summary table for humans', async () => {
@@ -40,7 +40,7 @@ describeDialects('apartment CLI: commands', (d) => {
     expect(run.stdout).to.match(/TENANT\s+STATUS\s+VERSIONS APPLIED\s+TIME/);
     expect(run.stdout).to.match(/beta\s+ok\s+20260101000001-create-gadgets\.js/);
     expect(run.stderr).to.equal('');
-    expect(await d.schemaExists('cli_beta')).to.equal(true);
+    expect(await d.schemaExists(`${P}beta`)).to.equal(true);
   });
 
   it('tenant:create refuses an existing tenant and an invalid key with exit code 1', async () => {
@@ -60,22 +60,22 @@ describeDialects('apartment CLI: commands', (d) => {
     expect(run.json()).to.deep.equal({
       command: 'tenant:list',
       ok: true,
-      prefix: 'cli_',
+      prefix: P,
       tenants: [
-        { tenant: 'alpha', schema: 'cli_alpha' },
-        { tenant: 'bad', schema: 'cli_bad' },
-        { tenant: 'beta', schema: 'cli_beta' },
+        { tenant: 'alpha', schema: `${P}alpha` },
+        { tenant: 'bad', schema: `${P}bad` },
+        { tenant: 'beta', schema: `${P}beta` },
       ],
     });
     const human = await cli('tenant:list');
-    expect(human.stdout).to.match(/alpha\s+cli_alpha/).and.to.contain('3 tenant(s)');
+    expect(human.stdout).to.match(new RegExp(`alpha\\s+${P}alpha`)).and.to.contain('3 tenant(s)');
   });
 
   it('db:migrate:status shows executed and pending per tenant', async () => {
     project.copy('more');
     const one = await cli('db:migrate:status', '--tenant', 'alpha', '--json');
     expectCode(one, 0);
-    expect(one.json().tenants).to.deep.equal([{ tenant: 'alpha', schema: 'cli_alpha', ok: true, executed: [V1, V2, V3], pending: [V4] }]);
+    expect(one.json().tenants).to.deep.equal([{ tenant: 'alpha', schema: `${P}alpha`, ok: true, executed: [V1, V2, V3], pending: [V4] }]);
     const all = await cli('db:migrate:status', '--json');
     expectCode(all, 0);
     expect(all.json().tenants.map((t: any) => [t.tenant, t.pending])).to.deep.equal([['alpha', [V4]], ['bad', [V4]], ['beta', [V4]]]);
@@ -94,7 +94,7 @@ describeDialects('apartment CLI: commands', (d) => {
       ['beta', true, [V4]],
     ]);
     for (const r of out.results) expect(r.elapsedMs).to.be.a('number');
-    for (const schema of ['cli_alpha', 'cli_bad', 'cli_beta']) expect(await d.tables(schema)).to.include('gizmos');
+    for (const schema of [`${P}alpha`, `${P}bad`, `${P}beta`]) expect(await d.tables(schema)).to.include('gizmos');
     const again = await cli('db:migrate');
     expectCode(again, 0);
     expect(again.stdout).to.match(/alpha\s+ok\s+nothing to apply/).and.contain('3 of 3 tenant(s) ok');
@@ -118,7 +118,7 @@ describeDialects('apartment CLI: commands', (d) => {
     const run = await cli('db:migrate:undo', '--json');
     expectCode(run, 0);
     expect(run.json().results.map((r: any) => [r.tenant, r.versions])).to.deep.equal([['alpha', [V4]], ['bad', [V4]], ['beta', [V4]]]);
-    for (const schema of ['cli_alpha', 'cli_bad', 'cli_beta']) expect(await d.tables(schema)).not.to.include('gizmos');
+    for (const schema of [`${P}alpha`, `${P}bad`, `${P}beta`]) expect(await d.tables(schema)).not.to.include('gizmos');
   });
 
   it('db:migrate:undo --tenant --to reverts back to and including that version, db:migrate --to re-applies up to it', async () => {
@@ -126,8 +126,8 @@ describeDialects('apartment CLI: commands', (d) => {
     expectCode(undo, 0);
     expect(undo.json().results).to.have.length(1);
     expect(undo.json().results[0]).to.deep.include({ tenant: 'alpha', ok: true, versions: [V3, V2] });
-    expect(await d.tables('cli_alpha')).not.to.include('parts');
-    expect(await d.tables('cli_beta')).to.include('parts');
+    expect(await d.tables(`${P}alpha`)).not.to.include('parts');
+    expect(await d.tables(`${P}beta`)).to.include('parts');
 
     const up = await cli('db:migrate', '--tenant', 'alpha', '--to', '20260101000003', '--json');
     expectCode(up, 0);
@@ -147,11 +147,11 @@ describeDialects('apartment CLI: commands', (d) => {
     expect(byTenant.beta).to.deep.include({ ok: true, versions: [V4, V5] }); // V4 was undone in beta above
     expect(byTenant.bad.ok).to.equal(false);
     expect(byTenant.bad.error.message).to.contain(V5.replace(/\.js$/, ''));
-    expect(await d.tables('cli_bad')).not.to.include('widgets_ok');
+    expect(await d.tables(`${P}bad`)).not.to.include('widgets_ok');
 
     const human = await cli('db:migrate');
     expectCode(human, 1);
-    expect(human.stdout).to.match(/bad\s+failed/).and.contain('refusing to migrate cli_bad').and.contain('1 failed');
+    expect(human.stdout).to.match(/bad\s+failed/).and.contain(`refusing to migrate ${P}bad`).and.contain('1 failed');
   });
 
   it('tenant:create exits 1 when a migration fails and leaves no schema/database behind', async () => {
@@ -159,14 +159,14 @@ describeDialects('apartment CLI: commands', (d) => {
     expectCode(run, 1);
     expect(run.json().results[0]).to.deep.include({ tenant: 'bad2', ok: false });
     expect(run.json().results[0].error.message).to.contain(V5.replace(/\.js$/, ''));
-    expect(await d.schemaExists('cli_bad2')).to.equal(false);
+    expect(await d.schemaExists(`${P}bad2`)).to.equal(false);
   });
 
   it('tenant:drop drops the schema/database', async () => {
     const run = await cli('tenant:drop', 'bad', '--json');
     expectCode(run, 0);
-    expect(run.json()).to.deep.equal({ command: 'tenant:drop', ok: true, tenant: 'bad', schema: 'cli_bad' });
-    expect(await d.schemaExists('cli_bad')).to.equal(false);
+    expect(run.json()).to.deep.equal({ command: 'tenant:drop', ok: true, tenant: 'bad', schema: `${P}bad` });
+    expect(await d.schemaExists(`${P}bad`)).to.equal(false);
     const missing = await cli('tenant:drop', 'bad');
     expectCode(missing, 1);
     expect(missing.stderr).to.contain('bad');

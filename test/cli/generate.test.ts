@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { describeDialects } from '../support/dialects';
 import { ROOT, fixture } from '../support/paths';
-import { CLI, Project, expectCode } from './project';
+import { CLI, P, Project, expectCode } from './project';
 
 /** Fills the `up`/`down` of a generated skeleton with a createTable/dropTable of `table`. */
 function fill(file: string, table: string): void {
@@ -22,12 +22,12 @@ describeDialects('apartment CLI: migration:generate', (d) => {
   let project: Project;
 
   beforeEach(async () => {
-    await d.dropAll('cli');
-    project = new Project().rc({ url: d.url, 'tenant-prefix': 'cli_', 'tenant-migrations-path': 'db/tenant-migrations' });
+    await d.dropAll(P);
+    project = new Project().rc({ url: d.url, 'tenant-prefix': P, 'tenant-migrations-path': 'db/tenant-migrations' });
   });
   afterEach(async () => {
     project.remove();
-    await d.dropAll('cli');
+    await d.dropAll(P);
   });
 
   it('writes YYYYMMDDHHMMSS-<name>.js from migration-templates/, creating the folder', async () => {
@@ -64,7 +64,7 @@ describeDialects('apartment CLI: migration:generate', (d) => {
     const run = await project.run(['db:migrate', '--json']);
     expectCode(run, 0);
     expect(run.json().results).to.deep.equal([{ ...run.json().results[0], tenant: 'gen', ok: true, versions: [path.basename(generated.file)] }]);
-    expect(await d.tables('cli_gen')).to.include('cli_gen_js');
+    expect(await d.tables(`${P}gen`)).to.include('cli_gen_js');
   });
 
   it('a generated --ts migration type-checks and runs where the process loads TypeScript', async () => {
@@ -85,10 +85,10 @@ describeDialects('apartment CLI: migration:generate', (d) => {
     const run = await project.run(['db:migrate', '--json'], {}, ['-r', fixture('cli', 'ts-hook.js'), CLI]);
     expectCode(run, 0);
     expect(run.json().results[0]).to.deep.include({ tenant: 'gen', ok: true, versions: [path.basename(generated.file)] });
-    expect(await d.tables('cli_gen')).to.include('cli_gen_ts');
+    expect(await d.tables(`${P}gen`)).to.include('cli_gen_ts');
 
     const undo = await project.run(['db:migrate:undo', '--tenant', 'gen', '--json'], {}, ['-r', fixture('cli', 'ts-hook.js'), CLI]);
     expectCode(undo, 0);
-    expect(await d.tables('cli_gen')).not.to.include('cli_gen_ts');
+    expect(await d.tables(`${P}gen`)).not.to.include('cli_gen_ts');
   }).timeout(120_000);
 });

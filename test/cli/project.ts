@@ -4,6 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT, fixture } from '../support/paths';
 
+/**
+ * This run's tenant prefix (family `cli`): unique per test process, so two
+ * runs of these tests against the same servers never drop each other's tenants.
+ */
+export const P = `cli${Math.random().toString(36).slice(2, 7)}_`;
+
 /** The compiled CLI, run as `node dist/lib/cli/index.js ...`. */
 export const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'index.js');
 

@@ -3,9 +3,13 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { describeDialects } from '../support/dialects';
 import { ROOT } from '../support/paths';
-import { Project, expectCode } from './project';
+import { P, Project, expectCode } from './project';
 
 const SEQUELIZE_CLI = path.join(ROOT, 'node_modules', 'sequelize-cli', 'lib', 'sequelize');
+// Shared tables this run creates in the default schema/database (the fixture reads CLI_PLANS_TABLE).
+const PLANS = `${P}plans`;
+const META = `${P}meta`;
+const ENV = { CLI_PLANS_TABLE: PLANS };
 
 /**
  * .sequelizerc.example in a project: sequelize-cli runs the shared migrations
@@ -17,11 +21,11 @@ describeDialects('apartment CLI beside sequelize-cli (.sequelizerc.example)', (d
 
   async function dropShared(): Promise<void> {
     const sequelize = d.sequelize();
-    for (const table of ['cli_plans', 'cli_sequelize_meta']) await sequelize.getQueryInterface().dropTable(table);
+    for (const table of [PLANS, META]) await sequelize.getQueryInterface().dropTable(table);
   }
 
   before(async () => {
-    await d.dropAll('cli');
+    await d.dropAll(P);
     await dropShared();
     const url = new URL(d.url);
     project = new Project();
@@ -35,45 +39,45 @@ describeDialects('apartment CLI beside sequelize-cli (.sequelizerc.example)', (d
         port: Number(url.port),
         dialect: url.protocol.replace(':', ''),
         // Keeps this test's sequelize-cli bookkeeping apart from anything else on the shared server.
-        migrationStorageTableName: 'cli_sequelize_meta',
+        migrationStorageTableName: META,
       },
     });
     project.copy('shared-migrations', 'db/migrations').copy('tenant-migrations', 'db/tenant-migrations');
   });
   after(async () => {
     project?.remove();
-    await d.dropAll('cli');
+    await d.dropAll(P);
     await dropShared();
   });
 
   it('sequelize-cli db:migrate runs the shared migrations, apartment db:migrate the tenant ones', async () => {
-    const shared = await project.run(['db:migrate'], {}, [SEQUELIZE_CLI]);
+    const shared = await project.run(['db:migrate'], ENV, [SEQUELIZE_CLI]);
     expectCode(shared, 0);
     expect(shared.stdout).to.contain('20260101000000-create-cli-plans');
-    expect(await d.tables(d.defaultSchema)).to.include.members(['cli_plans', 'cli_sequelize_meta']);
+    expect(await d.tables(d.defaultSchema)).to.include.members([PLANS, META]);
 
     // apartment reads the example's (non-enumerable) tenant keys; the tests keep to their own prefix.
     const listed = await project.run(['tenant:list', '--json']);
     expectCode(listed, 0);
     expect(listed.json().prefix).to.equal('tenant_');
-    expectCode(await project.run(['tenant:create', 'one', '--prefix', 'cli_']), 0);
-    expectCode(await project.run(['tenant:create', 'two', '--prefix', 'cli_']), 0);
-    const run = await project.run(['db:migrate', '--prefix', 'cli_', '--json']);
+    expectCode(await project.run(['tenant:create', 'one', '--prefix', P]), 0);
+    expectCode(await project.run(['tenant:create', 'two', '--prefix', P]), 0);
+    const run = await project.run(['db:migrate', '--prefix', P, '--json']);
     expectCode(run, 0);
     expect(run.json().results.map((r: any) => [r.tenant, r.ok])).to.deep.equal([['one', true], ['two', true]]);
-    const status = (await project.run(['db:migrate:status', '--prefix', 'cli_', '--json'])).json();
+    const status = (await project.run(['db:migrate:status', '--prefix', P, '--json'])).json();
     expect(status.tenants.map((t: any) => t.executed.length)).to.deep.equal([3, 3]);
 
-    for (const schema of ['cli_one', 'cli_two']) {
+    for (const schema of [`${P}one`, `${P}two`]) {
       const tables = await d.tables(schema);
       expect(tables).to.include.members(['gadgets', 'parts', 'SequelizeMeta']);
-      expect(tables).not.to.include('cli_plans');
+      expect(tables).not.to.include(PLANS);
     }
     expect(await d.tables(d.defaultSchema)).not.to.include('gadgets');
     expect(await d.tables(d.defaultSchema)).not.to.include('parts');
 
     // And sequelize-cli sees nothing of the tenants.
-    const sharedStatus = await project.run(['db:migrate:status'], {}, [SEQUELIZE_CLI]);
+    const sharedStatus = await project.run(['db:migrate:status'], ENV, [SEQUELIZE_CLI]);
     expectCode(sharedStatus, 0);
     expect(sharedStatus.stdout).to.contain('up 20260101000000-create-cli-plans.js').and.not.contain('gadgets');
   }).timeout(120_000);
