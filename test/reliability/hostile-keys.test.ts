@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as sinon from 'sinon';
 import { Apartment, ApartmentError, TenantNameError } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
+import { runPrefix } from './stress';
 
 const CASES = Number(process.env.HOSTILE_CASES || 0) || 1200;
 const SEED = Number(process.env.HOSTILE_SEED || 0) || 20260101;
@@ -112,15 +113,16 @@ const show = (value: unknown) => {
 
 describeDialects('reliability: hostile tenant keys', (d) => {
   const cases = generate();
+  const own = runPrefix('rel_h');
 
   before(async () => {
-    await d.dropAll('rel_h_');
+    await d.dropAll(own);
   });
   after(async () => {
-    await d.dropAll('rel_h_');
+    await d.dropAll(own);
   });
 
-  for (const prefix of ['rel_h_', '']) {
+  for (const prefix of [own, '']) {
     it(`${cases.length} generated keys with prefix ${JSON.stringify(prefix)}: each round-trips or is refused with TenantNameError before any SQL; no database error escapes`, async function () {
       this.timeout(120_000);
       const sequelize = d.sequelize();
@@ -185,7 +187,7 @@ describeDialects('reliability: hostile tenant keys', (d) => {
       const sample = [byLength[0], byLength[byLength.length - 1], ...distinct.filter((a) => /--|-$|^[0-9]+$/.test(a.name.slice(prefix.length))).slice(0, 3)];
       for (const a of distinct) if (sample.length < ROUND_TRIPS && !sample.includes(a)) sample.push(a);
       // With no prefix the name is the key: keep clear of anything not ours.
-      const ours = prefix === '' ? sample.map((a) => ({ input: `rel_h_${a.name}`.slice(0, 60), name: `rel_h_${a.name}`.slice(0, 60) })) : sample;
+      const ours = prefix === '' ? sample.map((a) => ({ input: `${own}${a.name}`.slice(0, 60), name: `${own}${a.name}`.slice(0, 60) })) : sample;
       for (const { input, name } of ours) {
         try {
           const result = await apartment.createTenant(input as any);

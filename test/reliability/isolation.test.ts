@@ -1,3 +1,4 @@
+import { runPrefix } from './stress';
 import { expect } from 'chai';
 import { describeDialects } from '../support/dialects';
 import { catchingUnhandled, createStressTenants, dropStressShared, installStress, poolState, runStress, type StressSetup } from './stress';
@@ -7,7 +8,7 @@ const TENANTS = Number(process.env.STRESS_TENANTS || 0) || 50;
 
 describeDialects('reliability: isolation under load', (d) => {
   let setup: StressSetup | undefined;
-  const prefix = 'rel_iso_';
+  const prefix = runPrefix('rel_iso');
 
   before(async function () {
     this.timeout(120_000);

@@ -1,3 +1,4 @@
+import { runPrefix } from './stress';
 import { expect } from 'chai';
 import * as sinon from 'sinon';
 import { describeDialects } from '../support/dialects';
@@ -8,7 +9,7 @@ const OPS = Number(process.env.STRESS_OPS || 0) || 1000;
 const TENANTS = Number(process.env.STRESS_TENANTS || 0) || 20;
 
 describeDialects('reliability: backends killed at random during the stress', (d) => {
-  const prefix = 'rel_kill_';
+  const prefix = runPrefix('rel_kill');
   let setup: StressSetup | undefined;
   /** Server-side ids (PG backend pid / MySQL thread id) of the stress pool's live connections. */
   const live = new Set<number>();

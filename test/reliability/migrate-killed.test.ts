@@ -1,3 +1,4 @@
+import { runPrefix } from './stress';
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -37,7 +38,7 @@ function cli(args: string[], env: Record<string, string>, killAfter?: string): P
 }
 
 describeDialects('reliability: `apartment db:migrate` killed with SIGKILL in the middle of a multi-statement migration', (d) => {
-  const prefix = 'rel_mk_';
+  const prefix = runPrefix('rel_mk');
   const tenant = 'victim';
   const schema = `${prefix}${tenant}`;
   const slow = fixture('reliability', 'slow-migrations');

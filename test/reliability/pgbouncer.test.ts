@@ -1,3 +1,4 @@
+import { runPrefix } from './stress';
 import { expect } from 'chai';
 import { DataTypes, Sequelize } from 'sequelize';
 import { Apartment } from 'sequelize-apartment';
@@ -36,7 +37,7 @@ async function requirePgBouncer(context: Mocha.Context): Promise<void> {
 }
 
 describe('reliability: behind PgBouncer in transaction-pooling mode [postgres]', function () {
-  const prefix = 'rel_pgb_';
+  const prefix = runPrefix('rel_pgb');
   let bouncer: PgBouncer | undefined;
   const opened: Sequelize[] = [];
   const through = (options: object = {}) => {

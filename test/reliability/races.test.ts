@@ -1,3 +1,4 @@
+import { runPrefix } from './stress';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describeDialects } from '../support/dialects';
@@ -59,7 +60,7 @@ class Racer {
 const ROUNDS = Number(process.env.RACE_ROUNDS || 0) || 10;
 
 describeDialects('reliability: two processes racing createTenant / dropTenant on one key', (d) => {
-  const prefix = 'rel_race_';
+  const prefix = runPrefix('rel_race');
   const migrations = fixture('reliability', 'migrations');
 
   let racers: Racer[] = [];

@@ -9,7 +9,15 @@ import { Apartment, ApartmentError } from 'sequelize-apartment';
  * the catalog at the end (read back qualified, bypassing the routing under test).
  */
 
-export const DEFAULT_OPS = Number(process.env.STRESS_OPS || 0) || undefined;
+/**
+ * A tenant prefix unique to this test process (`rel_kill_3fa2_`): other
+ * processes running the same suite against the same servers at the same time
+ * must not drop each other's tenants.
+ */
+export function runPrefix(base: string): string {
+  return `${base}${RUN_ID}_`;
+}
+const RUN_ID = randomBytes(2).toString('hex');
 
 export interface StressModels {
   Widget: ModelStatic<Model>;
