@@ -7,6 +7,15 @@ import { row, type BenchCase } from '../types';
 
 const POOL_MAX = 5;
 
+async function freeConnections(admin: Sequelize, dialect: string): Promise<number> {
+  const sql =
+    dialect === 'postgres'
+      ? "SELECT current_setting('max_connections')::int - (SELECT count(*) FROM pg_stat_activity)::int AS free"
+      : "SELECT @@max_connections - (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'THREADS_CONNECTED') AS free";
+  const [rows] = await admin.query(sql);
+  return Number((rows as Array<{ free: unknown }>)[0].free);
+}
+
 export function openConnections(sequelize: Sequelize): number {
   return (sequelize as any).connectionManager.pool?.size ?? 0;
 }
@@ -22,8 +31,12 @@ export const tenantScale: BenchCase = {
   title: 'tenant scale',
   async run(ctx) {
     const count = ctx.quick ? 30 : 2000;
-    const perInstance = ctx.quick ? 10 : 100;
     const keys = await ctx.fixtures.bulk(count, ctx.log);
+    // One instance per tenant opens a connection per tenant: stay under the server's limit (PostgreSQL's default is 100).
+    const free = await freeConnections(ctx.fixtures.admin, ctx.dialect);
+    const perInstance = Math.min(ctx.quick ? 10 : 100, free - 10);
+    const capped = perInstance < (ctx.quick ? 10 : 100);
+    if (capped) ctx.log(`B capped at ${perInstance} instances: the server has ${free} free connections`);
     if (!(globalThis as any).gc) ctx.log('global.gc is not exposed: heap numbers include garbage (run with node --expose-gc)');
 
     // A
@@ -84,7 +97,7 @@ export const tenantScale: BenchCase = {
           unit: 'connections',
           a: maxOpen,
           b: openB,
-          note: `B: ${openB / perInstance} connection(s) per tenant`,
+          note: `B: ${openB / perInstance} connection(s) per tenant${capped ? `; capped at ${perInstance} instances by the server's free connections (${free})` : ''}`,
         },
         { maxA: POOL_MAX, text: `A <= pool max (${POOL_MAX})` },
       ),
