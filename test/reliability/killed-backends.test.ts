@@ -39,7 +39,12 @@ describeDialects('reliability: backends killed at random during the stress', (d)
     const admin = connect(d.name);
     let kills = 0;
     let running = true;
-    const killer = (async () => {
+    let killer: Promise<void> | undefined;
+    const stopKiller = async () => {
+      running = false;
+      await killer;
+    };
+    killer = (async () => {
       while (running) {
         await new Promise((r) => setTimeout(r, 15 + Math.random() * 60));
         const ids = [...live];
@@ -64,10 +69,9 @@ describeDialects('reliability: backends killed at random during the stress', (d)
     let faulted;
     let unhandled: unknown[];
     try {
-      ({ result: faulted, unhandled } = await catchingUnhandled(() => runStress(setup!, { ops: OPS, concurrency: 50, faults: true })));
+      ({ result: faulted, unhandled } = await catchingUnhandled(() => runStress(setup!, { ops: OPS, concurrency: 50, faults: true, beforeVerify: stopKiller })));
     } finally {
-      running = false;
-      await killer;
+      await stopKiller();
       warn.restore();
       await admin.close();
     }

@@ -45,6 +45,7 @@ for (const [dialect, kind] of Object.entries(servers)) {
             ops: OPS,
             concurrency: 50,
             faults: true,
+            beforeVerify: async () => restarting,
             onProgress(done) {
               if (!restarting && done >= OPS * 0.3) restarting = server!.restart();
             },

@@ -202,6 +202,8 @@ export interface StressOptions {
   onProgress?: (done: number) => void | Promise<void>;
   /** Which operations to use; all by default. */
   only?: OpName[];
+  /** Called after the last operation, before the final check (stop injecting faults here). */
+  beforeVerify?: () => Promise<void>;
 }
 
 export interface StressReport {
@@ -504,6 +506,7 @@ export async function runStress(setup: StressSetup, options: StressOptions): Pro
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   report.durationMs = Date.now() - t0;
+  await options.beforeVerify?.();
 
   await verify(setup, ledgers, report, dialect);
   return report;
