@@ -7,7 +7,7 @@ import { ConfigurationError, describeValue } from './errors';
 import { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
-import type { MigrateAllOptions, MigrateOptions, MigrationStatus } from './migrations/types';
+import type { MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationStatus } from './migrations/types';
 import { createMiddleware, type MiddlewareOptions } from './http/middleware';
 import { patchAssociations, routers } from './routing/associations';
 import { installModelMethods } from './routing/models';
@@ -266,6 +266,15 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   /** Which tenant migrations are applied in the tenant and which are pending. @throws TenantNameError */
   async migrationStatus(tenant: Tenant): Promise<MigrationStatus> {
     return this.migrator.status(this.names.ref(tenant));
+  }
+
+  /**
+   * The status of every tenant, read in a few catalog queries (not one
+   * round trip per tenant): what `apartment db:migrate:status` shows.
+   * @throws ConfigurationError when the migrations folder is missing
+   */
+  async migrationStatusAll(): Promise<TenantMigrationStatus[]> {
+    return this.migrator.statusAll();
   }
 
   // ---- HTTP (lib/http) ----

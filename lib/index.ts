@@ -14,6 +14,6 @@ export {
 } from './errors';
 export type { Tenant, TenantRef } from './tenant';
 export type { MigrationResult } from './types';
-export type { MigrateOptions, MigrateAllOptions, MigrationStatus } from './migrations/types';
+export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigrationStatus } from './migrations/types';
 export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions } from './http/middleware';

@@ -162,37 +162,17 @@ interface StatusReport {
 }
 
 export async function status(ctx: CommandContext, flags: MigrateFlags): Promise<void> {
-  const concurrency = concurrencyOf(flags.concurrency);
+  concurrencyOf(flags.concurrency); // validated like the other migrate commands; the read is batched
   await withApartment(ctx, true, async (apartment) => {
-    const keys = flags.tenant !== undefined ? [flags.tenant] : await apartment.tenants();
-    const reports: StatusReport[] = new Array(keys.length);
-    const bar = ctx.out.progress(keys.length, 'reading');
-    // Never more at once than the pool holds (the same default as migrateAll).
-    const width = Math.min(keys.length, concurrency ?? apartment.sequelize.config.pool?.max ?? 5);
-    let next = 0;
-    const worker = async () => {
-      while (next < keys.length) {
-        const i = next++;
-        const tenant = keys[i]!;
-        const schema = apartment.schemaFor(tenant);
-        try {
-          const { executed, pending } = await apartment.migrationStatus(tenant);
-          reports[i] = { tenant, schema, ok: true, executed, pending };
-        } catch (error) {
-          if (flags.tenant !== undefined) throw error;
-          reports[i] = { tenant, schema, ok: false, executed: [], pending: [], error: errorReport(error) };
-        }
-        bar.tick(reports[i]!);
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: width }, worker));
-    } finally {
-      bar.stop();
+    let reports: StatusReport[];
+    if (flags.tenant !== undefined) {
+      const { executed, pending } = await apartment.migrationStatus(flags.tenant);
+      reports = [{ tenant: flags.tenant, schema: apartment.schemaFor(flags.tenant), ok: true, executed, pending }];
+    } else {
+      // Every tenant's state in a few catalog queries, not one round trip per tenant.
+      reports = (await apartment.migrationStatusAll()).map((s) => ({ ...s, ok: true }));
     }
-    const ok = reports.every((r) => r.ok);
-    if (!ok) fail();
-    ctx.out.result({ command: ctx.command, ok, tenants: reports }, () => statusText(reports, flags.tenant !== undefined));
+    ctx.out.result({ command: ctx.command, ok: true, tenants: reports }, () => statusText(reports, flags.tenant !== undefined));
   });
 }
 

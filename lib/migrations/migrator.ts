@@ -7,7 +7,7 @@ import { boundQueryInterface } from './bound';
 import { indexOfVersion, listMigrationFiles, loadMigration, type MigrationFile } from './files';
 import type { MigrationHost } from './host';
 import { readExecuted, TenantMetaStorage } from './storage';
-import type { MigrateAllOptions, MigrateOptions, MigrationStatus } from './types';
+import type { MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationStatus } from './types';
 import { WarmTenants } from './warm';
 
 type Direction = 'up' | 'down';
@@ -178,6 +178,18 @@ export class TenantMigrator {
     const executed = (await readExecuted(this.#host, [tenant])).get(tenant.name) ?? [];
     const done = new Set(executed);
     return { executed, pending: files.filter((f) => !done.has(f.name)).map((f) => f.name) };
+  }
+
+  /** Status of every tenant from the same few catalog queries migrateAll uses to find its work. */
+  async statusAll(): Promise<TenantMigrationStatus[]> {
+    const files = this.files();
+    const tenants = await this.#host.listTenants();
+    const executed = await readExecuted(this.#host, tenants);
+    return tenants.map((tenant) => {
+      const done = executed.get(tenant.name) ?? [];
+      const applied = new Set(done);
+      return { tenant: tenant.key, schema: tenant.name, executed: done, pending: files.filter((f) => !applied.has(f.name)).map((f) => f.name) };
+    });
   }
 
   /** Default concurrency: as many tenants as the pool has connections for (one spare). */

@@ -33,3 +33,11 @@ export interface MigrationStatus {
   /** Migration files not applied yet, in the order they would run. */
   pending: string[];
 }
+
+/** `MigrationStatus` of one tenant, as `migrationStatusAll` lists it. */
+export interface TenantMigrationStatus extends MigrationStatus {
+  /** The tenant key. */
+  tenant: string;
+  /** Its schema/database name. */
+  schema: string;
+}
