@@ -68,11 +68,7 @@ export interface AdapterContext {
   unrouted<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** The driver error under a Sequelize error. */
-export function driverError(error: unknown): any {
-  const e = error as any;
-  return e?.original ?? e?.parent ?? e;
-}
+export { driverError } from './base';
 
 /** Statements that start, end or shape a transaction: never routed. */
 export const TRANSACTION_CONTROL =

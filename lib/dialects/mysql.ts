@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Sequelize, Transaction } from 'sequelize';
-import { ApartmentError, TenantExistsError, TenantNotFoundError } from '../errors';
+import type { Transaction } from 'sequelize';
+import { ApartmentError, TenantNotFoundError } from '../errors';
 import type { TenantRef } from '../tenant';
-import {
-  type AdapterContext,
-  type DialectAdapter,
-  type DialectQuery,
-  type RunQuery,
-  driverError,
-  TRANSACTION_CONTROL,
-} from './contract';
+import { BaseAdapter, driverError, type CatalogSql } from './base';
+import { type AdapterContext, type DialectQuery, type RunQuery, TRANSACTION_CONTROL } from './contract';
 
 /** The database this connection has selected with USE, and the drop epoch it was selected in. */
 const CURRENT_DB = Symbol('apartment.currentDb');
@@ -31,113 +25,57 @@ const ER_BAD_DB_ERROR = 1049;
  * `SET LOCAL`, so the selection stays on the connection until the next raw
  * statement checks it.
  */
-export class MysqlAdapter implements DialectAdapter {
+export class MysqlAdapter extends BaseAdapter {
   readonly dialect = 'mysql' as const;
   readonly maxNameBytes = 64;
-  readonly defaultSchema: string;
-  readonly #sequelize: Sequelize;
-  readonly #ctx: AdapterContext;
-  readonly #qg: any;
+  readonly lockHoldsConnection = true;
   /** Bumped by every DROP DATABASE: connections that had a dropped database selected re-select. */
   #epoch = 0;
+  protected readonly sql: CatalogSql = {
+    describe: (name) => `database \`${name}\``,
+    create: (quoted) => `CREATE DATABASE ${quoted}`,
+    drop: (quoted) => `DROP DATABASE ${quoted}`,
+    exists: 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+    list: 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME',
+    withTable: 'SELECT TABLE_SCHEMA AS name FROM information_schema.TABLES WHERE TABLE_NAME = ? AND LEFT(TABLE_SCHEMA, ?) = ?',
+    isDuplicate: (e) => e?.errno === ER_DB_CREATE_EXISTS,
+    isMissing: (e) => e?.errno === ER_DB_DROP_EXISTS,
+  };
 
   constructor(ctx: AdapterContext, defaultSchema?: string) {
-    this.#ctx = ctx;
-    this.#sequelize = ctx.sequelize;
-    this.defaultSchema = defaultSchema ?? (ctx.sequelize.config.database as string);
-    this.#qg = (ctx.sequelize.getQueryInterface() as any).queryGenerator;
+    super(ctx, defaultSchema ?? (ctx.sequelize.config.database as string));
   }
 
-  isReservedName(name: string): boolean {
-    return name === this.defaultSchema;
-  }
-
-  #quote(name: string): string {
-    return this.#qg.quoteIdentifier(name, true);
-  }
-
-  async #admin(sql: string, options: { transaction?: Transaction; replacements?: unknown[] } = {}): Promise<any> {
-    return this.#ctx.unrouted(() =>
-      this.#sequelize.query(sql, { raw: true, type: 'RAW', ...options } as any),
-    );
-  }
-
-  async create(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
-    try {
-      await this.#admin(`CREATE DATABASE ${this.#quote(tenant.name)}`, options);
-    } catch (error) {
-      if (driverError(error)?.errno === ER_DB_CREATE_EXISTS) {
-        throw new TenantExistsError(
-          `Tenant '${tenant.key}' already exists (database \`${tenant.name}\`). Use another key, or drop it first with dropTenant('${tenant.key}').`,
-          { tenant: tenant.key, cause: error },
-        );
-      }
-      throw error;
-    }
-  }
-
-  async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
+  override async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
     this.#epoch += 1;
     try {
-      await this.#admin(`DROP DATABASE ${this.#quote(tenant.name)}`, options);
-    } catch (error) {
-      if (driverError(error)?.errno === ER_DB_DROP_EXISTS) {
-        throw new TenantNotFoundError(
-          `Tenant '${tenant.key}' does not exist (no database \`${tenant.name}\`). Check the key, or list tenants with apartment.tenants().`,
-          { tenant: tenant.key, cause: error },
-        );
-      }
-      throw error;
+      await super.drop(tenant, options);
     } finally {
       this.#epoch += 1;
     }
   }
 
-  async exists(tenant: TenantRef): Promise<boolean> {
-    const [rows] = await this.#admin('SELECT 1 AS found FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', {
-      replacements: [tenant.name],
-    });
-    return (rows as unknown[]).length > 0;
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    const [rows] = await this.#admin(
-      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME',
-      { replacements: [prefix.length, prefix] },
-    );
-    return (rows as Array<{ name: string }>).map((r) => r.name);
-  }
-
   /** MySQL cannot rename a database: create the new one and move every table into it. */
   async rename(from: string, to: string): Promise<void> {
-    await this.#admin(`CREATE DATABASE ${this.#quote(to)}`);
-    const [rows] = await this.#admin(
+    await this.admin(`CREATE DATABASE ${this.quote(to)}`);
+    const [rows] = await this.admin(
       "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
       { replacements: [from] },
     );
     const tables = (rows as Array<{ name: string }>).map((r) => r.name);
     if (tables.length > 0) {
-      const moves = tables.map((t) => `${this.#quote(from)}.${this.#quote(t)} TO ${this.#quote(to)}.${this.#quote(t)}`);
-      await this.#admin(`RENAME TABLE ${moves.join(', ')}`);
+      const moves = tables.map((t) => `${this.quote(from)}.${this.quote(t)} TO ${this.quote(to)}.${this.quote(t)}`);
+      await this.admin(`RENAME TABLE ${moves.join(', ')}`);
     }
     this.#epoch += 1;
-    await this.#admin(`DROP DATABASE ${this.#quote(from)}`);
+    await this.admin(`DROP DATABASE ${this.quote(from)}`);
   }
 
-  readonly lockHoldsConnection = true;
-
-  async schemasWithTable(prefix: string, table: string): Promise<string[]> {
-    const [rows] = await this.#admin(
-      'SELECT TABLE_SCHEMA AS name FROM information_schema.TABLES WHERE TABLE_NAME = ? AND LEFT(TABLE_SCHEMA, ?) = ?',
-      { replacements: [table, prefix.length, prefix] },
-    );
-    return (rows as Array<{ name: string }>).map((r) => r.name);
-  }
 
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
     // GET_LOCK belongs to a session: hold one pooled connection for the lock's lifetime.
     const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;
-    const manager = (this.#sequelize as any).connectionManager;
+    const manager = (this.sequelize as any).connectionManager;
     // With a pool of one, holding its only connection for the lock would starve
     // the migration itself: the lock then gets a connection of its own.
     const dedicated = Number(manager.config?.pool?.max ?? 5) < 2;
@@ -169,7 +107,7 @@ export class MysqlAdapter implements DialectAdapter {
       const epoch = this.#epoch;
       connection[CURRENT_DB] = undefined;
       try {
-        await driverQuery(connection, `USE ${this.#quote(want)}`);
+        await driverQuery(connection, `USE ${this.quote(want)}`);
       } catch (error) {
         if (tenant && driverError(error)?.errno === ER_BAD_DB_ERROR) {
           throw new TenantNotFoundError(

@@ -1,14 +1,7 @@
-import type { Sequelize, Transaction } from 'sequelize';
-import { TenantExistsError, TenantNotFoundError } from '../errors';
+import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
-import {
-  type AdapterContext,
-  type DialectAdapter,
-  type DialectQuery,
-  type RunQuery,
-  driverError,
-  TRANSACTION_CONTROL,
-} from './contract';
+import { BaseAdapter, type CatalogSql } from './base';
+import { type AdapterContext, type DialectQuery, type RunQuery, TRANSACTION_CONTROL } from './contract';
 
 /** Text to put in front of the next statement on this connection (consumed by the wrapped `query`). */
 const PREFIX = Symbol('apartment.prefix');
@@ -28,99 +21,37 @@ const UNKNOWN = '\0unknown';
  * `BEGIN; SET LOCAL ...` / `COMMIT` bracket; inside a Sequelize transaction the
  * SET LOCAL is issued once and tracked until the transaction ends.
  */
-export class PostgresAdapter implements DialectAdapter {
+export class PostgresAdapter extends BaseAdapter {
   readonly dialect = 'postgres' as const;
   readonly maxNameBytes = 63;
-  readonly defaultSchema: string;
-  readonly #sequelize: Sequelize;
-  readonly #ctx: AdapterContext;
+  readonly lockHoldsConnection = false;
   readonly #paths = new Map<string, string>();
-  readonly #qg: any;
+  protected readonly sql: CatalogSql = {
+    describe: (name) => `schema "${name}"`,
+    create: (quoted) => `CREATE SCHEMA ${quoted}`,
+    drop: (quoted) => `DROP SCHEMA ${quoted} CASCADE`,
+    exists: 'SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE nspname = ?',
+    list: 'SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE left(nspname, ?) = ? ORDER BY nspname',
+    withTable:
+      "SELECT n.nspname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ? AND c.relkind IN ('r', 'p') AND left(n.nspname, ?) = ?",
+    // 42P06 duplicate_schema; 23505 when two CREATE SCHEMA race on pg_namespace.
+    isDuplicate: (e) => e?.code === '42P06' || e?.code === '23505',
+    isMissing: (e) => e?.code === '3F000',
+  };
 
   constructor(ctx: AdapterContext, defaultSchema = 'public') {
-    this.#ctx = ctx;
-    this.#sequelize = ctx.sequelize;
-    this.defaultSchema = defaultSchema;
-    this.#qg = (ctx.sequelize.getQueryInterface() as any).queryGenerator;
-  }
-
-  isReservedName(name: string): boolean {
-    return name === this.defaultSchema;
-  }
-
-  #quote(name: string): string {
-    return this.#qg.quoteIdentifier(name, true);
-  }
-
-  async #admin(sql: string, options: { transaction?: Transaction; replacements?: unknown[] } = {}): Promise<any> {
-    return this.#ctx.unrouted(() =>
-      this.#sequelize.query(sql, { raw: true, type: 'RAW', ...options } as any),
-    );
-  }
-
-  async create(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
-    try {
-      await this.#admin(`CREATE SCHEMA ${this.#quote(tenant.name)}`, options);
-    } catch (error) {
-      const code = driverError(error)?.code;
-      // 42P06 duplicate_schema; 23505 when two CREATE SCHEMA race on pg_namespace.
-      if (code === '42P06' || code === '23505') {
-        throw new TenantExistsError(
-          `Tenant '${tenant.key}' already exists (schema "${tenant.name}"). Use another key, or drop it first with dropTenant('${tenant.key}').`,
-          { tenant: tenant.key, cause: error },
-        );
-      }
-      throw error;
-    }
-  }
-
-  async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
-    try {
-      await this.#admin(`DROP SCHEMA ${this.#quote(tenant.name)} CASCADE`, options);
-    } catch (error) {
-      if (driverError(error)?.code === '3F000') {
-        throw new TenantNotFoundError(
-          `Tenant '${tenant.key}' does not exist (no schema "${tenant.name}"). Check the key, or list tenants with apartment.tenants().`,
-          { tenant: tenant.key, cause: error },
-        );
-      }
-      throw error;
-    }
-  }
-
-  async exists(tenant: TenantRef): Promise<boolean> {
-    const rows = await this.#admin('SELECT 1 AS found FROM pg_catalog.pg_namespace WHERE nspname = ?', {
-      replacements: [tenant.name],
-    });
-    return rows[0].length > 0;
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    const [rows] = await this.#admin(
-      'SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE left(nspname, ?) = ? ORDER BY nspname',
-      { replacements: [prefix.length, prefix] },
-    );
-    return (rows as Array<{ name: string }>).map((r) => r.name);
+    super(ctx, defaultSchema);
   }
 
   async rename(from: string, to: string, options: { transaction?: Transaction } = {}): Promise<void> {
-    await this.#admin(`ALTER SCHEMA ${this.#quote(from)} RENAME TO ${this.#quote(to)}`, options);
+    await this.admin(`ALTER SCHEMA ${this.quote(from)} RENAME TO ${this.quote(to)}`, options);
   }
 
-  readonly lockHoldsConnection = false;
-
-  async schemasWithTable(prefix: string, table: string): Promise<string[]> {
-    const [rows] = await this.#admin(
-      "SELECT n.nspname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ? AND c.relkind IN ('r', 'p') AND left(n.nspname, ?) = ?",
-      { replacements: [table, prefix.length, prefix] },
-    );
-    return (rows as Array<{ name: string }>).map((r) => r.name);
-  }
 
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
-    return this.#ctx.unrouted(() =>
-      this.#sequelize.transaction(async (transaction) => {
-        await this.#admin("SELECT pg_advisory_xact_lock(hashtext('sequelize-apartment'), hashtext(?))", {
+    return this.ctx.unrouted(() =>
+      this.sequelize.transaction(async (transaction) => {
+        await this.admin("SELECT pg_advisory_xact_lock(hashtext('sequelize-apartment'), hashtext(?))", {
           replacements: [name],
           transaction,
         });
@@ -133,7 +64,7 @@ export class PostgresAdapter implements DialectAdapter {
   #pathFor(tenant: TenantRef): string {
     let path = this.#paths.get(tenant.name);
     if (!path) {
-      path = `${this.#quote(tenant.name)}, ${this.#quote(this.defaultSchema)}`;
+      path = `${this.quote(tenant.name)}, ${this.quote(this.defaultSchema)}`;
       if (this.#paths.size > 10_000) this.#paths.clear();
       this.#paths.set(tenant.name, path);
     }

@@ -1,0 +1,114 @@
+import type { Sequelize, Transaction } from 'sequelize';
+import { TenantExistsError, TenantNotFoundError } from '../errors';
+import type { TenantRef } from '../tenant';
+import type { AdapterContext, DialectAdapter, DialectQuery, RunQuery } from './contract';
+
+/** The catalog SQL and driver error codes a dialect supplies to the shared flow. */
+export interface CatalogSql {
+  /** How a message names the object: `schema "x"` / `database \`x\``. */
+  describe(name: string): string;
+  create(quoted: string): string;
+  drop(quoted: string): string;
+  /** One `?`: the name. Returns rows when it exists. */
+  exists: string;
+  /** Two `?`: prefix length, prefix. Returns `name`, ordered. */
+  list: string;
+  /** Three `?`: table, prefix length, prefix. Returns `name`. */
+  withTable: string;
+  /** The driver error of CREATE when the object exists. */
+  isDuplicate(driverError: any): boolean;
+  /** The driver error of DROP when the object is missing. */
+  isMissing(driverError: any): boolean;
+}
+
+/**
+ * The flow every dialect shares (Apartment's abstract adapter): admin
+ * statements, create/drop with driver errors translated into domain errors,
+ * and catalog look-ups. Dialects override only the steps that differ.
+ */
+export abstract class BaseAdapter implements DialectAdapter {
+  abstract readonly dialect: 'postgres' | 'mysql';
+  abstract readonly maxNameBytes: number;
+  abstract readonly lockHoldsConnection: boolean;
+  readonly defaultSchema: string;
+  protected readonly sequelize: Sequelize;
+  protected readonly ctx: AdapterContext;
+  protected readonly queryGenerator: any;
+  protected abstract readonly sql: CatalogSql;
+
+  constructor(ctx: AdapterContext, defaultSchema: string) {
+    this.ctx = ctx;
+    this.sequelize = ctx.sequelize;
+    this.defaultSchema = defaultSchema;
+    this.queryGenerator = (ctx.sequelize.getQueryInterface() as any).queryGenerator;
+  }
+
+  isReservedName(name: string): boolean {
+    return name === this.defaultSchema;
+  }
+
+  protected quote(name: string): string {
+    return this.queryGenerator.quoteIdentifier(name, true);
+  }
+
+  /** Runs an administrative statement (already qualified: never routed). */
+  protected async admin(sql: string, options: { transaction?: Transaction; replacements?: unknown[] } = {}): Promise<any> {
+    return this.ctx.unrouted(() => this.sequelize.query(sql, { raw: true, type: 'RAW', ...options } as any));
+  }
+
+  protected async names(sql: string, replacements: unknown[]): Promise<string[]> {
+    const [rows] = await this.admin(sql, { replacements });
+    return (rows as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  async create(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
+    try {
+      await this.admin(this.sql.create(this.quote(tenant.name)), options);
+    } catch (error) {
+      if (this.sql.isDuplicate(driverError(error))) {
+        throw new TenantExistsError(
+          `Tenant '${tenant.key}' already exists (${this.sql.describe(tenant.name)}). Use another key, or drop it first with dropTenant('${tenant.key}').`,
+          { tenant: tenant.key, cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
+    try {
+      await this.admin(this.sql.drop(this.quote(tenant.name)), options);
+    } catch (error) {
+      if (this.sql.isMissing(driverError(error))) {
+        throw new TenantNotFoundError(
+          `Tenant '${tenant.key}' does not exist (no ${this.sql.describe(tenant.name)}). Check the key, or list tenants with apartment.tenants().`,
+          { tenant: tenant.key, cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async exists(tenant: TenantRef): Promise<boolean> {
+    return (await this.names(this.sql.exists, [tenant.name])).length > 0;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return this.names(this.sql.list, [prefix.length, prefix]);
+  }
+
+  async schemasWithTable(prefix: string, table: string): Promise<string[]> {
+    return this.names(this.sql.withTable, [table, prefix.length, prefix]);
+  }
+
+  abstract rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;
+  abstract withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T>;
+  abstract route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown>;
+  abstract patchQueryGenerator(queryGenerator: any): void;
+}
+
+/** The driver error under a Sequelize error. */
+export function driverError(error: unknown): any {
+  const e = error as any;
+  return e?.original ?? e?.parent ?? e;
+}
