@@ -98,33 +98,41 @@ export class MysqlAdapter extends BaseAdapter {
     }
   }
 
-  async route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown> {
+  route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown> {
     if (TRANSACTION_CONTROL.test(sql)) return run();
     const connection = query.connection;
     const want = tenant ? tenant.name : this.defaultSchema;
-    const current = connection[CURRENT_DB] ?? this.defaultSchema;
-    if (current !== want || (connection[CURRENT_EPOCH] ?? 0) !== this.#epoch) {
-      const epoch = this.#epoch;
-      connection[CURRENT_DB] = undefined;
-      try {
-        await driverQuery(connection, `USE ${this.quote(want)}`);
-      } catch (error) {
-        if (tenant && driverError(error)?.errno === ER_BAD_DB_ERROR) {
-          throw new TenantNotFoundError(
-            `Tenant '${tenant.key}' does not exist (no database \`${tenant.name}\`). Create it with createTenant('${tenant.key}') first.`,
-            { tenant: tenant.key, cause: error },
-          );
-        }
-        throw error;
-      }
-      connection[CURRENT_DB] = want;
-      connection[CURRENT_EPOCH] = epoch;
+    // The common case (already selected) stays synchronous: no extra await per statement.
+    if ((connection[CURRENT_DB] ?? this.defaultSchema) === want && (connection[CURRENT_EPOCH] ?? 0) === this.#epoch) {
+      return this.#run(sql, parameters, want, run);
     }
+    return this.#select(connection, want, tenant).then(() => this.#run(sql, parameters, want, run));
+  }
+
+  #run(sql: string, parameters: unknown[] | undefined, want: string, run: RunQuery): Promise<unknown> {
     // mysql2 caches prepared statements per connection by SQL text, and the
     // server resolves unqualified names when it prepares them: the same text
     // prepared under tenant A must not be reused under tenant B.
     if (parameters && parameters.length) return run(`${sql}\n/* ${want.replace(/\*\//g, '')} */`);
     return run();
+  }
+
+  async #select(connection: any, want: string, tenant: TenantRef | undefined): Promise<void> {
+    const epoch = this.#epoch;
+    connection[CURRENT_DB] = undefined;
+    try {
+      await driverQuery(connection, `USE ${this.quote(want)}`);
+    } catch (error) {
+      if (tenant && driverError(error)?.errno === ER_BAD_DB_ERROR) {
+        throw new TenantNotFoundError(
+          `Tenant '${tenant.key}' does not exist (no database \`${tenant.name}\`). Create it with createTenant('${tenant.key}') first.`,
+          { tenant: tenant.key, cause: error },
+        );
+      }
+      throw error;
+    }
+    connection[CURRENT_DB] = want;
+    connection[CURRENT_EPOCH] = epoch;
   }
 
   /**

@@ -52,7 +52,7 @@ export function installQueryRouting(router: Router): void {
 
   const Base = sequelize.dialect.Query;
   class RoutedQuery extends Base {
-    async run(sql: string, parameters?: unknown[]): Promise<unknown> {
+    run(sql: string, parameters?: unknown[]): Promise<unknown> {
       const store = context.store();
       // Model queries are fully qualified by Sequelize. On PostgreSQL they skip
       // routing: the SET LOCAL prefix costs ~20% on a findByPk, and a bind
