@@ -1,18 +1,10 @@
 import * as os from 'node:os';
 import { Sequelize, type Options } from 'sequelize';
 
-export type DialectName = 'postgres' | 'mysql';
+// The same servers, URLs and reachability check as the tests.
+import { connect, unavailable, URLS, type DialectName } from '../test/support/servers';
 
-/** The same servers as the tests (test/support/servers.ts). */
-export const URLS: Record<DialectName, string> = {
-  postgres: process.env.PG_URL || 'postgres://postgres@127.0.0.1:5432/test',
-  mysql: process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/test',
-};
-
-/** A Sequelize instance on the dialect's server; the caller closes it. */
-export function connect(dialect: DialectName, options: Options = {}): Sequelize {
-  return new Sequelize(URLS[dialect], { logging: false, ...options });
-}
+export { connect, unavailable, URLS, type DialectName };
 
 /** A Sequelize instance bound to one schema (search_path) or database, like hand-written per-tenant code. */
 export function connectTo(dialect: DialectName, schema: string, options: Options = {}): Sequelize {
@@ -27,19 +19,6 @@ export function connectTo(dialect: DialectName, schema: string, options: Options
     schema,
     dialectOptions: { ...(options.dialectOptions ?? {}), options: `-c search_path=${schema}` },
   } as Options);
-}
-
-/** Undefined when the server answers, else the reason. */
-export async function unavailable(dialect: DialectName): Promise<string | undefined> {
-  const sequelize = connect(dialect, { pool: { max: 1 } });
-  try {
-    await sequelize.authenticate();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await sequelize.close().catch(() => undefined);
-  }
 }
 
 export async function serverVersion(dialect: DialectName): Promise<string> {
