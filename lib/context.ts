@@ -42,8 +42,12 @@ export class TenantContext {
     const tenant = this.#als.getStore()?.tenant;
     let store = this.#qualifiedNoTenant;
     if (tenant) {
-      store = this.#qualifiedStores.get(tenant) ?? Object.freeze({ tenant, qualified: true });
-      this.#qualifiedStores.set(tenant, store);
+      let cached = this.#qualifiedStores.get(tenant);
+      if (!cached) {
+        cached = Object.freeze({ tenant, qualified: true });
+        this.#qualifiedStores.set(tenant, cached);
+      }
+      store = cached;
     }
     return this.#als.run(store, fn);
   }

@@ -1,20 +1,5 @@
 import type { Router } from './router';
 
-/** QueryInterface methods models use for DML, and the position of their table argument. */
-const MODEL_DML: Record<string, number> = {
-  select: 1,
-  insert: 1,
-  update: 1,
-  delete: 1,
-  increment: 1,
-  decrement: 1,
-  upsert: 0,
-  bulkInsert: 0,
-  bulkUpdate: 0,
-  bulkDelete: 0,
-  rawSelect: 0,
-};
-
 /**
  * Raw SQL routing. Every statement goes through the instance's dialect
  * `Query` class; a subclass asks the dialect adapter to make unqualified names
@@ -67,20 +52,6 @@ export function installQueryRouting(router: Router): void {
   }
   sequelize.dialect.Query = RoutedQuery;
 
-  const queryInterface = sequelize.getQueryInterface();
-  for (const [name, index] of Object.entries(MODEL_DML)) {
-    const original = queryInterface[name];
-    if (typeof original !== 'function') continue;
-    Object.defineProperty(queryInterface, name, {
-      configurable: true,
-      writable: true,
-      value: function markedDml(this: any, ...args: any[]) {
-        const table = args[index];
-        if (table === null || typeof table !== 'object' || !table.schema) return original.apply(this, args);
-        return context.runQualified(() => original.apply(this, args));
-      },
-    });
-  }
-
-  adapter.patchQueryGenerator(queryInterface.queryGenerator);
+  // Model DML is marked as qualified where the QueryInterface is scoped (query-interface.ts).
+  adapter.patchQueryGenerator(sequelize.getQueryInterface().queryGenerator);
 }

@@ -3,9 +3,11 @@ import type { Router } from './router';
 
 /**
  * QueryInterface methods that take a table, with the position of the table
- * and of the options argument (whose `schema`, when given, wins).
+ * and of the options argument (whose `schema`, when given, wins). `dml`: the
+ * methods models use for DML; called with a qualified table they run marked
+ * as qualified, so raw-SQL routing can skip them (queries.ts).
  */
-const TABLE_METHODS: Record<string, { table: number; options?: number }> = {
+const TABLE_METHODS: Record<string, { table: number; options?: number; dml?: true }> = {
   createTable: { table: 0, options: 2 },
   dropTable: { table: 0, options: 1 },
   renameTable: { table: 0, options: 2 },
@@ -21,17 +23,17 @@ const TABLE_METHODS: Record<string, { table: number; options?: number }> = {
   removeConstraint: { table: 0, options: 2 },
   showConstraint: { table: 0, options: 2 },
   getForeignKeyReferencesForTable: { table: 0, options: 1 },
-  bulkInsert: { table: 0, options: 2 },
-  bulkUpdate: { table: 0, options: 3 },
-  bulkDelete: { table: 0, options: 2 },
-  upsert: { table: 0, options: 4 },
-  rawSelect: { table: 0, options: 1 },
-  select: { table: 1, options: 2 },
-  insert: { table: 1, options: 3 },
-  update: { table: 1, options: 4 },
-  delete: { table: 1, options: 3 },
-  increment: { table: 1, options: 5 },
-  decrement: { table: 1, options: 5 },
+  bulkInsert: { table: 0, options: 2, dml: true },
+  bulkUpdate: { table: 0, options: 3, dml: true },
+  bulkDelete: { table: 0, options: 2, dml: true },
+  upsert: { table: 0, options: 4, dml: true },
+  rawSelect: { table: 0, options: 1, dml: true },
+  select: { table: 1, options: 2, dml: true },
+  insert: { table: 1, options: 3, dml: true },
+  update: { table: 1, options: 4, dml: true },
+  delete: { table: 1, options: 3, dml: true },
+  increment: { table: 1, options: 5, dml: true },
+  decrement: { table: 1, options: 5, dml: true },
   pgListEnums: { table: 0, options: 1 },
 };
 
@@ -52,7 +54,7 @@ const CONSTRAINT_SUFFIX: Record<string, string> = { UNIQUE: 'uk', CHECK: 'ck', '
  * the tenant. Outside a tenant context nothing changes. A table that already
  * names its schema, or a call with a `schema` option, is left as given.
  *
- * Installed on top of the DML wrappers of `queries.ts` (same instance).
+ * The same wrappers mark model DML (a qualified table) for `queries.ts`.
  */
 export function installQueryInterfaceScoping(router: Router): void {
   const { context } = router;
@@ -68,18 +70,21 @@ export function installQueryInterfaceScoping(router: Router): void {
     if (typeof original !== 'function') continue;
     define(name, function scoped(this: any, ...args: any[]) {
       const tenant = context.tenant();
-      if (!tenant) return original.apply(this, args);
       const options = spec.options === undefined ? undefined : args[spec.options];
-      if (typeof options === 'string' || (options && typeof options === 'object' && options.schema)) {
-        return original.apply(this, args);
+      const schemaGiven = typeof options === 'string' || (options && typeof options === 'object' && options.schema);
+      if (tenant && !schemaGiven) {
+        const table = args[spec.table];
+        if (name === 'pgListEnums' && (table === null || table === undefined)) {
+          args[spec.table] = { tableName: undefined, schema: tenant.name, delimiter: '.' };
+        } else {
+          args[spec.table] = qualify(table, tenant);
+        }
+        if (name === 'addConstraint') args[1] = constraintOptions(table, args[1], tenant);
       }
       const table = args[spec.table];
-      if (name === 'pgListEnums' && (table === null || table === undefined)) {
-        args[spec.table] = { tableName: undefined, schema: tenant.name, delimiter: '.' };
-      } else {
-        args[spec.table] = qualify(table, tenant);
+      if (spec.dml && table !== null && typeof table === 'object' && table.schema) {
+        return context.runQualified(() => original.apply(this, args));
       }
-      if (name === 'addConstraint') args[1] = constraintOptions(table, args[1], tenant);
       return original.apply(this, args);
     });
   }
