@@ -58,11 +58,7 @@ export class MysqlAdapter extends BaseAdapter {
   /** MySQL cannot rename a database: create the new one and move every table into it. */
   async rename(from: string, to: string): Promise<void> {
     await this.admin(`CREATE DATABASE ${this.quote(to)}`);
-    const [rows] = await this.admin(
-      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
-      { replacements: [from] },
-    );
-    const tables = (rows as Array<{ name: string }>).map((r) => r.name);
+    const tables = await this.names("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [from]);
     if (tables.length > 0) {
       const moves = tables.map((t) => `${this.quote(from)}.${this.quote(t)} TO ${this.quote(to)}.${this.quote(t)}`);
       await this.admin(`RENAME TABLE ${moves.join(', ')}`);
@@ -70,7 +66,6 @@ export class MysqlAdapter extends BaseAdapter {
     this.#epoch += 1;
     await this.admin(`DROP DATABASE ${this.quote(from)}`);
   }
-
 
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
     // GET_LOCK belongs to a session: hold one pooled connection for the lock's lifetime.

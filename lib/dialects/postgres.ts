@@ -47,7 +47,6 @@ export class PostgresAdapter extends BaseAdapter {
     await this.admin(`ALTER SCHEMA ${this.quote(from)} RENAME TO ${this.quote(to)}`, options);
   }
 
-
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
     return this.ctx.unrouted(() =>
       this.sequelize.transaction(async (transaction) => {

@@ -175,9 +175,7 @@ export class TenantMigrator {
   async status(tenant: TenantRef): Promise<MigrationStatus> {
     const files = this.files();
     if (!(await this.#host.adapter.exists(tenant))) throw this.#notFound(tenant);
-    const executed = (await readExecuted(this.#host, [tenant])).get(tenant.name) ?? [];
-    const done = new Set(executed);
-    return { executed, pending: files.filter((f) => !done.has(f.name)).map((f) => f.name) };
+    return statusOf(files, (await readExecuted(this.#host, [tenant])).get(tenant.name) ?? []);
   }
 
   /** Status of every tenant from the same few catalog queries migrateAll uses to find its work. */
@@ -185,11 +183,7 @@ export class TenantMigrator {
     const files = this.files();
     const tenants = await this.#host.listTenants();
     const executed = await readExecuted(this.#host, tenants);
-    return tenants.map((tenant) => {
-      const done = executed.get(tenant.name) ?? [];
-      const applied = new Set(done);
-      return { tenant: tenant.key, schema: tenant.name, executed: done, pending: files.filter((f) => !applied.has(f.name)).map((f) => f.name) };
-    });
+    return tenants.map((tenant) => ({ tenant: tenant.key, schema: tenant.name, ...statusOf(files, executed.get(tenant.name) ?? []) }));
   }
 
   /** Default concurrency: as many tenants as the pool has connections for (one spare). */
@@ -337,4 +331,10 @@ export class TenantMigrator {
       { tenant: tenant.key },
     );
   }
+}
+
+/** Applied migrations as stored, and the files not applied yet, in file order. */
+function statusOf(files: readonly MigrationFile[], executed: string[]): MigrationStatus {
+  const applied = new Set(executed);
+  return { executed, pending: files.filter((f) => !applied.has(f.name)).map((f) => f.name) };
 }
