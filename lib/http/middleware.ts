@@ -51,7 +51,10 @@ export interface MiddlewareOptions<Req = any> {
 
 type Next = (err?: unknown) => void;
 
-function builtin(name: unknown, options: { header: string; exclude: ReadonlySet<string> }): BuiltinResolver | TenantResolver {
+/** A resolver in the one shape the middleware walks: what it found, or undefined. */
+type Resolve = (req: TenantRequest) => Resolution | undefined | Promise<Resolution | undefined>;
+
+function builtin(name: unknown, options: { header: string; exclude: ReadonlySet<string> }): BuiltinResolver | Resolve {
   switch (name) {
     case 'subdomain':
       return subdomainResolver(options.exclude);
@@ -60,7 +63,14 @@ function builtin(name: unknown, options: { header: string; exclude: ReadonlySet<
     case 'path':
       return pathResolver();
     default:
-      if (typeof name === 'function') return name as TenantResolver;
+      if (typeof name === 'function') {
+        const resolver = name as TenantResolver;
+        // An app's resolver returns the tenant itself; null and undefined mean none.
+        return async (req) => {
+          const tenant = await resolver(req);
+          return tenant === undefined || tenant === null ? undefined : { tenant };
+        };
+      }
       throw new ConfigurationError(
         `Expected \`resolve\` to be 'subdomain', 'header', 'path', a function or a list of these, got ${describeValue(name)}.`,
       );
@@ -99,19 +109,14 @@ export function createMiddleware(apartment: Apartment, options: MiddlewareOption
   const settings = check(options);
   const list = options.resolve === undefined ? ['subdomain'] : Array.isArray(options.resolve) ? options.resolve : [options.resolve];
   if (list.length === 0) throw new ConfigurationError('Expected `resolve` to name at least one resolver, got an empty list.');
-  const resolvers = list.map((r) => builtin(r, { header: settings.header, exclude: new Set(settings.exclude.map((l) => l.toLowerCase())) }));
-  const isBuiltin = new Set(list.map((r, i) => (typeof r === 'string' ? resolvers[i] : undefined)));
+  const resolvers: Resolve[] = list.map((r) => builtin(r, { header: settings.header, exclude: new Set(settings.exclude.map((l) => l.toLowerCase())) }));
   const cache = existenceCache(apartment);
   const sources = list.map((r) => (typeof r === 'string' ? r : 'resolver function')).join(', ');
 
   async function resolution(req: TenantRequest): Promise<Resolution | undefined> {
     for (const resolver of resolvers) {
-      const found = await resolver(req as any);
-      if (isBuiltin.has(resolver)) {
-        if (found) return found as Resolution;
-      } else if (found !== undefined && found !== null) {
-        return { tenant: found };
-      }
+      const found = await resolver(req);
+      if (found) return found;
     }
     return undefined;
   }
