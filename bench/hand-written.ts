@@ -41,3 +41,21 @@ export async function withTenantUmzug<T>(
     await sequelize.close();
   }
 }
+
+/** Full runs time the hand-written loop on every 5th tenant; quick runs on all of them. */
+const SAMPLE_EVERY_FULL = 5;
+
+/**
+ * The tenants a sequential hand-written loop is timed on. The loop's time is
+ * linear in the tenant count, so `scale` turns the sample's time into the
+ * time for all `keys`; `note` says so in the results.
+ */
+export function loopSample(keys: readonly string[], quick: boolean): { sample: string[]; scale(ms: number): number; note: string } {
+  const every = quick ? 1 : SAMPLE_EVERY_FULL;
+  const sample = keys.filter((_, i) => i % every === 0);
+  return {
+    sample,
+    scale: (ms) => (ms * keys.length) / sample.length,
+    note: `B timed on ${sample.length} tenants (every ${every}th) and scaled to ${keys.length}`,
+  };
+}

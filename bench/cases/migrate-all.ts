@@ -3,13 +3,10 @@ import * as path from 'node:path';
 import { Apartment } from '../../lib';
 import { connect } from '../env';
 import { interleave, timed } from '../harness';
-import { withTenantUmzug } from '../hand-written';
+import { loopSample, withTenantUmzug } from '../hand-written';
 import { MigrationSets } from '../migration-sets';
 import { row, type BenchCase } from '../types';
 import { migrationsReady } from './availability';
-
-/** B, a sequential loop, is timed on every 5th tenant (quick: every one) and scaled up. */
-const SAMPLE_EVERY_FULL = 5;
 
 /**
  * N up-to-date tenants, one new migration (an added column): `migrateAll` vs
@@ -21,7 +18,6 @@ export const migrateAll: BenchCase = {
   title: 'migrate all',
   unavailable: migrationsReady,
   async run(ctx) {
-    const SAMPLE_EVERY = ctx.quick ? 1 : SAMPLE_EVERY_FULL;
     const count = ctx.quick ? 30 : 1000;
     await ctx.fixtures.bulk(count, ctx.log);
     const folder = ctx.fixtures.sets.folder('migrate-all');
@@ -30,7 +26,7 @@ export const migrateAll: BenchCase = {
     try {
       const apartment = new Apartment(sequelize, { prefix: ctx.fixtures.bulkPrefix, migrationsPath: folder });
       const keys = await apartment.tenants();
-      const sample = keys.filter((_, i) => i % SAMPLE_EVERY === 0);
+      const { sample, scale, note } = loopSample(keys, ctx.quick);
       let n = 100;
       const check = (results: Array<{ ok: boolean; error?: Error }>) => {
         const failed = results.find((r) => !r.ok);
@@ -50,12 +46,12 @@ export const migrateAll: BenchCase = {
           });
           // Bring the tenants outside the sample up to date (untimed), so every round is exactly one new migration.
           check(await apartment.migrateAll());
-          return (ms * keys.length) / sample.length;
+          return scale(ms);
         },
       );
       return [
         row(
-          { case: 'migrate all', metric: `${keys.length} tenants, 1 new migration`, dialect: ctx.dialect, unit: 's', a: result.a / 1000, b: result.b / 1000, note: `B timed on ${sample.length} tenants (every ${SAMPLE_EVERY}th) and scaled to ${keys.length}` },
+          { case: 'migrate all', metric: `${keys.length} tenants, 1 new migration`, dialect: ctx.dialect, unit: 's', a: result.a / 1000, b: result.b / 1000, note },
           { maxRatio: 0.5 },
         ),
       ];

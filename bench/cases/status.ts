@@ -1,12 +1,9 @@
 import { Apartment } from '../../lib';
 import { connect } from '../env';
 import { interleave, timed } from '../harness';
-import { withTenantUmzug } from '../hand-written';
+import { loopSample, withTenantUmzug } from '../hand-written';
 import { row, type BenchCase } from '../types';
 import { migrationsReady } from './availability';
-
-/** B, a sequential loop, is timed on every 5th tenant (quick: every one) and scaled up. */
-const SAMPLE_EVERY_FULL = 5;
 
 /**
  * Pending state of N up-to-date tenants: `migrationStatusAll()` (a few
@@ -17,14 +14,13 @@ export const status: BenchCase = {
   title: 'status',
   unavailable: migrationsReady,
   async run(ctx) {
-    const SAMPLE_EVERY = ctx.quick ? 1 : SAMPLE_EVERY_FULL;
     const count = ctx.quick ? 30 : 1000;
     await ctx.fixtures.bulk(count, ctx.log);
     const sequelize = connect(ctx.dialect);
     try {
       const apartment = new Apartment(sequelize, { prefix: ctx.fixtures.bulkPrefix, migrationsPath: ctx.fixtures.baseFolder });
       const keys = await apartment.tenants();
-      const sample = keys.filter((_, i) => i % SAMPLE_EVERY === 0);
+      const { sample, scale, note } = loopSample(keys, ctx.quick);
       // The migrate-all case may have added migrations to other folders; these tenants are at least at the base.
       const result = await interleave(
         ctx.rounds(2, 1),
@@ -38,11 +34,11 @@ export const status: BenchCase = {
         () =>
           timed(async () => {
             for (const key of sample) await withTenantUmzug(ctx.dialect, apartment.schemaFor(key), ctx.fixtures.baseFolder, (umzug) => umzug.pending());
-          }).then((ms) => (ms * keys.length) / sample.length),
+          }).then(scale),
       );
       return [
         row(
-          { case: 'status', metric: `${keys.length} up-to-date tenants`, dialect: ctx.dialect, unit: 's', a: result.a / 1000, b: result.b / 1000, note: `B timed on ${sample.length} tenants (every ${SAMPLE_EVERY}th) and scaled to ${keys.length}` },
+          { case: 'status', metric: `${keys.length} up-to-date tenants`, dialect: ctx.dialect, unit: 's', a: result.a / 1000, b: result.b / 1000, note },
           { maxA: 2, text: 'A < 2 s' },
         ),
       ];
