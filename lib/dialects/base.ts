@@ -30,6 +30,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   abstract readonly dialect: 'postgres' | 'mysql';
   abstract readonly maxNameBytes: number;
   abstract readonly lockHoldsConnection: boolean;
+  abstract readonly routesQualifiedQueries: boolean;
   readonly defaultSchema: string;
   protected readonly sequelize: Sequelize;
   protected readonly ctx: AdapterContext;

@@ -58,6 +58,14 @@ export interface DialectAdapter {
    */
   route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown>;
 
+  /**
+   * Whether model queries, whose tables Sequelize has already qualified, still
+   * go through `route`. False on PostgreSQL (an unqualified name in a literal
+   * resolves in the default schema, never in another tenant); true on MySQL,
+   * where it would resolve in whatever database the connection has selected.
+   */
+  readonly routesQualifiedQueries: boolean;
+
   /** Adjusts the instance's query generator where Sequelize renders tenant tables wrongly. */
   patchQueryGenerator(queryGenerator: any): void;
 }

@@ -29,6 +29,8 @@ export class MysqlAdapter extends BaseAdapter {
   readonly dialect = 'mysql' as const;
   readonly maxNameBytes = 64;
   readonly lockHoldsConnection = true;
+  // The connection may have another tenant's database selected.
+  readonly routesQualifiedQueries = true;
   /** Bumped by every DROP DATABASE: connections that had a dropped database selected re-select. */
   #epoch = 0;
   protected readonly sql: CatalogSql = {

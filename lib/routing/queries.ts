@@ -39,14 +39,8 @@ export function installQueryRouting(router: Router): void {
   class RoutedQuery extends Base {
     run(sql: string, parameters?: unknown[]): Promise<unknown> {
       const store = context.store();
-      // Model queries are fully qualified by Sequelize. On PostgreSQL they skip
-      // routing: the SET LOCAL prefix costs ~20% on a findByPk, and a bind
-      // statement would need a BEGIN/COMMIT round trip. An unqualified name in a
-      // literal there resolves in the default schema, never in another tenant.
-      // MySQL routes them too: its connection may have another tenant selected.
-      if (store?.qualified && adapter.dialect === 'postgres') {
-        return super.run(sql, parameters);
-      }
+      // Model queries are fully qualified by Sequelize; the adapter says whether they need routing anyway.
+      if (store?.qualified && !adapter.routesQualifiedQueries) return super.run(sql, parameters);
       return adapter.route(this as any, sql, parameters, store?.tenant, (text = sql) => super.run(text, parameters));
     }
   }

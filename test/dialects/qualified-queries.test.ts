@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
+import type { Apartment } from 'sequelize-apartment';
+import { describeDialects } from '../support/dialects';
+import { tenantWorld, type Models } from '../support/models';
+
+/**
+ * Model queries are qualified by Sequelize; whether they still go through the
+ * adapter's per-statement routing is the adapter's answer
+ * (`routesQualifiedQueries`), not a dialect check in the core.
+ */
+describeDialects('qualified model queries and the adapter', (d) => {
+  const A = 'qual-a';
+  const B = 'qual-b';
+  let apartment: Apartment;
+  let m: Models;
+  let sequelize: any;
+
+  before(async () => {
+    await d.dropAll('tenant_qual-');
+    // One connection: whatever a query selected is what the next one finds.
+    sequelize = d.sequelize({ pool: { max: 1, min: 1 } });
+    ({ apartment, models: m } = await tenantWorld(sequelize, [A, B]));
+    await apartment.run(A, () => m.Widget.create({ name: `w-${A}`, owner: A }));
+    await apartment.run(B, () => m.Widget.bulkCreate([{ name: `w-${B}`, owner: B }, { name: `w2-${B}`, owner: B }]));
+  });
+  after(() => d.dropAll('tenant_qual-'));
+
+  it('the adapter says whether model queries are routed: PostgreSQL no, MySQL yes', () => {
+    expect((apartment as any).adapter.routesQualifiedQueries).to.equal(d.name === 'mysql');
+  });
+
+  it('a model query with an unqualified literal resolves it in its own tenant (MySQL), never in the last one selected', async () => {
+    // Leave the connection in tenant B (MySQL: USE), then query tenant A with an unqualified literal.
+    await apartment.run(B, () => sequelize.query('SELECT count(*) AS n FROM widgets', { type: QueryTypes.SELECT }));
+    // PostgreSQL does not route model queries: a literal there resolves in the default schema.
+    const literal = d.name === 'postgres' ? `(SELECT 1)` : '(SELECT count(*) FROM widgets)';
+    const rows = await apartment.run(A, () => m.Widget.findAll({ attributes: ['name', [sequelize.literal(literal), 'n']] }));
+    expect(rows.map((r: any) => r.name)).to.deep.equal([`w-${A}`]);
+    expect(Number((rows[0] as any).get('n'))).to.equal(1);
+  });
+});
