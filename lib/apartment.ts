@@ -4,7 +4,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { TenantContext } from './context';
 import { adapterFor, type DialectAdapter } from './dialects';
 import { ConfigurationError, describeValue } from './errors';
-import { TenantMigrator } from './migrations/migrator';
+import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
 import type { MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationStatus } from './migrations/types';
@@ -87,8 +87,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   readonly names: TenantNames;
   /** @internal */
   readonly router: Router;
-  /** @internal */
-  readonly migrator: TenantMigrator;
+  #migrator: TenantMigrator | undefined;
 
   constructor(sequelize: Sequelize, options: ApartmentOptions = {}) {
     super();
@@ -128,7 +127,6 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
       strict,
       sharedModels: this.sharedModels,
     });
-    this.migrator = new TenantMigrator(this.#host());
 
     routers.set(sequelize, this.router);
     patchAssociations();
@@ -138,6 +136,19 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     for (const model of existing) this.#install(model);
     relinkReferences(existing);
     sequelize.addHook('afterDefine', 'sequelize-apartment', (model) => this.#install(model as ModelStatic<Model>));
+  }
+
+  /**
+   * @internal The migration runner, loaded on first use: umzug and the runner
+   * stay out of `require('sequelize-apartment')`, which every cold start pays.
+   */
+  get migrator(): TenantMigrator {
+    if (!this.#migrator) {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const { TenantMigrator: Migrator } = require('./migrations/migrator') as typeof import('./migrations/migrator');
+      this.#migrator = new Migrator(this.#host());
+    }
+    return this.#migrator;
   }
 
   #install(model: ModelStatic<Model>): void {
