@@ -19,6 +19,10 @@ export interface CatalogSql {
   isDuplicate(driverError: any): boolean;
   /** The driver error of DROP when the object is missing. */
   isMissing(driverError: any): boolean;
+  /** A query's driver error that says schema/database `name` does not exist (no doubt left). */
+  isMissingSchemaOf(driverError: any, name: string): boolean;
+  /** A query's driver error that says a table in `name` does not exist (the schema/database may or may not). */
+  isMissingTableIn(driverError: any, name: string): boolean;
 }
 
 /**
@@ -57,8 +61,8 @@ export abstract class BaseAdapter implements DialectAdapter {
     return this.ctx.unrouted(() => this.sequelize.query(sql, { raw: true, type: 'RAW', ...options } as any));
   }
 
-  protected async names(sql: string, replacements: unknown[]): Promise<string[]> {
-    const [rows] = await this.admin(sql, { replacements });
+  protected async names(sql: string, replacements: unknown[], transaction?: Transaction): Promise<string[]> {
+    const [rows] = await this.admin(sql, { replacements, transaction });
     return (rows as Array<{ name: string }>).map((r) => r.name);
   }
 
@@ -90,8 +94,32 @@ export abstract class BaseAdapter implements DialectAdapter {
     }
   }
 
-  async exists(tenant: TenantRef): Promise<boolean> {
-    return (await this.names(this.sql.exists, [tenant.name])).length > 0;
+  async exists(tenant: TenantRef, transaction?: Transaction): Promise<boolean> {
+    return (await this.names(this.sql.exists, [tenant.name], transaction)).length > 0;
+  }
+
+  /** The error of a query routed to a tenant that does not exist. */
+  protected notFound(tenant: TenantRef, cause: unknown): TenantNotFoundError {
+    return new TenantNotFoundError(
+      `Tenant '${tenant.key}' does not exist (no ${this.sql.describe(tenant.name)}). Create it with createTenant('${tenant.key}') first, or check the key (apartment.tenants() lists them).`,
+      { tenant: tenant.key, cause },
+    );
+  }
+
+  async translateQueryError(error: unknown, tenant: TenantRef, transaction?: Transaction): Promise<never> {
+    const e = driverError(error);
+    if (this.sql.isMissingSchemaOf(e, tenant.name)) throw this.notFound(tenant, error);
+    // "No such table" also happens in a tenant that exists but lacks the table:
+    // only the catalog can tell (this runs on the error path only).
+    if (this.sql.isMissingTableIn(e, tenant.name) && !(await this.existsAfterError(tenant, transaction).catch(() => true))) {
+      throw this.notFound(tenant, error);
+    }
+    throw error;
+  }
+
+  /** `exists` for the error path of a query that ran in `transaction` (if any). */
+  protected existsAfterError(tenant: TenantRef, transaction: Transaction | undefined): Promise<boolean> {
+    return this.exists(tenant, transaction);
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -28,8 +28,14 @@ export interface DialectAdapter {
   create(tenant: TenantRef, options?: { transaction?: Transaction }): Promise<void>;
   /** DROP SCHEMA ... CASCADE / DROP DATABASE. Throws `TenantNotFoundError` when missing. */
   drop(tenant: TenantRef, options?: { transaction?: Transaction }): Promise<void>;
-  /** Whether the schema/database exists. */
-  exists(tenant: TenantRef): Promise<boolean>;
+  /** Whether the schema/database exists (read inside `transaction` when one is given). */
+  exists(tenant: TenantRef, transaction?: Transaction): Promise<boolean>;
+  /**
+   * Rethrows the error of a query that ran in `tenant`: as `TenantNotFoundError`
+   * when the driver says the tenant's schema/database is missing (confirmed in
+   * the catalog where the driver's error leaves a doubt), else unchanged.
+   */
+  translateQueryError(error: unknown, tenant: TenantRef, transaction?: Transaction): Promise<never>;
   /** Names of schemas/databases that start with `prefix`. */
   list(prefix: string): Promise<string[]>;
   /** Renames a schema/database (warm tenants). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
-import { ApartmentError, TenantNotFoundError } from '../errors';
+import { ApartmentError } from '../errors';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, driverError, type CatalogSql } from './base';
 import { type AdapterContext, type DialectQuery, type RunQuery, TRANSACTION_CONTROL } from './contract';
@@ -12,6 +12,7 @@ const CURRENT_EPOCH = Symbol('apartment.currentEpoch');
 const ER_DB_CREATE_EXISTS = 1007;
 const ER_DB_DROP_EXISTS = 1008;
 const ER_BAD_DB_ERROR = 1049;
+const ER_NO_SUCH_TABLE = 1146;
 
 /**
  * MySQL/MariaDB: one database per tenant, tables qualified `db`.`table`.
@@ -42,6 +43,9 @@ export class MysqlAdapter extends BaseAdapter {
     withTable: 'SELECT TABLE_SCHEMA AS name FROM information_schema.TABLES WHERE TABLE_NAME = ? AND LEFT(TABLE_SCHEMA, ?) = ?',
     isDuplicate: (e) => e?.errno === ER_DB_CREATE_EXISTS,
     isMissing: (e) => e?.errno === ER_DB_DROP_EXISTS,
+    isMissingSchemaOf: (e, name) => e?.errno === ER_BAD_DB_ERROR && typeof e.message === 'string' && e.message.includes(`'${name}'`),
+    // A qualified model query on a missing database reports the table, not the database.
+    isMissingTableIn: (e, name) => e?.errno === ER_NO_SUCH_TABLE && typeof e.message === 'string' && e.message.includes(`'${name}.`),
   };
 
   constructor(ctx: AdapterContext, defaultSchema?: string) {
@@ -120,12 +124,7 @@ export class MysqlAdapter extends BaseAdapter {
     try {
       await driverQuery(connection, `USE ${this.quote(want)}`);
     } catch (error) {
-      if (tenant && driverError(error)?.errno === ER_BAD_DB_ERROR) {
-        throw new TenantNotFoundError(
-          `Tenant '${tenant.key}' does not exist (no database \`${tenant.name}\`). Create it with createTenant('${tenant.key}') first.`,
-          { tenant: tenant.key, cause: error },
-        );
-      }
+      if (tenant && driverError(error)?.errno === ER_BAD_DB_ERROR) throw this.notFound(tenant, error);
       throw error;
     }
     connection[CURRENT_DB] = want;

@@ -3,12 +3,27 @@ import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
 import { type AdapterContext, type DialectQuery, type RunQuery, TRANSACTION_CONTROL } from './contract';
 
-/** Text to put in front of the next statement on this connection (consumed by the wrapped `query`). */
+/** Statements to send in front of the next statement on this connection (consumed by the wrapped `query`). */
 const PREFIX = Symbol('apartment.prefix');
 /** The search_path set with SET LOCAL in the connection's open transaction (undefined: the default). */
 const LOCAL_PATH = Symbol('apartment.localPath');
 const WRAPPED = Symbol('apartment.wrapped');
 const UNKNOWN = '\0unknown';
+
+/** SQL put in front of a statement, and how many results it adds (removed again before Sequelize sees them). */
+interface Prefix {
+  readonly text: string;
+  readonly statements: number;
+}
+
+/** How statements enter a tenant: its search_path, and the SQL that sets it and fails when the schema is gone. */
+interface TenantRoute {
+  readonly path: string;
+  readonly enter: string;
+  readonly prefix: Prefix;
+}
+
+const TO_DEFAULT: Prefix = { text: 'SET LOCAL search_path TO DEFAULT; ', statements: 1 };
 
 /**
  * PostgreSQL: one schema per tenant.
@@ -28,7 +43,7 @@ export class PostgresAdapter extends BaseAdapter {
   // Model queries skip routing: the SET LOCAL prefix costs ~20% on a findByPk,
   // and a bind statement would need a BEGIN/COMMIT round trip.
   readonly routesQualifiedQueries = false;
-  readonly #paths = new Map<string, string>();
+  readonly #routes = new Map<string, TenantRoute>();
   protected readonly sql: CatalogSql = {
     describe: (name) => `schema "${name}"`,
     create: (quoted) => `CREATE SCHEMA ${quoted}`,
@@ -40,10 +55,22 @@ export class PostgresAdapter extends BaseAdapter {
     // 42P06 duplicate_schema; 23505 when two CREATE SCHEMA race on pg_namespace.
     isDuplicate: (e) => e?.code === '42P06' || e?.code === '23505',
     isMissing: (e) => e?.code === '3F000',
+    isMissingSchemaOf: (e, name) => e?.code === '3F000' && e.message === `schema "${name}" does not exist`,
+    isMissingTableIn: (e, name) => e?.code === '42P01' && typeof e.message === 'string' && e.message.startsWith(`relation "${name}.`),
   };
 
   constructor(ctx: AdapterContext, defaultSchema = 'public') {
     super(ctx, defaultSchema);
+    // Sequelize refreshes its type OIDs (after CREATE TYPE) with a catalog query
+    // outside any transaction. Routed, it would check a tenant schema that
+    // createTenant's open transaction has not committed yet, and fail.
+    const manager = (ctx.sequelize as any).connectionManager;
+    const refresh = manager._refreshDynamicOIDs;
+    if (typeof refresh === 'function') {
+      manager._refreshDynamicOIDs = function refreshUnrouted(this: unknown, ...args: unknown[]) {
+        return ctx.unrouted(() => refresh.apply(this, args));
+      };
+    }
   }
 
   async rename(from: string, to: string, options: { transaction?: Transaction } = {}): Promise<void> {
@@ -62,15 +89,20 @@ export class PostgresAdapter extends BaseAdapter {
     );
   }
 
-  /** `"tenant_acme", "public"`: the tenant first, then the default schema (extensions live there). */
-  #pathFor(tenant: TenantRef): string {
-    let path = this.#paths.get(tenant.name);
-    if (!path) {
-      path = `${this.quote(tenant.name)}, ${this.quote(this.defaultSchema)}`;
-      if (this.#paths.size > 10_000) this.#paths.clear();
-      this.#paths.set(tenant.name, path);
+  /**
+   * `SET LOCAL search_path TO "tenant_acme", "public"` (the tenant first, then
+   * the default schema, where extensions live) and the existence check.
+   */
+  #routeFor(tenant: TenantRef): TenantRoute {
+    let route = this.#routes.get(tenant.name);
+    if (!route) {
+      const path = `${this.quote(tenant.name)}, ${this.quote(this.defaultSchema)}`;
+      const enter = `SET LOCAL search_path TO ${path}; SELECT ${this.queryGenerator.escape(this.quote(tenant.name))}::regnamespace`;
+      route = { path, enter, prefix: { text: `${enter}; `, statements: 2 } };
+      if (this.#routes.size > 10_000) this.#routes.clear();
+      this.#routes.set(tenant.name, route);
     }
-    return path;
+    return route;
   }
 
   async route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown> {
@@ -84,16 +116,21 @@ export class PostgresAdapter extends BaseAdapter {
       connection[LOCAL_PATH] = /^\s*ROLLBACK\s+TO\b/i.test(sql) ? UNKNOWN : undefined;
       return result;
     }
-    const want = tenant ? this.#pathFor(tenant) : undefined;
+    const route = tenant ? this.#routeFor(tenant) : undefined;
     const bind = Boolean(parameters && parameters.length);
 
     if (!inTransaction) {
-      if (!want) return run();
+      if (!route) return run();
       if (!bind) {
-        connection[PREFIX] = `SET LOCAL search_path TO ${want}; `;
+        connection[PREFIX] = route.prefix;
         return run();
       }
-      await clientQuery(connection, `BEGIN; SET LOCAL search_path TO ${want}`);
+      try {
+        await clientQuery(connection, `BEGIN; ${route.enter}`);
+      } catch (error) {
+        await clientQuery(connection, 'ROLLBACK');
+        throw error;
+      }
       try {
         return await run();
       } finally {
@@ -102,18 +139,33 @@ export class PostgresAdapter extends BaseAdapter {
       }
     }
 
+    const want = route?.path;
     if ((connection[LOCAL_PATH] ?? undefined) === want) return run();
-    const set = want ? `SET LOCAL search_path TO ${want}` : 'SET LOCAL search_path TO DEFAULT';
     connection[LOCAL_PATH] = UNKNOWN;
     if (bind) {
-      await clientQuery(connection, set);
+      await clientQuery(connection, route ? route.enter : TO_DEFAULT.text);
       connection[LOCAL_PATH] = want;
       return run();
     }
-    connection[PREFIX] = `${set}; `;
+    connection[PREFIX] = route ? route.prefix : TO_DEFAULT;
     const result = await run();
     connection[LOCAL_PATH] = want;
     return result;
+  }
+
+  /** In a transaction the failed statement aborted it: ask on a connection of its own. */
+  protected override async existsAfterError(tenant: TenantRef, transaction: Transaction | undefined): Promise<boolean> {
+    if (!transaction) return this.exists(tenant);
+    const manager = (this.sequelize as any).connectionManager;
+    const connection = await manager.connect(manager.config);
+    try {
+      const result: any = await new Promise((resolve, reject) =>
+        connection.query(this.sql.exists.replace('?', '$1'), [tenant.name], (error: unknown, rows: unknown) => (error ? reject(error) : resolve(rows))),
+      );
+      return result.rows.length > 0;
+    } finally {
+      await manager.disconnect(connection).catch(() => undefined);
+    }
   }
 
   /**
@@ -149,7 +201,7 @@ function wrapConnection(connection: any): void {
   const original = connection.query;
   connection[WRAPPED] = true;
   connection.query = function query(this: any, text: unknown, values?: unknown, callback?: unknown) {
-    const prefix = this[PREFIX];
+    const prefix: Prefix | undefined = this[PREFIX];
     if (prefix === undefined || typeof text !== 'string') return original.apply(this, arguments);
     this[PREFIX] = undefined;
     if (typeof values === 'function') {
@@ -157,9 +209,10 @@ function wrapConnection(connection: any): void {
       values = undefined;
     }
     const done = callback as (error: unknown, result?: unknown) => void;
-    return original.call(this, prefix + text, (error: unknown, result: unknown) => {
+    const skip = prefix.statements;
+    return original.call(this, prefix.text + text, (error: unknown, result: unknown) => {
       if (error) return done(error);
-      if (Array.isArray(result)) return done(null, result.length === 2 ? result[1] : result.slice(1));
+      if (Array.isArray(result)) return done(null, result.length === skip + 1 ? result[skip] : result.slice(skip));
       return done(null, result);
     });
   };

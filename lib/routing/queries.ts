@@ -7,8 +7,11 @@ import type { Router } from './router';
  * none) for exactly that statement.
  *
  * `sequelize.query` itself is wrapped to refuse, before a connection is even
- * taken, SQL that strict mode rendered without a tenant, and to accept
- * `{ tenant }` like model calls do.
+ * taken, SQL that strict mode rendered without a tenant, to accept
+ * `{ tenant }` like model calls do, and to turn the driver's "no such
+ * schema/database" of a query in a tenant (model or raw) into
+ * `TenantNotFoundError`. It does that after the query released its
+ * connection, so the catalog check the error may need can take one.
  */
 export function installQueryRouting(router: Router): void {
   const sequelize = router.sequelize as any;
@@ -30,8 +33,14 @@ export function installQueryRouting(router: Router): void {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (!explicit || explicit === context.tenant()) return query.call(this, sql, options);
-      return context.run(explicit, () => query.call(this, sql, options));
+      const current = context.tenant();
+      const tenant = explicit ?? current;
+      if (!tenant) return query.call(this, sql, options);
+      const pending: Promise<unknown> =
+        explicit && explicit !== current ? context.run(explicit, () => query.call(this, sql, options)) : query.call(this, sql, options);
+      return pending.catch((error: unknown) =>
+        adapter.translateQueryError(error, tenant, options?.transaction ?? sequelize.constructor._cls?.get('transaction')),
+      );
     },
   });
 
