@@ -109,6 +109,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     if (typeof migrationsPath !== 'string' || migrationsPath === '') {
       throw new ConfigurationError(`Expected \`migrationsPath\` to be a folder path, got ${describeValue(migrationsPath)}.`);
     }
+    // First, so that an instance whose association classes cannot be reached is refused before anything is installed.
+    patchAssociations(sequelize);
     this.sequelize = sequelize;
     this.strict = strict;
     this.sharedModels = new Set(sharedModels);
@@ -129,7 +131,6 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     });
 
     routers.set(sequelize, this.router);
-    patchAssociations();
     installQueryRouting(this.router);
     installQueryInterfaceScoping(this.router);
     const existing = Object.values(sequelize.models);
