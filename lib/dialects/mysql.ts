@@ -34,6 +34,8 @@ export class MysqlAdapter extends BaseAdapter {
   readonly routesQualifiedQueries = true;
   /** Bumped by every DROP DATABASE: connections that had a dropped database selected re-select. */
   #epoch = 0;
+  /** Statements sent on a driver connection directly (USE, GET_LOCK): mysql2 and mariadb differ only here. */
+  readonly #driverQuery: DriverQuery;
   protected readonly sql: CatalogSql = {
     describe: (name) => `database \`${name}\``,
     create: (quoted) => `CREATE DATABASE ${quoted}`,
@@ -50,6 +52,7 @@ export class MysqlAdapter extends BaseAdapter {
 
   constructor(ctx: AdapterContext, defaultSchema?: string) {
     super(ctx, defaultSchema ?? (ctx.sequelize.config.database as string));
+    this.#driverQuery = ctx.sequelize.getDialect() === 'mariadb' ? mariadbQuery : mysql2Query;
   }
 
   override async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
@@ -82,7 +85,7 @@ export class MysqlAdapter extends BaseAdapter {
     const dedicated = Number(manager.config?.pool?.max ?? 5) < 2;
     const connection = dedicated ? await manager.connect(manager.config) : await manager.getConnection({ type: 'SELECT' });
     try {
-      const rows: any = await driverQuery(connection, 'SELECT GET_LOCK(?, 300) AS locked', [lockName]);
+      const rows: any = await this.#driverQuery(connection, 'SELECT GET_LOCK(?, 300) AS locked', [lockName]);
       if (!rows[0] || Number(rows[0].locked) !== 1) {
         throw new ApartmentError(
           `Timed out after 300 s waiting for the migration lock of '${name}': another process is migrating it. Wait for it to finish and retry.`,
@@ -91,7 +94,7 @@ export class MysqlAdapter extends BaseAdapter {
       try {
         return await fn(undefined);
       } finally {
-        await driverQuery(connection, 'SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+        await this.#driverQuery(connection, 'SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
       }
     } finally {
       if (dedicated) await manager.disconnect(connection).catch(() => undefined);
@@ -122,7 +125,7 @@ export class MysqlAdapter extends BaseAdapter {
     const epoch = this.#epoch;
     connection[CURRENT_DB] = undefined;
     try {
-      await driverQuery(connection, `USE ${this.quote(want)}`);
+      await this.#driverQuery(connection, `USE ${this.quote(want)}`);
     } catch (error) {
       if (tenant && driverError(error)?.errno === ER_BAD_DB_ERROR) throw this.notFound(tenant, error);
       throw error;
@@ -149,8 +152,16 @@ export class MysqlAdapter extends BaseAdapter {
   }
 }
 
-function driverQuery(connection: any, sql: string, values?: unknown[]): Promise<any> {
+type DriverQuery = (connection: any, sql: string, values?: unknown[]) => Promise<any>;
+
+/** mysql2, as Sequelize's `mysql` dialect loads it: the callback API. */
+function mysql2Query(connection: any, sql: string, values?: unknown[]): Promise<any> {
   return new Promise((resolve, reject) => {
     connection.query({ sql, values }, (error: unknown, result: unknown) => (error ? reject(error) : resolve(result)));
   });
+}
+
+/** The `mariadb` driver: its connections are promise-based and never call a callback back. */
+function mariadbQuery(connection: any, sql: string, values?: unknown[]): Promise<any> {
+  return connection.query({ sql }, values);
 }

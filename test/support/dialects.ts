@@ -1,5 +1,5 @@
 import type { Options, Sequelize } from 'sequelize';
-import { connect, unavailable, URLS, type DialectName } from './servers';
+import { connect, unavailable, URL_VARIABLES, URLS, type DialectName } from './servers';
 
 export interface DialectHarness {
   readonly name: DialectName;
@@ -16,6 +16,8 @@ export interface DialectHarness {
   q(identifier: string): string;
   /** The default schema/database (public / test). */
   readonly defaultSchema: string;
+  /** Options every Apartment of the suite is built with: `{}`, or `{ sqlComment: true }` under describeRouting's second run. */
+  readonly apartmentOptions: { sqlComment?: boolean };
 }
 
 const warned = new Set<DialectName>();
@@ -25,7 +27,12 @@ const warned = new Set<DialectName>();
  * groups). A server that does not answer fails the run under CI, and is
  * skipped loudly otherwise.
  */
-export function describeDialects(title: string, suite: (d: DialectHarness) => void, dialects: DialectName[] = ['postgres', 'mysql']): void {
+export function describeDialects(
+  title: string,
+  suite: (d: DialectHarness) => void,
+  dialects: DialectName[] = ['postgres', 'mysql', 'mariadb'],
+  apartmentOptions: DialectHarness['apartmentOptions'] = {},
+): void {
   for (const name of dialects) {
     describe(`${title} [${name}]`, function () {
       const opened: Sequelize[] = [];
@@ -33,6 +40,7 @@ export function describeDialects(title: string, suite: (d: DialectHarness) => vo
       const harness: DialectHarness = {
         name,
         url: URLS[name],
+        apartmentOptions,
         defaultSchema: name === 'postgres' ? 'public' : new URL(URLS[name]).pathname.slice(1),
         sequelize(options = {}) {
           const s = connect(name, options);
@@ -82,7 +90,7 @@ export function describeDialects(title: string, suite: (d: DialectHarness) => vo
         if (process.env.CI) throw new Error(`${name} server at ${URLS[name]} is unreachable (CI is set, so this fails the run): ${reason}`);
         if (!warned.has(name)) {
           warned.add(name);
-          console.warn(`\n  !!! SKIPPING ${name.toUpperCase()} TESTS: server at ${URLS[name]} is unreachable (${reason}). Start it, or set ${name === 'postgres' ? 'PG_URL' : 'MYSQL_URL'}.\n`);
+          console.warn(`\n  !!! SKIPPING ${name.toUpperCase()} TESTS: server at ${URLS[name]} is unreachable (${reason}). Start it, or set ${URL_VARIABLES[name]}.\n`);
         }
         this.skip();
       });
@@ -97,4 +105,14 @@ export function describeDialects(title: string, suite: (d: DialectHarness) => vo
       });
     });
   }
+}
+
+/**
+ * A routing suite, run twice on every dialect: as is, and with every Apartment
+ * tagging its SQL (`sqlComment: true`), which must not change what any query
+ * does. The suite passes `d.apartmentOptions` to the Apartments it builds.
+ */
+export function describeRouting(title: string, suite: (d: DialectHarness) => void): void {
+  describeDialects(title, suite);
+  describeDialects(`${title} (sqlComment: true)`, suite, undefined, { sqlComment: true });
 }
