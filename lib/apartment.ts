@@ -52,6 +52,17 @@ export interface ApartmentOptions {
    * @default 'public' on PostgreSQL; the connection's database on MySQL
    */
   defaultSchema?: string;
+  /**
+   * Tags every statement sent in a tenant context (model and raw SQL) with a
+   * trailing `/* tenant='acme' *\/`, so `pg_stat_activity`,
+   * `pg_stat_statements`, slow-query and general logs show the tenant; the
+   * line Sequelize logs carries it too, and a `logging` function gets
+   * `options.tenant`. Off by default: it makes every statement's text
+   * tenant-specific.
+   * @default false
+   * @example new Apartment(sequelize, { sqlComment: true }) // SELECT ... FROM "tenant_acme"."widgets" ...; /* tenant='acme' *\/
+   */
+  sqlComment?: boolean;
 }
 
 export interface ApartmentEvents {
@@ -99,12 +110,15 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
         'sequelize-apartment is already installed on this Sequelize instance. Create one Apartment per Sequelize instance and share it (export it from the module that creates Sequelize).',
       );
     }
-    const { prefix = 'tenant_', migrationsPath = 'tenant-migrations', sharedModels = [], strict = true } = options;
+    const { prefix = 'tenant_', migrationsPath = 'tenant-migrations', sharedModels = [], strict = true, sqlComment = false } = options;
     if (!Array.isArray(sharedModels) || sharedModels.some((name) => typeof name !== 'string')) {
       throw new ConfigurationError(`Expected \`sharedModels\` to be an array of model names, got ${describeValue(sharedModels)}.`);
     }
     if (typeof strict !== 'boolean') {
       throw new ConfigurationError(`Expected \`strict\` to be a boolean, got ${describeValue(strict)}.`);
+    }
+    if (typeof sqlComment !== 'boolean') {
+      throw new ConfigurationError(`Expected \`sqlComment\` to be a boolean, got ${describeValue(sqlComment)}.`);
     }
     if (typeof migrationsPath !== 'string' || migrationsPath === '') {
       throw new ConfigurationError(`Expected \`migrationsPath\` to be a folder path, got ${describeValue(migrationsPath)}.`);
@@ -128,6 +142,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
       adapter: this.adapter,
       strict,
       sharedModels: this.sharedModels,
+      sqlComment,
     });
 
     routers.set(sequelize, this.router);

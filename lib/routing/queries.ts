@@ -1,4 +1,5 @@
 import type { Router } from './router';
+import { withTenantComment } from './sql-comment';
 
 /**
  * Raw SQL routing. Every statement goes through the instance's dialect
@@ -53,7 +54,7 @@ export function installQueryRouting(router: Router): void {
       return adapter.route(this as any, sql, parameters, store?.tenant, (text = sql) => super.run(text, parameters));
     }
   }
-  sequelize.dialect.Query = RoutedQuery;
+  sequelize.dialect.Query = router.sqlComment ? withTenantComment(RoutedQuery, context) : RoutedQuery;
 
   // Model DML is marked as qualified where the QueryInterface is scoped (query-interface.ts).
   adapter.patchQueryGenerator(sequelize.getQueryInterface().queryGenerator);

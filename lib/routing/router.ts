@@ -15,6 +15,8 @@ export interface RouterOptions {
   adapter: DialectAdapter;
   strict: boolean;
   sharedModels: ReadonlySet<string>;
+  /** Tag every statement sent in a tenant context with `/* tenant='key' *\/` (sql-comment.ts). */
+  sqlComment?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export class Router {
   readonly adapter: DialectAdapter;
   readonly strict: boolean;
   readonly sharedModels: ReadonlySet<string>;
+  readonly sqlComment: boolean;
   /**
    * Strict mode with no tenant renders this as the schema of tenant tables.
    * The query wrapper refuses any SQL that contains it, before it is sent,
@@ -44,6 +47,7 @@ export class Router {
     this.adapter = options.adapter;
     this.strict = options.strict;
     this.sharedModels = options.sharedModels;
+    this.sqlComment = options.sqlComment ?? false;
   }
 
   isShared(model: { name: string }): boolean {

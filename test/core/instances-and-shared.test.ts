@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { CrossTenantError, type Apartment } from 'sequelize-apartment';
-import { describeDialects } from '../support/dialects';
+import { describeRouting } from '../support/dialects';
 import { tenantWorld, type Models } from '../support/models';
 
-describeDialects('instances remember their tenant; shared models', (d) => {
+describeRouting('instances remember their tenant; shared models', (d) => {
   const A = 'core-ia';
   const B = 'core-ib';
   let apartment: Apartment;
@@ -11,7 +11,7 @@ describeDialects('instances remember their tenant; shared models', (d) => {
 
   before(async () => {
     await d.dropAll('tenant_core-i');
-    ({ apartment, models: m } = await tenantWorld(d.sequelize(), [A, B]));
+    ({ apartment, models: m } = await tenantWorld(d.sequelize(), [A, B], d.apartmentOptions));
   });
   after(() => d.dropAll('tenant_core-i'));
 

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import type { Apartment } from 'sequelize-apartment';
-import { describeDialects } from '../support/dialects';
+import { describeRouting } from '../support/dialects';
 import { tenantWorld, type Models } from '../support/models';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeDialects('two tenants interleaved under Promise.all', (d) => {
+describeRouting('two tenants interleaved under Promise.all', (d) => {
   const KEYS = ['core-xa', 'core-xb'];
   let apartment: Apartment;
   let m: Models;
@@ -16,7 +16,7 @@ describeDialects('two tenants interleaved under Promise.all', (d) => {
     await d.dropAll('tenant_core-x');
     // A small pool makes the two tenants share connections constantly.
     sequelize = d.sequelize({ pool: { max: 3 } });
-    ({ apartment, models: m } = await tenantWorld(sequelize, KEYS));
+    ({ apartment, models: m } = await tenantWorld(sequelize, KEYS, d.apartmentOptions));
     // Identical tables and identical data in both tenants (same ids, same names).
     for (const key of KEYS) {
       await apartment.run(key, async () => {

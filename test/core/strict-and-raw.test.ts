@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as sinon from 'sinon';
 import { QueryTypes } from 'sequelize';
 import { Apartment, NoTenantError, TenantNotFoundError } from 'sequelize-apartment';
-import { describeDialects } from '../support/dialects';
+import { describeRouting } from '../support/dialects';
 import { defineModels, tenantWorld, type Models } from '../support/models';
 
 /** Spies on the driver: every statement that reaches the server goes through here. */
@@ -25,7 +25,7 @@ function driverSpy(sequelize: any): { statements: string[]; restore(): void } {
   return { statements, restore: () => stub.restore() };
 }
 
-describeDialects('strict mode, raw SQL and transactions', (d) => {
+describeRouting('strict mode, raw SQL and transactions', (d) => {
   const A = 'core-sa';
   const B = 'core-sb';
   let apartment: Apartment;
@@ -35,7 +35,7 @@ describeDialects('strict mode, raw SQL and transactions', (d) => {
   before(async () => {
     await d.dropAll('tenant_core-s');
     sequelize = d.sequelize();
-    ({ apartment, models: m } = await tenantWorld(sequelize, [A, B]));
+    ({ apartment, models: m } = await tenantWorld(sequelize, [A, B], d.apartmentOptions));
     for (const key of [A, B]) await apartment.run(key, () => m.Widget.create({ name: `only-in-${key}`, owner: key }));
   });
   after(() => d.dropAll('tenant_core-s'));
@@ -67,7 +67,7 @@ describeDialects('strict mode, raw SQL and transactions', (d) => {
   it('strict: false falls back to the default schema/database', async () => {
     const loose = d.sequelize();
     const models = defineModels(loose);
-    const looseApartment = new Apartment(loose, { strict: false, sharedModels: ['Account'] });
+    const looseApartment = new Apartment(loose, { strict: false, sharedModels: ['Account'], ...d.apartmentOptions });
     const logged: string[] = [];
     await models.Widget.findAll({ logging: (sql: string) => logged.push(sql) }).catch(() => undefined);
     expect(logged.join()).to.include(`${d.q(d.defaultSchema)}.${d.q('widgets')}`);
@@ -94,7 +94,7 @@ describeDialects('strict mode, raw SQL and transactions', (d) => {
   it('no connection carries a tenant into a later query without one', async () => {
     // One connection: whatever a tenant query set would be visible to the next query.
     const single = d.sequelize({ pool: { max: 1, min: 1 } });
-    const world = await tenantWorld(single, []);
+    const world = await tenantWorld(single, [], d.apartmentOptions);
     await world.apartment.run(A, () => single.query('SELECT count(*) FROM widgets'));
     await world.apartment.run(A, () => single.query('SELECT count(*) FROM widgets WHERE id > $1', { bind: [0] }));
     const probe =
