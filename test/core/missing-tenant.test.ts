@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { Apartment, TenantNotFoundError } from 'sequelize-apartment';
-import { describeDialects } from '../support/dialects';
+import { describeRouting } from '../support/dialects';
 import { defineModels, tenantWorld, type Models } from '../support/models';
 
 /** Resolves to the error a promise rejects with (or fails the test when it resolves). */
@@ -22,7 +22,7 @@ function expectNotFound(error: any, key: string): void {
   expect(error.cause).to.exist; // the driver's error
 }
 
-describeDialects('a tenant that does not exist', (d) => {
+describeRouting('a tenant that does not exist', (d) => {
   const LIVE = 'core-m-live';
   const GONE = 'core-m-gone';
   const NOPE = 'core-m-nope';
@@ -34,7 +34,7 @@ describeDialects('a tenant that does not exist', (d) => {
   before(async () => {
     await d.dropAll('tenant_core-m');
     sequelize = d.sequelize();
-    ({ apartment, models: m } = await tenantWorld(sequelize, [LIVE]));
+    ({ apartment, models: m } = await tenantWorld(sequelize, [LIVE], d.apartmentOptions));
     // A table of the same name in the default schema/database: a missing tenant must never read it.
     await sequelize.query(`DROP TABLE IF EXISTS ${d.q(PROBE)}`);
     await sequelize.query(`CREATE TABLE ${d.q(PROBE)} (owner VARCHAR(40))`);
@@ -81,7 +81,7 @@ describeDialects('a tenant that does not exist', (d) => {
   it('inside a transaction, model and raw queries throw TenantNotFoundError (also with a pool of one)', async () => {
     const single = d.sequelize({ pool: { max: 1 } });
     const models = defineModels(single);
-    const solo = new Apartment(single, { sharedModels: ['Account'], migrationsPath: 'test/fixtures/no-migrations' });
+    const solo = new Apartment(single, { sharedModels: ['Account'], migrationsPath: 'test/fixtures/no-migrations', ...d.apartmentOptions });
     for (const work of [
       (t: any) => models.Widget.create({ name: 'x' }, { transaction: t }),
       (t: any) => models.Widget.findAll({ transaction: t }),
