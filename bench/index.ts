@@ -2,12 +2,18 @@
  * `npm run bench`: every case on PostgreSQL and MySQL, interleaved A/B rounds,
  * medians; prints one table and writes bench/results.json.
  *
- *   node --expose-gc dist/bench/index.js [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--out <file>] [--prefix <prefix>]
+ *   node --expose-gc dist/bench/index.js [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--out <file>] [--prefix <prefix>]
+ *
+ * The separate-process cases (query, raw, middleware, import) run their
+ * sides on every Node of `--node` (default: the running one, 20, 22 and 24;
+ * --quick: the running one), plus `BENCH_NODE` (a path) when set. To run the
+ * whole bench on another Node: `$(.ci/node 24) --expose-gc dist/bench/index.js`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { machine, packageVersions, serverVersion, unavailable, URLS, type DialectName } from './env';
 import { Fixtures } from './fixtures';
+import { resolveNodes } from './node-versions';
 import { now } from './harness';
 import { printTable } from './table';
 import type { BenchCase, BenchContext, Row } from './types';
@@ -19,6 +25,8 @@ export interface BenchOptions {
   dialects: DialectName[];
   out: string;
   prefix: string;
+  /** `--node`: majors or paths; undefined: the default for the mode. */
+  node?: string[];
 }
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -44,7 +52,13 @@ export function parseArgs(argv: string[]): BenchOptions {
       options.dialects = [map[v]];
     } else if (arg === '--out') options.out = path.resolve(value());
     else if (arg === '--prefix') options.prefix = value();
-    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --out <file>, --prefix <prefix>`);
+    else if (arg === '--node') {
+      options.node = value().split(',').map((s) => s.trim());
+      for (const spec of options.node) {
+        if (!/^\d+$/.test(spec) && !spec.includes('/')) throw new Error(`Expected --node to list major versions (20,22,24) or paths to node binaries, got '${spec}'`);
+      }
+    }
+    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --out <file>, --prefix <prefix>`);
   }
   if (!/^bench[a-z0-9_]*_$/.test(options.prefix)) throw new Error(`Expected --prefix to start with 'bench' and end with '_', got '${options.prefix}'`);
   for (const id of options.only ?? []) {
@@ -68,6 +82,9 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
   const servers: Record<string, string> = {};
   const cases = CASES.filter((c) => !options.only || options.only.includes(c.id));
   const log = (message: string) => console.error(`  ${message}`);
+  const running = process.versions.node.split('.')[0];
+  const nodes = resolveNodes(options.node ?? (options.quick ? [running] : [running, '20', '22', '24']));
+  log(`separate-process sides on ${nodes.map((n) => `${n.label} (${n.version})`).join(', ')}`);
 
   for (const dialect of options.dialects) {
     const reason = await unavailable(dialect);
@@ -83,6 +100,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
       quick: options.quick,
       prefix: options.prefix,
       fixtures,
+      nodes,
       rounds: (full, quick = 3) => (options.quick ? quick : full),
       log: (message) => log(`[${dialect}] ${message}`),
     };
@@ -108,7 +126,8 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
 
   const results = {
     generatedAt: new Date().toISOString(),
-    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}`,
+    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}${options.node ? ` --node ${options.node.join(',')}` : ''}`,
+    nodes: nodes.map((n) => ({ label: n.label, version: n.version })),
     quick: options.quick,
     durationSeconds: Math.round((now() - started) / 100) / 10,
     machine: machine(),

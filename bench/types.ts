@@ -1,5 +1,6 @@
 import type { DialectName } from './env';
 import type { Fixtures } from './fixtures';
+import type { NodeBinary } from './node-versions';
 
 /** One line of the table and of results.json. */
 export interface Row {
@@ -26,6 +27,8 @@ export interface BenchContext {
   /** Every schema/database the bench creates starts with this. */
   readonly prefix: string;
   readonly fixtures: Fixtures;
+  /** Node binaries the separate-process cases run their sides on (the running one first). */
+  readonly nodes: readonly NodeBinary[];
   /** Rounds for an interleaved comparison: `full` normally, fewer with --quick. */
   rounds(full: number, quick?: number): number;
   log(message: string): void;
@@ -48,6 +51,8 @@ export interface Goal {
   minRatio?: number;
   /** met when a <= value */
   maxA?: number;
+  /** met when a - b <= value (in the row's unit) */
+  maxDiff?: number;
   text?: string;
 }
 
@@ -65,6 +70,10 @@ export function row(fields: Omit<Row, 'ratio' | 'goal' | 'met'>, goal?: Goal): R
     if (goal.minRatio !== undefined) {
       parts.push(`A/B >= ${goal.minRatio}`);
       met &&= ratio !== null && ratio >= goal.minRatio;
+    }
+    if (goal.maxDiff !== undefined) {
+      parts.push(`A - B <= ${goal.maxDiff} ${fields.unit}`);
+      met &&= fields.a !== null && fields.b !== null && fields.a - fields.b <= goal.maxDiff;
     }
     if (goal.maxA !== undefined) {
       parts.push(`A <= ${goal.maxA} ${fields.unit}`);

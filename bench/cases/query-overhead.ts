@@ -2,57 +2,113 @@ import { Apartment } from '../../lib';
 import { connect, connectTo } from '../env';
 import { interleave, perOp } from '../harness';
 import { defineModels } from '../models';
-import { row, type BenchCase, type Row } from '../types';
+import { closeSides, interleaveSides, startSides } from '../sides';
+import { row, type BenchCase, type BenchContext, type Row } from '../types';
+
+export const OPS = ['findByPk', 'findAll + through include', 'create + destroy'] as const;
+
+/** Iterations per block: about 100 ms of work per block on a 2-core machine. */
+function iterations(ctx: BenchContext, op: string): number {
+  if (ctx.quick) return 20;
+  return op === 'findByPk' ? 400 : 120;
+}
 
 /**
- * A: models routed by Apartment, inside `apartment.run('x')`.
- * B: the same models defined statically on a plain Sequelize instance, the
- * floor (zero routing): `schema: 'bench_q_x'` on PostgreSQL; on MySQL a plain
- * instance connected to the `bench_q_x` database (Sequelize's `mysql` dialect
- * cannot render a `schema` option as `db`.`table`).
+ * Separate processes (bench/sides): the floor (plain Sequelize, the same
+ * models defined statically with `schema: 'bench_q_x'`, MySQL: an instance
+ * connected to that database; never loads this package), the floor inside
+ * one AsyncLocalStorage.run (what Node's AsyncLocalStorage alone costs), the
+ * package inside `apartment.run('x')`, and the package with `{ tenant: 'x' }`.
+ * Same models, same data, pool of one, rounds interleaved; per Node version.
  */
+async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const node of ctx.nodes) {
+    const sides = await startSides(node.path, ['floor', 'floor-als', 'routed', 'explicit'], {
+      dialect: ctx.dialect,
+      schema,
+      prefix: `${ctx.prefix}q_`,
+      key: 'x',
+      pool: 1,
+    });
+    // Goals apply where AsyncLocalStorage no longer uses async hooks (Node 24); older versions are reported.
+    const goals = node.major >= 24;
+    try {
+      for (const op of OPS) {
+        const names: Array<'floor' | 'floor-als' | 'routed' | 'explicit'> = op === 'findByPk' ? ['floor', 'floor-als', 'routed', 'explicit'] : ['floor', 'routed'];
+        const subset = new Map([...sides].filter(([name]) => names.includes(name)));
+        const m = await interleaveSides(subset, op, iterations(ctx, op), ctx.rounds(11, 2));
+        const floor = m.get('floor')!;
+        const routed = m.get('routed')!;
+        const base = { case: 'query overhead', dialect: ctx.dialect } as const;
+        rows.push(
+          row({ ...base, metric: `${op}, wall, ${node.label}`, unit: 'µs/op', a: routed.wallUs, b: floor.wallUs }, goals ? { maxRatio: 1.03 } : undefined),
+          row(
+            { ...base, metric: `${op}, client CPU, ${node.label}`, unit: 'µs/op', a: routed.cpuUs, b: floor.cpuUs, note: `+${(routed.cpuUs - floor.cpuUs).toFixed(1)} µs` },
+            goals && op === 'findByPk' ? { maxDiff: 5 } : undefined,
+          ),
+        );
+        if (op === 'findByPk') {
+          const als = m.get('floor-als')!;
+          const explicit = m.get('explicit')!;
+          rows.push(
+            row({ ...base, metric: `${op}, client CPU, AsyncLocalStorage alone (floor inside als.run), ${node.label}`, unit: 'µs/op', a: als.cpuUs, b: floor.cpuUs, note: `+${(als.cpuUs - floor.cpuUs).toFixed(1)} µs` }),
+            row({ ...base, metric: `${op}, client CPU, explicit { tenant } (no run), ${node.label}`, unit: 'µs/op', a: explicit.cpuUs, b: floor.cpuUs, note: `+${(explicit.cpuUs - floor.cpuUs).toFixed(1)} µs` }),
+          );
+        }
+      }
+    } finally {
+      await closeSides(sides);
+    }
+  }
+  return rows;
+}
+
+/**
+ * In one process (the old method, kept because it explains): A and B share
+ * the process, so once A has called `apartment.run`, Node 20's
+ * AsyncLocalStorage slows B's promises too and the ratio hides that cost.
+ */
+async function inProcess(ctx: BenchContext, schema: string): Promise<Row[]> {
+  const routed = connect(ctx.dialect, { pool: { max: 1 } });
+  const plain = ctx.dialect === 'postgres' ? connect(ctx.dialect, { pool: { max: 1 } }) : connectTo(ctx.dialect, schema, { pool: { max: 1 } });
+  try {
+    const apartment = new Apartment(routed, { prefix: `${ctx.prefix}q_` });
+    const A = defineModels(routed);
+    const B = defineModels(plain, ctx.dialect === 'postgres' ? schema : undefined);
+    const inTenant = <T>(fn: () => Promise<T>) => apartment.run('x', fn);
+    const ops: Record<string, (m: typeof A, i: number) => Promise<unknown>> = {
+      findByPk: (m, i) => m.Widget.findByPk(1 + (i % 10)),
+      'findAll + through include': (m) => m.Widget.findAll({ include: [{ model: m.Tag }], limit: 5 }),
+      'create + destroy': async (m) => {
+        const widget = await m.Widget.create({ name: 'bench' });
+        await widget.destroy();
+      },
+    };
+    const rows: Row[] = [];
+    for (const op of OPS) {
+      const n = Math.ceil(iterations(ctx, op) / 4);
+      const a = perOp(n, (i) => inTenant(() => ops[op](A, i)));
+      const b = perOp(n, (i) => ops[op](B, i));
+      await a();
+      await b();
+      const result = await interleave(ctx.rounds(21, 2), a, b);
+      rows.push(
+        row({ case: 'query overhead', metric: `${op}, wall, in one process, ${process.version.split('.')[0].replace('v', 'Node ')}`, dialect: ctx.dialect, unit: 'µs/op', a: result.a * 1000, b: result.b * 1000 }),
+      );
+    }
+    return rows;
+  } finally {
+    await routed.close();
+    await plain.close();
+  }
+}
+
 export const queryOverhead: BenchCase = {
   id: 'query',
   title: 'query overhead',
   async run(ctx) {
     const schema = await ctx.fixtures.queryTenant();
-    const routed = connect(ctx.dialect);
-    const plain = ctx.dialect === 'postgres' ? connect(ctx.dialect) : connectTo(ctx.dialect, schema);
-    try {
-      const apartment = new Apartment(routed, { prefix: `${ctx.prefix}q_` });
-      const A = defineModels(routed);
-      const B = defineModels(plain, ctx.dialect === 'postgres' ? schema : undefined);
-      const iterations = ctx.quick ? 10 : 40;
-      const rounds = ctx.rounds(41, 3);
-      const inTenant = <T>(fn: () => Promise<T>) => apartment.run('x', fn);
-
-      const ops: Array<[string, (m: typeof A) => Promise<unknown>]> = [
-        ['findByPk', (m) => m.Widget.findByPk(1 + Math.floor(Math.random() * 10))],
-        ['findAll + through include', (m) => m.Widget.findAll({ include: [{ model: m.Tag }], limit: 5 })],
-        [
-          'create + destroy',
-          async (m) => {
-            const widget = await m.Widget.create({ name: 'bench' });
-            await widget.destroy();
-          },
-        ],
-      ];
-      const rows: Row[] = [];
-      for (const [metric, op] of ops) {
-        // Warm both sides (connections, prepared code paths) before measuring.
-        await perOp(iterations, () => inTenant(() => op(A)))();
-        await perOp(iterations, () => op(B))();
-        const result = await interleave(
-          rounds,
-          perOp(iterations, () => inTenant(() => op(A))),
-          perOp(iterations, () => op(B)),
-        );
-        rows.push(row({ case: 'query overhead', metric, dialect: ctx.dialect, unit: 'ms/op', a: result.a, b: result.b }, { maxRatio: 1.03 }));
-      }
-      return rows;
-    } finally {
-      await routed.close();
-      await plain.close();
-    }
+    return [...(await separate(ctx, schema)), ...(await inProcess(ctx, schema))];
   },
 };

@@ -1,0 +1,135 @@
+/**
+ * The parent side of separate-process comparisons: each side runs in its own
+ * child process (bench/sides/worker.ts) on a chosen Node binary; rounds are
+ * interleaved across the sides (the order rotates every round) and medians
+ * reported.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { median } from '../harness';
+import type { BlockResult, HttpFramework, Ready, Request, SideConfig, SideName } from './worker';
+
+export type { SideName, HttpFramework } from './worker';
+
+const WORKER = path.join(__dirname, 'worker.js');
+
+type Pending = { resolve(value: any): void; reject(error: Error): void };
+
+/** One child process running one side. */
+export class Side {
+  readonly name: SideName;
+  readonly ready: Ready;
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, Pending>();
+  #next = 0;
+
+  private constructor(name: SideName, child: ChildProcess, ready: Ready) {
+    this.name = name;
+    this.#child = child;
+    this.ready = ready;
+    child.on('message', (message: any) => {
+      const pending = this.#pending.get(message.id);
+      if (!pending) return;
+      this.#pending.delete(message.id);
+      if (message.error) pending.reject(new Error(`bench side ${name}: ${message.error}`));
+      else pending.resolve(message);
+    });
+    child.on('exit', (code) => {
+      for (const pending of this.#pending.values()) pending.reject(new Error(`bench side ${name} exited with code ${code}`));
+      this.#pending.clear();
+    });
+  }
+
+  static start(node: string, config: SideConfig): Promise<Side> {
+    const child = fork(WORKER, [], {
+      execPath: node,
+      // No --expose-gc and nothing else inherited: each side starts like an app would.
+      execArgv: [],
+      env: { ...process.env, BENCH_SIDE: JSON.stringify(config) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return new Promise((resolve, reject) => {
+      const failed = (error: Error) => reject(new Error(`bench side ${config.side} (${node}) did not start: ${error.message}`));
+      child.once('error', failed);
+      child.once('exit', (code) => failed(new Error(`exit code ${code}`)));
+      child.once('message', (message: any) => {
+        if (message.type !== 'ready') return failed(new Error(message.error ?? JSON.stringify(message)));
+        if (config.side.startsWith('floor') && message.loadedPackage) {
+          child.kill();
+          return failed(new Error('the floor loaded sequelize-apartment'));
+        }
+        child.removeAllListeners('exit');
+        resolve(new Side(config.side, child, message));
+      });
+    });
+  }
+
+  #request<T>(request: Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never): Promise<T> {
+    const id = ++this.#next;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#child.send({ ...request, id });
+    });
+  }
+
+  block(op: string, iterations: number): Promise<BlockResult> {
+    return this.#request({ type: 'block', op, iterations });
+  }
+
+  /** Total client CPU of the child so far, in µs. */
+  async cpu(): Promise<number> {
+    return (await this.#request<{ cpuUs: number }>({ type: 'cpu' })).cpuUs;
+  }
+
+  profile(op: string, iterations: number, file: string): Promise<unknown> {
+    return this.#request({ type: 'profile', op, iterations, file });
+  }
+
+  async close(): Promise<void> {
+    await this.#request({ type: 'close' }).catch(() => undefined);
+  }
+}
+
+/** Starts one child per side (sequentially: each warms its own pool). */
+export async function startSides(node: string, names: SideName[], config: Omit<SideConfig, 'side'>): Promise<Map<SideName, Side>> {
+  const sides = new Map<SideName, Side>();
+  try {
+    for (const name of names) sides.set(name, await Side.start(node, { ...config, side: name }));
+  } catch (error) {
+    await closeSides(sides);
+    throw error;
+  }
+  return sides;
+}
+
+export async function closeSides(sides: Map<SideName, Side>): Promise<void> {
+  await Promise.all([...sides.values()].map((side) => side.close()));
+}
+
+export interface SideMedians {
+  wallUs: number;
+  cpuUs: number;
+}
+
+/**
+ * `rounds` rounds of one block per side, the order rotating every round so
+ * drift hits every side alike; one warm-up block per side first.
+ */
+export async function interleaveSides(sides: Map<SideName, Side>, op: string, iterations: number, rounds: number): Promise<Map<SideName, SideMedians>> {
+  const list = [...sides.values()];
+  for (const side of list) await side.block(op, iterations);
+  const samples = new Map<SideName, BlockResult[]>(list.map((side) => [side.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < list.length; k++) {
+      const side = list[(round + k) % list.length];
+      samples.get(side.name)!.push(await side.block(op, iterations));
+    }
+  }
+  const result = new Map<SideName, SideMedians>();
+  for (const [name, values] of samples) {
+    result.set(name, { wallUs: median(values.map((v) => v.wallUs)), cpuUs: median(values.map((v) => v.cpuUs)) });
+  }
+  return result;
+}
+
+export type { HttpFramework as Framework };
