@@ -56,7 +56,7 @@ export const createTenant: BenchCase = {
             b: cold.b,
             note: `warm p90 ${percentile(warm, 90).toFixed(1)} ms; max ${Math.max(...warm).toFixed(1)} ms; B is the cold hand-written median (${median(cold.samplesB).toFixed(0)} ms)`,
           },
-          { maxA: 15, text: 'A p50 < 15 ms' },
+          { maxA: 10, text: 'A p50 < 10 ms' },
         ),
       ];
     } finally {

@@ -1,5 +1,6 @@
 import type { BenchCase } from '../types';
 import { createTenant } from './create-tenant';
+import { importCost } from './import-cost';
 import { middleware } from './middleware';
 import { migrateAll } from './migrate-all';
 import { queryOverhead } from './query-overhead';
@@ -9,4 +10,4 @@ import { serverMemory } from './server-memory';
 import { tenantScale } from './tenant-scale';
 
 /** In the order they run and appear in the table. */
-export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, createTenant, migrateAll, status, middleware, tenantScale, serverMemory];
+export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, createTenant, migrateAll, status, middleware, tenantScale, serverMemory, importCost];

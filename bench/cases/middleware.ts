@@ -1,22 +1,13 @@
+import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { Apartment } from '../../lib';
-import { connect, connectTo } from '../env';
-import { interleave, now } from '../harness';
-import { defineModels } from '../models';
-import { row, type BenchCase } from '../types';
+import * as path from 'node:path';
+import { now } from '../harness';
+import { closeSides, startSides, type Framework, type Side } from '../sides';
+import { row, type BenchCase, type BenchContext, type Row } from '../types';
 import { middlewareReady } from './availability';
 
-async function listen(app: express.Express): Promise<http.Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
 /** `count` GET requests, `concurrency` at a time, on keep-alive connections; resolves to requests per second. */
-function load(server: http.Server, agent: http.Agent, count: number, concurrency: number, headers: Record<string, string>): () => Promise<number> {
-  const { port } = server.address() as AddressInfo;
+function load(port: number, agent: http.Agent, count: number, concurrency: number, headers: Record<string, string>): () => Promise<number> {
   const get = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const req = http.get({ host: '127.0.0.1', port, path: `/widgets/${(i % 10) + 1}`, agent, headers }, (res) => {
@@ -37,10 +28,74 @@ function load(server: http.Server, agent: http.Agent, count: number, concurrency
   };
 }
 
+/** Whether the Fastify plugin (lib/integrations/fastify) and fastify itself are there. */
+export function fastifyReady(): boolean {
+  try {
+    require.resolve('fastify');
+  } catch {
+    return false;
+  }
+  return fs.existsSync(path.resolve(__dirname, '../../lib/integrations/fastify.js')) || fs.existsSync(path.resolve(__dirname, '../../lib/integrations/fastify/index.js'));
+}
+
+interface Round {
+  rps: number;
+  cpuUs: number;
+}
+
+/** One measured round on one side: throughput, and the server's client CPU per request. */
+async function round(side: Side, run: () => Promise<number>, count: number): Promise<Round> {
+  const before = await side.cpu();
+  const rps = await run();
+  return { rps, cpuUs: ((await side.cpu()) - before) / count };
+}
+
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+
+async function compare(ctx: BenchContext, framework: Framework, schema: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  const count = ctx.quick ? 100 : 1000;
+  for (const node of ctx.nodes) {
+    const sides = await startSides(node.path, ['floor', 'routed'], { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 5, http: framework });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    try {
+      const floor = sides.get('floor')!;
+      const routed = sides.get('routed')!;
+      const runs = new Map<Side, () => Promise<number>>([
+        [floor, load(floor.ready.port!, agent, count, 8, {})],
+        [routed, load(routed.ready.port!, agent, count, 8, { 'x-tenant': 'x' })],
+      ]);
+      for (const [, run] of runs) await run();
+      const samples = new Map<Side, Round[]>([[floor, []], [routed, []]]);
+      const order = [floor, routed];
+      for (let r = 0; r < ctx.rounds(11, 2); r++) {
+        for (const side of r % 2 === 0 ? order : [...order].reverse()) samples.get(side)!.push(await round(side, runs.get(side)!, count));
+      }
+      const rps = (side: Side) => median(samples.get(side)!.map((s) => s.rps));
+      const cpu = (side: Side) => median(samples.get(side)!.map((s) => s.cpuUs));
+      const label = framework === 'express' ? 'Express' : 'Fastify';
+      const base = { case: 'middleware', dialect: ctx.dialect } as const;
+      rows.push(
+        row(
+          { ...base, metric: `${label}, findByPk over HTTP, ${count} requests, 8 concurrent, ${node.label}`, unit: 'req/s', a: rps(routed), b: rps(floor) },
+          { minRatio: 0.97, text: 'A/B >= 0.97 (throughput)' },
+        ),
+        row({ ...base, metric: `${label}, server CPU per request, ${node.label}`, unit: 'µs/req', a: cpu(routed), b: cpu(floor), note: `+${(cpu(routed) - cpu(floor)).toFixed(1)} µs` }),
+      );
+    } finally {
+      agent.destroy();
+      await closeSides(sides);
+    }
+  }
+  return rows;
+}
+
 /**
- * HTTP requests (findByPk per request) through `apartment.middleware({
- * resolve: 'header' })` vs plain Express and the static model; node's http
- * client, keep-alive, 8 at a time, against 127.0.0.1.
+ * HTTP requests (findByPk per request), the server in a child process of its
+ * own: `apartment.middleware({ resolve: 'header' })` (and the Fastify plugin,
+ * once it is there) vs plain Express/Fastify and the static model in a
+ * process that never loads this package. The load comes from this process
+ * (node's http client, keep-alive, 8 at a time, 127.0.0.1); pool of 5 on both.
  */
 export const middleware: BenchCase = {
   id: 'middleware',
@@ -48,45 +103,8 @@ export const middleware: BenchCase = {
   unavailable: middlewareReady,
   async run(ctx) {
     const schema = await ctx.fixtures.queryTenant();
-    const routed = connect(ctx.dialect);
-    const plain = ctx.dialect === 'postgres' ? connect(ctx.dialect) : connectTo(ctx.dialect, schema);
-    const servers: http.Server[] = [];
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    try {
-      const apartment = new Apartment(routed, { prefix: `${ctx.prefix}q_` });
-      const A = defineModels(routed);
-      const B = defineModels(plain, ctx.dialect === 'postgres' ? schema : undefined);
-
-      const appA = express();
-      appA.use(apartment.middleware({ resolve: 'header' }));
-      appA.get('/widgets/:id', async (req, res) => {
-        res.json(await A.Widget.findByPk(Number(req.params.id)));
-      });
-      const appB = express();
-      appB.get('/widgets/:id', async (req, res) => {
-        res.json(await B.Widget.findByPk(Number(req.params.id)));
-      });
-      const serverA = await listen(appA);
-      const serverB = await listen(appB);
-      servers.push(serverA, serverB);
-
-      const count = ctx.quick ? 100 : 1000;
-      const runA = load(serverA, agent, count, 8, { 'x-tenant': 'x' });
-      const runB = load(serverB, agent, count, 8, {});
-      await runA();
-      await runB();
-      const result = await interleave(ctx.rounds(11, 3), runA, runB);
-      return [
-        row(
-          { case: 'middleware', metric: `findByPk over HTTP, ${count} requests, 8 concurrent`, dialect: ctx.dialect, unit: 'req/s', a: result.a, b: result.b },
-          { minRatio: 0.95, text: 'A/B >= 0.95 (throughput)' },
-        ),
-      ];
-    } finally {
-      agent.destroy();
-      for (const server of servers) await new Promise((resolve) => server.close(resolve));
-      await routed.close();
-      await plain.close();
-    }
+    const rows = await compare(ctx, 'express', schema);
+    if (fastifyReady()) rows.push(...(await compare(ctx, 'fastify', schema)));
+    return rows;
   },
 };

@@ -1,6 +1,7 @@
 import { Apartment } from '../../lib';
 import { connect } from '../env';
 import { interleave, perOp } from '../harness';
+import { closeSides, interleaveSides, startSides } from '../sides';
 import { row, type BenchCase, type Row } from '../types';
 
 /**
@@ -34,7 +35,23 @@ export const rawSql: BenchCase = {
       await a1();
       await b1();
       const one = await interleave(rounds, a1, b1);
-      rows.push(row({ case: 'raw SQL overhead', metric: '1 tenant', dialect: ctx.dialect, unit: 'ms/query', a: one.a, b: one.b }, { maxRatio: 1.05 }));
+      rows.push(row({ case: 'raw SQL overhead', metric: '1 tenant, in one process', dialect: ctx.dialect, unit: 'ms/query', a: one.a, b: one.b }));
+
+      // The same in separate processes (bench/sides): the floor never loads the package.
+      for (const node of ctx.nodes) {
+        const sides = await startSides(node.path, ['floor', 'routed'], { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 1 });
+        try {
+          const m = await interleaveSides(sides, 'raw SQL', ctx.quick ? 20 : 400, ctx.rounds(11, 2));
+          const [floor, routedSide] = [m.get('floor')!, m.get('routed')!];
+          const base = { case: 'raw SQL overhead', dialect: ctx.dialect, unit: 'µs/query' } as const;
+          rows.push(
+            row({ ...base, metric: `1 tenant, wall, ${node.label}`, a: routedSide.wallUs, b: floor.wallUs }, ctx.dialect === 'postgres' ? { maxRatio: 1.05 } : undefined),
+            row({ ...base, metric: `1 tenant, client CPU, ${node.label}`, a: routedSide.cpuUs, b: floor.cpuUs, note: `+${(routedSide.cpuUs - floor.cpuUs).toFixed(1)} µs` }),
+          );
+        } finally {
+          await closeSides(sides);
+        }
+      }
 
       // N tenants alternating: every query goes to the next tenant.
       const tenantKeys = keys.slice(0, alternating).map((key) => `t_${key}`);

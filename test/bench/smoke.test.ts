@@ -8,12 +8,12 @@ import { ROOT } from '../support/paths';
 const ENTRY = path.join(ROOT, 'dist', 'bench', 'index.js');
 
 function bench(args: string[]) {
-  return spawnSync(process.execPath, ['--expose-gc', ENTRY, ...args], { cwd: ROOT, encoding: 'utf8', env: process.env, timeout: 240_000 });
+  return spawnSync(process.execPath, ['--expose-gc', ENTRY, ...args], { cwd: ROOT, encoding: 'utf8', env: process.env, timeout: 420_000 });
 }
 
 /** The bench must never rot: `--quick` completes and writes a well-formed results file. No timing assertions. */
 describe('bench --quick (smoke)', function () {
-  this.timeout(300_000);
+  this.timeout(480_000);
 
   it('runs every case and writes machine, versions and one row per case and dialect', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-')), 'results.json');
@@ -29,10 +29,11 @@ describe('bench --quick (smoke)', function () {
     for (const dialect of ['postgres', 'mysql'].filter((x) => !dialects.includes(x))) {
       expect(results.notes.join('\n')).to.include(`${dialect}: skipped`);
     }
-    const expected = ['query overhead', 'raw SQL overhead', 'create tenant', 'migrate all', 'status', 'middleware', 'tenant scale', 'server memory'];
+    const expected = ['query overhead', 'raw SQL overhead', 'create tenant', 'migrate all', 'status', 'middleware', 'tenant scale', 'server memory', 'import cost'];
     for (const dialect of dialects) {
       const cases = new Set(results.cases.filter((r: any) => r.dialect === dialect).map((r: any) => r.case));
-      const want = dialect === 'postgres' ? expected : expected.filter((c) => c !== 'server memory');
+      // Server memory and import cost (dialect-independent) run on PostgreSQL only.
+      const want = dialect === 'postgres' ? expected : expected.filter((c) => c !== 'server memory' && c !== 'import cost');
       expect([...cases].sort(), dialect).to.deep.equal([...want].sort());
     }
     for (const r of results.cases) {
