@@ -2,6 +2,14 @@ import type { Router } from './router';
 import { withTenantComment } from './sql-comment';
 
 /**
+ * Set in the options of model DML whose tables Sequelize qualified
+ * (query-interface.ts), on adapters whose `routesQualifiedQueries` is false:
+ * the statement skips routing. It travels with the options Sequelize copies
+ * down to its `Query`, so marking costs no context switch per query.
+ */
+export const QUALIFIED = Symbol('apartment.qualified');
+
+/**
  * Raw SQL routing. Every statement goes through the instance's dialect
  * `Query` class; a subclass asks the dialect adapter to make unqualified names
  * resolve in the tenant in context (or in the default schema when there is
@@ -48,10 +56,8 @@ export function installQueryRouting(router: Router): void {
   const Base = sequelize.dialect.Query;
   class RoutedQuery extends Base {
     run(sql: string, parameters?: unknown[]): Promise<unknown> {
-      const store = context.store();
-      // Model queries are fully qualified by Sequelize; the adapter says whether they need routing anyway.
-      if (store?.qualified && !adapter.routesQualifiedQueries) return super.run(sql, parameters);
-      return adapter.route(this as any, sql, parameters, store?.tenant, (text = sql) => super.run(text, parameters));
+      if ((this as any).options[QUALIFIED] === true) return super.run(sql, parameters);
+      return adapter.route(this as any, sql, parameters, context.tenant(), (text = sql) => super.run(text, parameters));
     }
   }
   sequelize.dialect.Query = router.sqlComment ? withTenantComment(RoutedQuery, context) : RoutedQuery;

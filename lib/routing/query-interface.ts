@@ -1,10 +1,11 @@
 import type { TenantRef } from '../tenant';
+import { QUALIFIED } from './queries';
 import type { Router } from './router';
 
 /**
  * QueryInterface methods that take a table, with the position of the table
  * and of the options argument (whose `schema`, when given, wins). `dml`: the
- * methods models use for DML; called with a qualified table they run marked
+ * methods models use for DML; called with a qualified table they are marked
  * as qualified, so raw-SQL routing can skip them (queries.ts).
  */
 const TABLE_METHODS: Record<string, { table: number; options?: number; dml?: true }> = {
@@ -58,6 +59,8 @@ const CONSTRAINT_SUFFIX: Record<string, string> = { UNIQUE: 'uk', CHECK: 'ck', '
  */
 export function installQueryInterfaceScoping(router: Router): void {
   const { context } = router;
+  // Marking is only worth an options copy where the adapter skips qualified statements.
+  const mark = !router.adapter.routesQualifiedQueries;
   const queryInterface = router.sequelize.getQueryInterface() as any;
   const queryGenerator = queryInterface.queryGenerator;
 
@@ -81,9 +84,10 @@ export function installQueryInterfaceScoping(router: Router): void {
         }
         if (name === 'addConstraint') args[1] = constraintOptions(table, args[1], tenant);
       }
-      const table = args[spec.table];
-      if (spec.dml && table !== null && typeof table === 'object' && table.schema) {
-        return context.runQualified(() => original.apply(this, args));
+      if (mark && spec.dml) {
+        const table = args[spec.table];
+        // A copy: the caller's options object may be reused for a raw query that needs routing.
+        if (table !== null && typeof table === 'object' && table.schema) args[spec.options!] = { ...args[spec.options!], [QUALIFIED]: true };
       }
       return original.apply(this, args);
     });

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import * as sinon from 'sinon';
 import { QueryTypes } from 'sequelize';
 import type { Apartment } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
@@ -38,5 +40,33 @@ describeDialects('qualified model queries and the adapter', (d) => {
     const rows = await apartment.run(A, () => m.Widget.findAll({ attributes: ['name', [sequelize.literal(literal), 'n']] }));
     expect(rows.map((r: any) => r.name)).to.deep.equal([`w-${A}`]);
     expect(Number((rows[0] as any).get('n'))).to.equal(1);
+  });
+
+  it('model queries in a tenant enter no AsyncLocalStorage context of their own, and reach the server unprefixed where the adapter skips routing', async () => {
+    const sent: string[] = [];
+    const connection = await sequelize.connectionManager.getConnection({ type: 'SELECT' });
+    sequelize.connectionManager.releaseConnection(connection);
+    const driver = sinon.spy(connection, d.name === 'postgres' ? 'query' : 'execute');
+    const plain = d.name === 'mysql' ? sinon.spy(connection, 'query') : undefined;
+    await apartment.run(A, async () => {
+      const run = sinon.spy(AsyncLocalStorage.prototype, 'run');
+      try {
+        expect((await m.Widget.findByPk(1))!.get('name')).to.equal(`w-${A}`);
+        const widget = await m.Widget.create({ name: 'temp', owner: A });
+        await widget.update({ stock: 2 });
+        await widget.destroy();
+        expect(await m.Widget.count()).to.equal(1);
+        expect(run.callCount, 'AsyncLocalStorage.run calls').to.equal(0);
+      } finally {
+        run.restore();
+      }
+    });
+    for (const spy of [driver, plain]) {
+      if (!spy) continue;
+      for (const call of spy.getCalls()) sent.push(typeof call.args[0] === 'string' ? call.args[0] : call.args[0]?.sql ?? call.args[0]?.text);
+      spy.restore();
+    }
+    expect(sent.length).to.be.greaterThan(4);
+    if (!(apartment as any).adapter.routesQualifiedQueries) expect(sent.filter((sql) => /SET LOCAL/.test(sql))).to.deep.equal([]);
   });
 });
