@@ -18,6 +18,10 @@ export function installTable(router: Router, model: ModelStatic<Model>): void {
   const original = (model as any).getTableName;
   const tableName: string = (model as any).tableName;
   const shared = router.isShared(model);
+  // Sequelize stringifies the table for bookkeeping keys several times per
+  // query; the quoted form only changes with the schema, so it is kept per model.
+  let quotedSchema: string | undefined;
+  let quoted = '';
   const table = {
     tableName,
     table: tableName,
@@ -27,7 +31,12 @@ export function installTable(router: Router, model: ModelStatic<Model>): void {
       return shared ? router.adapter.defaultSchema : router.tenantSchema();
     },
     toString(): string {
-      return queryGenerator.quoteTable(this);
+      const schema = this.schema;
+      if (schema !== quotedSchema) {
+        quoted = queryGenerator.quoteTable(this);
+        quotedSchema = schema;
+      }
+      return quoted;
     },
   };
   Object.defineProperty(model, 'getTableName', {
