@@ -36,6 +36,7 @@ export class MysqlAdapter extends BaseAdapter {
   #epoch = 0;
   /** Statements sent on a driver connection directly (USE, GET_LOCK): mysql2 and mariadb differ only here. */
   readonly #driverQuery: DriverQuery;
+  readonly #marks = new Map<string, string>();
   protected readonly sql: CatalogSql = {
     describe: (name) => `database \`${name}\``,
     create: (quoted) => `CREATE DATABASE ${quoted}`,
@@ -117,8 +118,19 @@ export class MysqlAdapter extends BaseAdapter {
     // mysql2 caches prepared statements per connection by SQL text, and the
     // server resolves unqualified names when it prepares them: the same text
     // prepared under tenant A must not be reused under tenant B.
-    if (parameters && parameters.length) return run(`${sql}\n/* ${want.replace(/\*\//g, '')} */`);
+    if (parameters && parameters.length) return run(sql + this.#markFor(want));
     return run();
+  }
+
+  /** `\n/* tenant_acme *\/`, once per database name. */
+  #markFor(want: string): string {
+    let mark = this.#marks.get(want);
+    if (mark === undefined) {
+      mark = `\n/* ${want.replace(/\*\//g, '')} */`;
+      if (this.#marks.size > 10_000) this.#marks.clear();
+      this.#marks.set(want, mark);
+    }
+    return mark;
   }
 
   async #select(connection: any, want: string, tenant: TenantRef | undefined): Promise<void> {
