@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { TenantContext } from './context';
 import { adapterFor, type DialectAdapter } from './dialects';
+import { checkMove, CitusOperations, type MoveOptions, type NodeAddress } from './cluster';
 import { ConfigurationError, describeValue } from './errors';
 import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
@@ -63,6 +64,15 @@ export interface ApartmentOptions {
    * @example new Apartment(sequelize, { sqlComment: true }) // SELECT ... FROM "tenant_acme"."widgets" ...; /* tenant='acme' *\/
    */
   sqlComment?: boolean;
+  /**
+   * Spread tenants over a Citus (12+) cluster with schema-based sharding:
+   * every tenant schema is created distributed (a colocation group on one
+   * worker node). PostgreSQL only; connect Sequelize to the coordinator.
+   * Adds `placement`, `moveTenant` and `apartment.citus`.
+   * @default undefined (one server)
+   * @example new Apartment(sequelize, { distribute: 'citus' })
+   */
+  distribute?: 'citus';
 }
 
 export interface ApartmentEvents {
@@ -99,6 +109,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   /** @internal */
   readonly router: Router;
   #migrator: TenantMigrator | undefined;
+  /** Citus-only operations (reference tables, distributing existing tenants); see `distribute`. */
+  readonly citus: CitusOperations;
 
   constructor(sequelize: Sequelize, options: ApartmentOptions = {}) {
     super();
@@ -132,6 +144,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     this.adapter = adapterFor(
       { sequelize, unrouted: (fn) => this.context.runWithout(fn) },
       options.defaultSchema,
+      options.distribute,
     );
     this.names = new TenantNames(prefix, this.adapter.maxNameBytes, (name) => this.adapter.isReservedName(name));
     this.prefix = this.names.prefix;
@@ -144,6 +157,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
       sharedModels: this.sharedModels,
       sqlComment,
     });
+    this.citus = new CitusOperations(this);
 
     routers.set(sequelize, this.router);
     installQueryRouting(this.router);
@@ -257,6 +271,39 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   /** The key of the tenant an instance belongs to (where it was loaded or created), or undefined. */
   tenantOf(instance: Model): string | undefined {
     return this.router.tenantOf(instance)?.key;
+  }
+
+  // ---- Scale-out (distribute: 'citus') ----
+
+  /**
+   * The node that holds the tenant's tables, or undefined while it has none.
+   * @throws ConfigurationError without `distribute: 'citus'`; TenantNameError
+   * @example await apartment.placement('acme') // { host: '10.0.0.2', port: 5432 }
+   */
+  async placement(tenant: Tenant): Promise<NodeAddress | undefined> {
+    const ref = this.names.ref(tenant);
+    return this.citus.ops('apartment.placement()', ref).placement(ref);
+  }
+
+  /** Every tenant's node, by key (undefined for a tenant with no tables yet). */
+  async placements(): Promise<Map<string, NodeAddress | undefined>> {
+    const byName = await this.citus.ops('apartment.placements()').placements(this.prefix);
+    const found = new Map<string, NodeAddress | undefined>();
+    for (const key of await this.tenants()) found.set(key, byName.get(this.names.ref(key).name));
+    return found;
+  }
+
+  /**
+   * Moves a tenant to another node online (Citus's `citus_schema_move`):
+   * queries keep working while it copies; writes block only for the switch
+   * (`mode: 'block_writes'`: for the whole copy).
+   * @throws ConfigurationError (no Citus, unknown node, no tables yet), TenantNotFoundError
+   * @example await apartment.moveTenant('acme', { host: '10.0.0.3', port: 5432 })
+   */
+  async moveTenant(tenant: Tenant, options: MoveOptions): Promise<void> {
+    const ref = this.names.ref(tenant);
+    const target = checkMove(options, ref);
+    await this.citus.ops('apartment.moveTenant()', ref).move(ref, target, target.mode);
   }
 
   // ---- Tenant migrations (lib/migrations) ----

@@ -17,3 +17,5 @@ export type { MigrationResult } from './types';
 export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigrationStatus } from './migrations/types';
 export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions } from './http/middleware';
+export { CitusOperations } from './cluster';
+export type { MoveOptions, NodeAddress, DistributeResult } from './cluster';

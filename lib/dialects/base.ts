@@ -1,7 +1,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { TenantExistsError, TenantNotFoundError } from '../errors';
 import type { TenantRef } from '../tenant';
-import type { AdapterContext, DialectAdapter, DialectQuery, RunQuery } from './contract';
+import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, RunQuery } from './contract';
 
 /** The catalog SQL and driver error codes a dialect supplies to the shared flow. */
 export interface CatalogSql {
@@ -40,6 +40,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   protected readonly ctx: AdapterContext;
   protected readonly queryGenerator: any;
   protected abstract readonly sql: CatalogSql;
+  readonly cluster: ClusterOperations | undefined = undefined;
 
   constructor(ctx: AdapterContext, defaultSchema: string) {
     this.ctx = ctx;
@@ -134,6 +135,10 @@ export abstract class BaseAdapter implements DialectAdapter {
   abstract withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T>;
   abstract route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown>;
   abstract patchQueryGenerator(queryGenerator: any): void;
+
+  splitStatements(_sql: string, _tenant: TenantRef | undefined): string[] | undefined {
+    return undefined;
+  }
 }
 
 /** The driver error under a Sequelize error. */

@@ -74,6 +74,37 @@ export interface DialectAdapter {
 
   /** Adjusts the instance's query generator where Sequelize renders tenant tables wrongly. */
   patchQueryGenerator(queryGenerator: any): void;
+
+  /**
+   * The statements to send one at a time, in one transaction, instead of
+   * `sql` (which holds several), or undefined to send `sql` as it is. Citus
+   * forwards tenant DDL to its workers over a protocol that takes one
+   * statement, so multi-statement query-generator output is split there.
+   */
+  splitStatements(sql: string, tenant: TenantRef | undefined): string[] | undefined;
+
+  /** Scale-out operations, on an adapter that distributes tenants over nodes (Citus); undefined elsewhere. */
+  readonly cluster: ClusterOperations | undefined;
+}
+
+/** A database node: where a tenant lives, or where to move it. */
+export interface NodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What a distributing adapter (Citus) adds: placement, moves, reference tables. */
+export interface ClusterOperations {
+  /** The node holding the tenant's tables, or undefined while it has none. */
+  placement(tenant: TenantRef): Promise<NodeAddress | undefined>;
+  /** The placement of every distributed tenant schema starting with `prefix`, by schema name. */
+  placements(prefix: string): Promise<Map<string, NodeAddress | undefined>>;
+  /** Moves the tenant's tables to `target` online (`mode`: Citus's shard_transfer_mode). */
+  move(tenant: TenantRef, target: NodeAddress, mode: string): Promise<void>;
+  /** Makes a shared table a reference table; false when it already is one. */
+  reference(table: { tableName: string; schema: string }): Promise<boolean>;
+  /** Distributes an existing tenant's schema; false when it already is distributed. */
+  distribute(tenant: TenantRef): Promise<boolean>;
 }
 
 export interface AdapterContext {

@@ -1,14 +1,23 @@
 import type { AdapterContext, DialectAdapter } from './contract';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError, describeValue } from '../errors';
+import { CitusAdapter } from './citus';
 import { MysqlAdapter } from './mysql';
 import { PostgresAdapter } from './postgres';
 
 /** The adapter for the Sequelize instance's dialect: the only place that branches on it. */
-export function adapterFor(ctx: AdapterContext, defaultSchema?: string): DialectAdapter {
+export function adapterFor(ctx: AdapterContext, defaultSchema?: string, distribute?: 'citus'): DialectAdapter {
   const dialect = ctx.sequelize.getDialect();
+  if (distribute !== undefined && distribute !== 'citus') {
+    throw new ConfigurationError(`Expected \`distribute\` to be 'citus' (or left out), got ${describeValue(distribute)}.`);
+  }
+  if (distribute && dialect !== 'postgres') {
+    throw new ConfigurationError(
+      `\`distribute: 'citus'\` needs the 'postgres' dialect (Citus is a PostgreSQL extension), got '${dialect}'. Drop the option, or connect to a Citus coordinator with a postgres:// URL.`,
+    );
+  }
   switch (dialect) {
     case 'postgres':
-      return new PostgresAdapter(ctx, defaultSchema);
+      return distribute ? new CitusAdapter(ctx, defaultSchema) : new PostgresAdapter(ctx, defaultSchema);
     case 'mysql':
     case 'mariadb':
       return new MysqlAdapter(ctx, defaultSchema);

@@ -117,7 +117,8 @@ export class PostgresAdapter extends BaseAdapter {
       return result;
     }
     const route = tenant ? this.#routeFor(tenant) : undefined;
-    const bind = Boolean(parameters && parameters.length);
+    // Bind statements (extended protocol) and what the server must receive alone take no prefix.
+    const bind = Boolean(parameters && parameters.length) || this.sendsAlone(sql);
 
     if (!inTransaction) {
       if (!route) return run();
@@ -166,6 +167,15 @@ export class PostgresAdapter extends BaseAdapter {
     } finally {
       await manager.disconnect(connection).catch(() => undefined);
     }
+  }
+
+  /**
+   * Whether `sql` must reach the server as the only statement of its message
+   * (no `SET LOCAL` prefix): the search_path is then set by a statement of
+   * its own. Plain PostgreSQL accepts any prefix; Citus overrides this.
+   */
+  protected sendsAlone(_sql: string): boolean {
+    return false;
   }
 
   /**

@@ -27,6 +27,14 @@ export function installQueryRouting(router: Router): void {
   const { context, adapter, noTenantMarker } = router;
 
   const query = sequelize.query;
+  // Statements the adapter wants one at a time: sent in order in one transaction
+  // (a savepoint inside the caller's), answering with the last one's result.
+  const sendEach = (self: any, parts: string[], options: any) =>
+    self.transaction({ transaction: options?.transaction ?? undefined }, async (transaction: unknown) => {
+      let result: unknown;
+      for (const part of parts) result = await query.call(self, part, { ...options, transaction });
+      return result;
+    });
   Object.defineProperty(sequelize, 'query', {
     configurable: true,
     writable: true,
@@ -44,9 +52,10 @@ export function installQueryRouting(router: Router): void {
       }
       const current = context.tenant();
       const tenant = explicit ?? current;
-      if (!tenant) return query.call(this, sql, options);
-      const pending: Promise<unknown> =
-        explicit && explicit !== current ? context.run(explicit, () => query.call(this, sql, options)) : query.call(this, sql, options);
+      const parts = typeof sql === 'string' ? adapter.splitStatements(sql, tenant) : undefined;
+      const send = parts ? () => sendEach(this, parts, options) : () => query.call(this, sql, options);
+      if (!tenant) return send();
+      const pending: Promise<unknown> = explicit && explicit !== current ? context.run(explicit, send) : send();
       return pending.catch((error: unknown) =>
         adapter.translateQueryError(error, tenant, options?.transaction ?? sequelize.constructor._cls?.get('transaction')),
       );

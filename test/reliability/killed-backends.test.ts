@@ -2,7 +2,6 @@ import { runPrefix } from './stress';
 import { expect } from 'chai';
 import * as sinon from 'sinon';
 import { describeDialects } from '../support/dialects';
-import { connect } from '../support/servers';
 import { catchingUnhandled, createStressTenants, dropStressShared, installStress, poolState, runStress, type StressSetup } from './stress';
 
 const OPS = Number(process.env.STRESS_OPS || 0) || 1000;
@@ -36,7 +35,7 @@ describeDialects('reliability: backends killed at random during the stress', (d)
 
   it(`${OPS} operations while a killer terminates random backends: in-flight operations fail, nothing lands in another tenant, nothing is lost`, async function () {
     this.timeout(Math.max(180_000, OPS * 40));
-    const admin = connect(d.name);
+    const admin = d.sequelize();
     let kills = 0;
     let running = true;
     let killer: Promise<void> | undefined;
@@ -73,7 +72,6 @@ describeDialects('reliability: backends killed at random during the stress', (d)
     } finally {
       await stopKiller();
       warn.restore();
-      await admin.close();
     }
     console.log(`      [${d.name}] ${faulted.ops} ops in ${faulted.durationMs} ms with ${kills} backends killed: ${faulted.failed} failed, ${faulted.foreignRows} foreign, ${faulted.lostWrites} lost`);
     expect(kills, 'backends killed').to.be.greaterThan(0);

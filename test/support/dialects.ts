@@ -1,8 +1,11 @@
 import type { Options, Sequelize } from 'sequelize';
+import { citusSequelize, CITUS_URL } from './citus';
 import { connect, unavailable, URL_VARIABLES, URLS, type DialectName } from './servers';
 
 export interface DialectHarness {
   readonly name: DialectName;
+  /** True when this PostgreSQL run is against a Citus coordinator (CITUS_URL), every Apartment with `distribute: 'citus'`. */
+  readonly citus: boolean;
   readonly url: string;
   /** A Sequelize instance on this dialect's test server, closed after the suite. */
   sequelize(options?: Options): Sequelize;
@@ -33,22 +36,27 @@ export function describeDialects(
   dialects: DialectName[] = ['postgres', 'mysql', 'mariadb'],
   apartmentOptions: DialectHarness['apartmentOptions'] = {},
 ): void {
-  for (const name of dialects) {
-    describe(`${title} [${name}]`, function () {
+  // With CITUS_URL set, every PostgreSQL suite runs once more against the Citus coordinator.
+  const targets = dialects.flatMap((name) => (name === 'postgres' && CITUS_URL ? [{ name, citus: false }, { name, citus: true }] : [{ name, citus: false }]));
+  for (const { name, citus } of targets) {
+    const url = citus ? (CITUS_URL as string) : URLS[name];
+    const open = (options?: Options) => (citus ? citusSequelize(options) : connect(name, options));
+    describe(`${title} [${citus ? 'citus' : name}]`, function () {
       const opened: Sequelize[] = [];
       let admin: Sequelize;
       const harness: DialectHarness = {
         name,
-        url: URLS[name],
+        citus,
+        url,
         apartmentOptions,
         defaultSchema: name === 'postgres' ? 'public' : new URL(URLS[name]).pathname.slice(1),
         sequelize(options = {}) {
-          const s = connect(name, options);
+          const s = open(options);
           opened.push(s);
           return s;
         },
         async dropAll(prefix) {
-          admin ??= connect(name);
+          admin ??= open();
           const [rows] = await admin.query(
             name === 'postgres'
               ? 'SELECT nspname AS name FROM pg_namespace WHERE left(nspname, ?) = ?'
@@ -60,7 +68,7 @@ export function describeDialects(
           }
         },
         async tables(schema) {
-          admin ??= connect(name);
+          admin ??= open();
           const [rows] = await admin.query(
             name === 'postgres'
               ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1"
@@ -70,7 +78,7 @@ export function describeDialects(
           return (rows as Array<{ name: string }>).map((r) => r.name);
         },
         async schemaExists(schema) {
-          admin ??= connect(name);
+          admin ??= open();
           const [rows] = await admin.query(
             name === 'postgres'
               ? 'SELECT 1 FROM pg_namespace WHERE nspname = ?'
@@ -85,7 +93,7 @@ export function describeDialects(
       };
 
       before(async function () {
-        const reason = await unavailable(name);
+        const reason = citus ? undefined : await unavailable(name);
         if (reason === undefined) return;
         if (process.env.CI) throw new Error(`${name} server at ${URLS[name]} is unreachable (CI is set, so this fails the run): ${reason}`);
         if (!warned.has(name)) {

@@ -39,6 +39,11 @@ export async function tenantWorld(
 ): Promise<{ apartment: Apartment; models: Models }> {
   const models = defineModels(sequelize);
   const apartment = new Apartment(sequelize, { sharedModels: ['Account'], migrationsPath: 'test/fixtures/no-migrations', ...options });
+  if (apartment.adapter.cluster) {
+    // Citus: tenant tables reference the shared table, so it must be a reference table first.
+    await models.Account.sync();
+    await apartment.citus.reference(models.Account);
+  }
   for (const key of keys) {
     if (await apartment.exists(key)) await apartment.dropTenant(key);
     await apartment.createTenant(key);

@@ -1,0 +1,46 @@
+import { Sequelize, type Options } from 'sequelize';
+import * as dialects from '../../lib/dialects';
+
+/**
+ * A Citus coordinator to run against (coordinator + workers, schema-based
+ * sharding). Citus is not in Debian's packages, so CI has none: Citus tests
+ * run when CITUS_URL is set and are skipped loudly otherwise.
+ */
+export const CITUS_URL = process.env.CITUS_URL || undefined;
+
+/** Sequelize instances on the coordinator: every Apartment on one gets `distribute: 'citus'`. */
+const onCitus = new WeakSet<Sequelize>();
+
+if (CITUS_URL) {
+  // The shared suites write `new Apartment(d.sequelize(), options)`: on a
+  // coordinator instance the adapter is the Citus one, as if they had said
+  // `distribute: 'citus'` (test harness only).
+  const adapterFor = dialects.adapterFor;
+  (dialects as { adapterFor: typeof adapterFor }).adapterFor = (ctx, defaultSchema, distribute) =>
+    adapterFor(ctx, defaultSchema, distribute ?? (onCitus.has(ctx.sequelize) ? 'citus' : undefined));
+}
+
+/** A Sequelize instance on the coordinator (close it when done). */
+export function citusSequelize(options: Options = {}): Sequelize {
+  if (!CITUS_URL) throw new Error('CITUS_URL is not set');
+  const sequelize = new Sequelize(CITUS_URL, { logging: false, ...options });
+  onCitus.add(sequelize);
+  return sequelize;
+}
+
+let warned = false;
+
+/** A suite that needs a Citus cluster: runs when CITUS_URL is set, skipped loudly otherwise (CI too: Citus cannot be installed there). */
+export function describeCitus(title: string, suite: () => void): void {
+  describe(`${title} [citus]`, function () {
+    before(function () {
+      if (CITUS_URL) return;
+      if (!warned) {
+        warned = true;
+        console.warn('\n  !!! SKIPPING CITUS TESTS: CITUS_URL is not set (a Citus 12+ coordinator with 2 workers). See README "Scale out with Citus".\n');
+      }
+      this.skip();
+    });
+    suite();
+  });
+}
