@@ -11,9 +11,11 @@ interface Entry {
  * pay a catalog query each time. One per Apartment, shared by its
  * middlewares (each applies its own TTL). `createTenant`/`dropTenant` in this
  * process update it at once through the Apartment's events; changes made by
- * other processes are seen when the entry is older than the TTL.
- * Unknown keys are cached too (a flood of made-up subdomains costs one
- * query per key per TTL), and the whole map is bounded.
+ * other processes are seen when the entry is older than its TTL: `ttl` for
+ * tenants that exist (long: a request pays no query), `negativeTtl` for keys
+ * that do not (short: a tenant created elsewhere is served soon, while a
+ * flood of made-up subdomains still costs one query per key per
+ * `negativeTtl`). The whole map is bounded.
  */
 export class ExistenceCache {
   readonly #entries = new Map<string, Entry>();
@@ -35,10 +37,13 @@ export class ExistenceCache {
     this.#store(ref.name, exists);
   }
 
-  /** Whether the tenant exists, from the cache when the entry is younger than `ttl` ms. */
-  exists(ref: TenantRef, ttl: number): Promise<boolean> {
+  /**
+   * Whether the tenant exists, from the cache when the entry is younger than
+   * `ttl` ms (an existing tenant) or `negativeTtl` ms (a missing one).
+   */
+  exists(ref: TenantRef, ttl: number, negativeTtl = ttl): Promise<boolean> {
     const entry = this.#entries.get(ref.name);
-    if (entry && Date.now() - entry.at < ttl) return Promise.resolve(entry.exists);
+    if (entry && Date.now() - entry.at < (entry.exists ? ttl : negativeTtl)) return Promise.resolve(entry.exists);
     let pending = this.#pending.get(ref.name);
     if (!pending) {
       const epoch = this.#epoch;
