@@ -234,7 +234,7 @@ describeDialects('middleware', (d) => {
     afterEach(() => sinon.restore());
 
     it('asks the catalog once per TTL, not once per request', async () => {
-      const server = await listen(whoami({ resolve: 'header' }));
+      const server = await listen(whoami({ resolve: 'header', negativeTtl: 60_000 }));
       try {
         for (let i = 0; i < 5; i++) {
           expect((await request(server.url, { headers: { 'x-tenant': 'acme' } })).status).to.equal(200);
@@ -274,7 +274,7 @@ describeDialects('middleware', (d) => {
   });
 
   it('rejects bad options with ConfigurationError', () => {
-    for (const options of [{ resolve: 'cookie' }, { resolve: [] }, { ttl: -1 }, { header: 'bad header' }, { exclude: 'www' }, { optional: 'yes' }]) {
+    for (const options of [{ resolve: 'cookie' }, { resolve: [] }, { ttl: -1 }, { negativeTtl: -1 }, { negativeTtl: '1s' }, { header: 'bad header' }, { exclude: 'www' }, { optional: 'yes' }]) {
       expect(() => apartment.middleware(options as any), JSON.stringify(options)).to.throw(ConfigurationError);
     }
   });
