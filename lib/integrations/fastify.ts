@@ -1,0 +1,75 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Apartment } from '../apartment';
+import { requestTenant, type RequestTenant, type ResolveOptions } from '../http/resolve';
+import { apartmentOption } from './guard';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The key of the request's tenant (set by sequelize-apartment's plugin), or undefined without one. */
+    tenant: string | undefined;
+  }
+}
+
+/** Options of `apartmentPlugin`: the Apartment, and how to read the tenant (as `apartment.middleware()`). */
+export interface ApartmentPluginOptions extends ResolveOptions<FastifyRequest> {
+  /** The app's Apartment. */
+  apartment: Apartment;
+}
+
+const SCOPE = Symbol('sequelize-apartment.scope');
+
+/**
+ * Fastify 4/5 plugin: resolves each request's tenant at `onRequest`, sets
+ * `request.tenant`, and runs the rest of the request inside
+ * `apartment.run(tenant, ...)`. Body parsing happens in the socket's own
+ * async context, so the context is entered again (from a resource captured
+ * inside `run`) at `preValidation`: handlers see the tenant after a JSON body
+ * too. Problems with the tenant go to Fastify's error handling as
+ * `ApartmentError`s whose `status` (400/404) becomes the reply's.
+ * `resolve: 'path'` reads the first segment but cannot strip it (Fastify
+ * has routed the request before `onRequest`): declare it in the routes
+ * (`/:tenant/widgets`).
+ *
+ * @example
+ * await app.register(apartmentPlugin, { apartment, resolve: 'subdomain' });
+ * app.get('/widgets', (request) => Widget.findAll()); // request.tenant === 'acme'
+ */
+const plugin: FastifyPluginCallback<ApartmentPluginOptions> = (app, options, done) => {
+  let apartment: Apartment;
+  let tenantOf: RequestTenant;
+  try {
+    apartment = apartmentOption(options?.apartment, 'apartmentPlugin');
+    const { apartment: _, ...resolve } = options;
+    tenantOf = requestTenant(apartment, resolve);
+  } catch (error) {
+    return done(error as Error); // Fastify reports it from register()/ready()
+  }
+  app.decorateRequest('tenant', undefined);
+  app.addHook('onRequest', (request, _reply, next) => {
+    const raw = request.raw;
+    tenantOf({ headers: raw.headers, rawHeaders: raw.rawHeaders, url: raw.url, hostname: request.hostname }, request)
+      .then((found) => () => {
+        if (!found) return next();
+        request.tenant = found.ref.key;
+        apartment.run(found.ref.key, () => {
+          (request as any)[SCOPE] = new AsyncResource('sequelize-apartment');
+          next();
+        });
+      })
+      // `next` outside the promise chain: errors thrown later are Fastify's to handle.
+      .then((proceed) => proceed(), next);
+  });
+  app.addHook('preValidation', (request, _reply, next) => {
+    const scope: AsyncResource | undefined = (request as any)[SCOPE];
+    if (scope) scope.runInAsyncScope(next);
+    else next();
+  });
+  done();
+};
+
+/** The plugin, wrapped by fastify-plugin so its hooks apply to the scope it is registered in. */
+export const apartmentPlugin = fp(plugin, { fastify: '4.x || 5.x', name: 'sequelize-apartment' });
+
+export default apartmentPlugin;
