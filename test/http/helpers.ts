@@ -15,6 +15,8 @@ export interface Response {
   headers: http.IncomingHttpHeaders;
   text: string;
   json: any;
+  /** Whether the request went over a socket an earlier request used (keep-alive). */
+  reused: boolean;
 }
 
 /** Listens on 127.0.0.1 with an OS-chosen port; returns the base URL and a close function. */
@@ -29,10 +31,10 @@ export async function listen(app: http.RequestListener): Promise<{ url: string; 
   };
 }
 
-/** A real HTTP request with Node's client. */
+/** A real HTTP request with Node's client (a fresh connection unless a keep-alive `agent` is given). */
 export function request(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+  options: { method?: string; headers?: Record<string, string>; body?: unknown; agent?: http.Agent } = {},
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -40,7 +42,7 @@ export function request(
       url,
       {
         method: options.method ?? 'GET',
-        agent: false,
+        agent: options.agent ?? false,
         headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...options.headers },
       },
       (res) => {
@@ -50,7 +52,7 @@ export function request(
           const text = Buffer.concat(chunks).toString('utf8');
           let json: unknown;
           try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, reused: req.reusedSocket });
         });
       },
     );

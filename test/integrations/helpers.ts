@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataTypes, type Model, type ModelStatic, type Sequelize } from 'sequelize';
 import type { Apartment } from 'sequelize-apartment';
-import { raw } from '../http/helpers';
+import { raw, request as send, type Response as Answer } from '../http/helpers';
 
 /**
  * What every framework integration is checked against (issue 12): the same
@@ -45,39 +45,6 @@ export const routes = {
     return { tenant: apartment.current() ?? null };
   },
 };
-
-export interface Answer {
-  status: number;
-  json: any;
-  reused: boolean;
-}
-
-/** One request over `agent` (keep-alive when given); `reused` says whether it went over an already used socket. */
-export function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; agent?: http.Agent } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const req = http.request(
-      url,
-      {
-        method: options.method ?? 'GET',
-        agent: options.agent ?? false,
-        headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...options.headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
-          resolve({ status: res.statusCode ?? 0, json, reused: req.reusedSocket });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 function shuffled<T>(items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i--) {

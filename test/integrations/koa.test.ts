@@ -1,19 +1,18 @@
 import { expect } from 'chai';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { Apartment, ApartmentError, ConfigurationError } from 'sequelize-apartment';
 import { apartmentMiddleware, type KoaApartmentOptions } from 'sequelize-apartment/koa';
 import { describeDialects } from '../support/dialects';
-import { interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, send, tenantProblems, widgetTenants } from './helpers';
+import { listen, request as send } from '../http/helpers';
+import { interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, tenantProblems, widgetTenants } from './helpers';
 
 describeDialects('koa middleware', (d) => {
   let sequelize: Sequelize;
   let apartment: Apartment;
   let Widget: ModelStatic<Model>;
-  const open: http.Server[] = [];
+  const open: Array<{ close(): Promise<void> }> = [];
 
   before(async () => {
     await d.dropAll('koa_');
@@ -23,10 +22,7 @@ describeDialects('koa middleware', (d) => {
   });
   after(() => d.dropAll('koa_'));
   afterEach(async () => {
-    for (const server of open.splice(0)) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    for (const server of open.splice(0)) await server.close();
   });
 
   /** A Koa app: an error middleware that records what it sees, the body parser, the integration, and the test routes. */
@@ -41,11 +37,9 @@ describeDialects('koa middleware', (d) => {
       else if (ctx.path === '/whoami') ctx.body = routes.whoami(apartment);
       else if (ctx.path === '/where') ctx.body = { url: ctx.url, originalUrl: ctx.originalUrl, tenant: apartment.current() ?? null };
     });
-    const server = http.createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const server = await listen(app.callback());
     open.push(server);
-    const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, port };
+    return server;
   }
 
   it('hundreds of interleaved requests of two tenants, with random delays, each answered in its own tenant (ctx.state.tenant set)', async () => {
@@ -61,8 +55,8 @@ describeDialects('koa middleware', (d) => {
   it("no tenant 400, unknown 404, malformed 404, repeated header 400, with Koa's default error answers", async () => {
     const { url, port } = await serve({ resolve: 'header' });
     const { none, unknown } = await tenantProblems(url, port);
-    expect(none.json).to.match(/No tenant in this request/);
-    expect(unknown.json).to.match(/Tenant 'nope' does not exist/);
+    expect(none.text).to.match(/No tenant in this request/);
+    expect(unknown.text).to.match(/Tenant 'nope' does not exist/);
   });
 
   it("an app's error middleware sees the ApartmentError with its status", async () => {
