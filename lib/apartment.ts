@@ -263,6 +263,18 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     return this.context.run(ref, fn);
   }
 
+  /**
+   * `fn` bound to the tenant in context now: however later it is called (a
+   * callback, an event listener, a timer), it runs in that tenant. With no
+   * tenant in context it runs with none.
+   * @example emitter.on('done', apartment.bind(() => Audit.create({ what: 'done' })))
+   */
+  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    if (typeof fn !== 'function') throw new ConfigurationError(`Expected \`fn\` to be a function, got ${describeValue(fn)}.`);
+    const tenant = this.context.tenant();
+    return (...args) => (tenant ? this.context.run(tenant, () => fn(...args)) : this.context.runWithout(() => fn(...args)));
+  }
+
   /** The key of the tenant in context, or undefined. */
   current(): string | undefined {
     return this.context.tenant()?.key;
