@@ -8,7 +8,7 @@ import { ConfigurationError, describeValue } from './errors';
 import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
-import type { MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationStatus } from './migrations/types';
+import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationStatus } from './migrations/types';
 import { createMiddleware, type MiddlewareOptions } from './http/middleware';
 import { patchAssociations, routers } from './routing/associations';
 import { installModelMethods } from './routing/models';
@@ -32,6 +32,21 @@ export interface ApartmentOptions {
    * @default 'tenant-migrations'
    */
   migrationsPath?: string;
+  /**
+   * Folder of tenant seeders (sequelize-cli format: `up(queryInterface, Sequelize)` /
+   * `down`), relative to `process.cwd()`; `false` for none. The default
+   * folder may be missing (no seeders); a folder you set must exist.
+   * @default 'tenant-seeders'
+   * @example new Apartment(sequelize, { seedersPath: 'db/tenant-seeders' })
+   */
+  seedersPath?: string | false;
+  /**
+   * Run the tenant seeders in every tenant `createTenant` makes (in the same
+   * lock, and on PostgreSQL the same transaction, as its migrations).
+   * `createTenant(key, { seed })` overrides it per call.
+   * @default false
+   */
+  seedAfterCreate?: boolean;
   /**
    * Names of models that always live in the default schema/database, also
    * inside a tenant context (accounts, plans, ...). A belongsToMany between
@@ -111,6 +126,12 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   #migrator: TenantMigrator | undefined;
   /** Citus-only operations (reference tables, distributing existing tenants); see `distribute`. */
   readonly citus: CitusOperations;
+  #seeder: TenantMigrator | undefined;
+  readonly #seedersExplicit: boolean;
+  /** Absolute path of the tenant seeders folder, or `false` (none). */
+  readonly seedersPath: string | false;
+  /** @default false */
+  readonly seedAfterCreate: boolean;
 
   constructor(sequelize: Sequelize, options: ApartmentOptions = {}) {
     super();
@@ -122,7 +143,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
         'sequelize-apartment is already installed on this Sequelize instance. Create one Apartment per Sequelize instance and share it (export it from the module that creates Sequelize).',
       );
     }
-    const { prefix = 'tenant_', migrationsPath = 'tenant-migrations', sharedModels = [], strict = true, sqlComment = false } = options;
+    const { prefix = 'tenant_', migrationsPath = 'tenant-migrations', sharedModels = [], strict = true, sqlComment = false, seedAfterCreate = false } = options;
+    const seedersPath = options.seedersPath ?? 'tenant-seeders';
     if (!Array.isArray(sharedModels) || sharedModels.some((name) => typeof name !== 'string')) {
       throw new ConfigurationError(`Expected \`sharedModels\` to be an array of model names, got ${describeValue(sharedModels)}.`);
     }
@@ -131,6 +153,12 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     }
     if (typeof sqlComment !== 'boolean') {
       throw new ConfigurationError(`Expected \`sqlComment\` to be a boolean, got ${describeValue(sqlComment)}.`);
+    }
+    if (typeof seedAfterCreate !== 'boolean') {
+      throw new ConfigurationError(`Expected \`seedAfterCreate\` to be a boolean, got ${describeValue(seedAfterCreate)}.`);
+    }
+    if (seedersPath !== false && (typeof seedersPath !== 'string' || seedersPath === '')) {
+      throw new ConfigurationError(`Expected \`seedersPath\` to be a folder path or \`false\`, got ${describeValue(seedersPath)}.`);
     }
     if (typeof migrationsPath !== 'string' || migrationsPath === '') {
       throw new ConfigurationError(`Expected \`migrationsPath\` to be a folder path, got ${describeValue(migrationsPath)}.`);
@@ -141,6 +169,9 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     this.strict = strict;
     this.sharedModels = new Set(sharedModels);
     this.migrationsPath = path.resolve(process.cwd(), migrationsPath);
+    this.seedersPath = seedersPath === false ? false : path.resolve(process.cwd(), seedersPath);
+    this.#seedersExplicit = options.seedersPath !== undefined;
+    this.seedAfterCreate = seedAfterCreate;
     this.adapter = adapterFor(
       { sequelize, unrouted: (fn) => this.context.runWithout(fn) },
       options.defaultSchema,
@@ -181,6 +212,16 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     return this.#migrator;
   }
 
+  /** @internal The same runner as `migrator`, over the seeders and each tenant's `SequelizeData`; loaded on first use too. */
+  get seeder(): TenantMigrator {
+    if (!this.#seeder) {
+      const { TenantMigrator: Migrator } = require('./migrations/migrator') as typeof import('./migrations/migrator');
+      const { seedersKind } = require('./migrations/kind') as typeof import('./migrations/kind');
+      this.#seeder = new Migrator(this.#host(), seedersKind(this.seedersPath, this.#seedersExplicit));
+    }
+    return this.#seeder;
+  }
+
   #install(model: ModelStatic<Model>): void {
     installTable(this.router, model);
     installModelMethods(this.router, model);
@@ -207,12 +248,24 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   }
 
   /**
-   * Creates the tenant's schema/database and runs all tenant migrations in it.
-   * @throws TenantNameError, TenantExistsError, MigrationError (carrying the failed `MigrationResult`)
+   * Creates the tenant's schema/database and runs all tenant migrations in it;
+   * with `seed` (default: the `seedAfterCreate` option) the tenant seeders
+   * too, in the same lock (and on PostgreSQL the same transaction): a failing
+   * seeder leaves no tenant behind.
+   * @throws TenantNameError, TenantExistsError, MigrationError (carrying the failed `MigrationResult`), ConfigurationError (a configured seeders folder is missing)
+   * @example await apartment.createTenant('acme', { seed: true })
    */
-  async createTenant(tenant: Tenant): Promise<MigrationResult> {
+  async createTenant(tenant: Tenant, options: CreateTenantOptions = {}): Promise<MigrationResult> {
     const ref = this.names.ref(tenant);
-    const result = await this.migrator.createTenant(ref);
+    if (options === null || typeof options !== 'object') {
+      throw new ConfigurationError(`Expected createTenant options to be an object, got ${describeValue(options)}.`, { tenant: ref.key });
+    }
+    const seed = options.seed ?? this.seedAfterCreate;
+    if (typeof seed !== 'boolean') {
+      throw new ConfigurationError(`Expected \`seed\` to be a boolean, got ${describeValue(seed)}.`, { tenant: ref.key });
+    }
+    if (seed) this.seeder.files(true); // a configured folder that is missing fails before anything is created
+    const result = await this.migrator.createTenant(ref, seed ? (t, transaction) => this.seeder.applyPending(t, transaction) : undefined);
     this.emit('tenantCreated', ref);
     return result;
   }
@@ -342,11 +395,16 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * by renaming it, so sign-up latency does not grow with the migration
    * count; with none left it builds the tenant as usual. `migrateAll` keeps
    * spares current.
-   * @throws MigrationError when a migration fails in a new spare (which is dropped again)
+   * Spares are not seeded until claimed (`createTenant(key, { seed: true })`
+   * seeds the claimed one) unless `seed` is set: then each new spare runs the
+   * tenant seeders too.
+   * @throws MigrationError when a migration (or with `seed`, a seeder) fails in a new spare (which is dropped again)
    * @example await apartment.prewarm(5) // { built: 5, ready: 5 }
    */
-  async prewarm(count: number): Promise<PrewarmResult> {
-    return this.migrator.warm.prewarm(count);
+  async prewarm(count: number, options: { seed?: boolean } = {}): Promise<PrewarmResult> {
+    const seed = options?.seed ?? false;
+    if (typeof seed !== 'boolean') throw new ConfigurationError(`Expected \`seed\` to be a boolean, got ${describeValue(seed)}.`);
+    return this.migrator.warm.prewarm(count, seed ? (spare) => this.seeder.migrate(spare) : undefined);
   }
 
   /** Which tenant migrations are applied in the tenant and which are pending. @throws TenantNameError */
@@ -361,6 +419,36 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    */
   async migrationStatusAll(): Promise<TenantMigrationStatus[]> {
     return this.migrator.statusAll();
+  }
+
+  // ---- Tenant seeders (lib/migrations: the migration runner over `seedersPath` and SequelizeData) ----
+
+  /**
+   * Runs the tenant's pending seeders (with `only`, just those files; with
+   * `direction: 'down'` reverts the last one, the `only` ones, or with `all`
+   * every one). Each seeder runs once per tenant: which ran is recorded in the
+   * tenant's `SequelizeData` (sequelize-cli's table). On PostgreSQL the run
+   * is one transaction, so a failing seeder leaves nothing of the run behind.
+   * Never throws for a failing seeder (the result has `ok: false`).
+   * @throws TenantNameError, TenantNotFoundError, ConfigurationError (unknown `only` name, configured folder missing)
+   * @example await apartment.seedTenant('acme', { only: '20260101000000-plans.js' })
+   */
+  async seedTenant(tenant: Tenant, options: SeedOptions = {}): Promise<MigrationResult> {
+    return this.seeder.migrate(this.names.ref(tenant), options);
+  }
+
+  /**
+   * Seeds every tenant (pending seeders, or `only`; or reverts, as
+   * seedTenant), concurrently, past failures; one result per tenant. Warm
+   * spares are not seeded: a tenant is seeded when it is created with `seed`.
+   */
+  async seedAll(options: SeedAllOptions = {}): Promise<MigrationResult[]> {
+    return this.seeder.migrateAll(options);
+  }
+
+  /** Which seeders ran in the tenant and which are pending. @throws TenantNameError, TenantNotFoundError */
+  async seedStatus(tenant: Tenant): Promise<MigrationStatus> {
+    return this.seeder.status(this.names.ref(tenant));
   }
 
   // ---- HTTP (lib/http) ----

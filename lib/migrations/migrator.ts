@@ -6,11 +6,15 @@ import type { MigrationResult } from '../types';
 import { boundQueryInterface } from './bound';
 import { indexOfVersion, listMigrationFiles, loadMigration, type MigrationFile } from './files';
 import type { MigrationHost } from './host';
+import { migrationsKind, type StepKind } from './kind';
 import { readExecuted, TenantMetaStorage } from './storage';
 import type { MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationStatus } from './types';
 import { WarmTenants } from './warm';
 
 type Direction = 'up' | 'down';
+
+/** MigrateOptions, plus the seeders' `only` and `all`. */
+export type RunOptions = MigrateOptions & { only?: string | string[]; all?: boolean };
 
 /** A validated `MigrateOptions`: direction, and the index of `to` in the files. */
 /** What a tenant run did: the migrations that completed, and the failure that stopped it. */
@@ -22,7 +26,14 @@ interface Outcome {
 interface Plan {
   readonly direction: Direction;
   readonly toIndex: number | undefined;
+  /** Only these file names (seeders' `only`). */
+  readonly only?: ReadonlySet<string>;
+  /** `down`: every applied one, not only the last (db:seed:undo:all). */
+  readonly all?: boolean;
 }
+
+/** Runs more steps in a tenant being created, in createTenant's lock and transaction (seeders after migrations). */
+export type AfterCreate = (tenant: TenantRef, transaction: Transaction | undefined) => Promise<string[]>;
 
 /** Thrown inside a tenant run to carry the failure out of the lock. */
 class RunFailure extends Error {
@@ -44,11 +55,14 @@ class RunFailure extends Error {
  */
 export class TenantMigrator {
   readonly #host: MigrationHost;
+  /** Migrations or seeders. */
+  readonly kind: StepKind;
   /** Prewarmed spares that createTenant claims first (lib/migrations/warm.ts). */
   readonly warm: WarmTenants;
 
-  constructor(host: MigrationHost) {
+  constructor(host: MigrationHost, kind: StepKind = migrationsKind(host.migrationsPath)) {
     this.#host = host;
+    this.kind = kind;
     this.warm = new WarmTenants(host, (tenant, options) => this.migrate(tenant, options));
   }
 
@@ -58,11 +72,13 @@ export class TenantMigrator {
    * @throws ConfigurationError when the folder is missing and not optional
    */
   files(optional = false): MigrationFile[] {
-    const files = listMigrationFiles(this.#host.migrationsPath);
+    const { folder, noun } = this.kind;
+    if (folder === false) return [];
+    const files = listMigrationFiles(folder);
     if (files) return files;
-    if (optional) return [];
+    if (!this.kind.required && (optional || this.kind.missingIsEmpty)) return [];
     throw new ConfigurationError(
-      `The tenant migrations folder ${this.#host.migrationsPath} does not exist. Create it (mkdir -p ${this.#host.migrationsPath}) and add migration files, or set \`migrationsPath\` (CLI: --migrations-path, or 'tenant-migrations-path' in .sequelizerc) to the folder that holds them.`,
+      `The tenant ${noun}s folder ${folder} does not exist. Create it (mkdir -p ${folder}) and add ${noun} files, or ${this.kind.how}.`,
     );
   }
 
@@ -70,17 +86,19 @@ export class TenantMigrator {
    * Creates the tenant's schema/database and applies every migration.
    * @throws TenantExistsError (nothing is touched), MigrationError with `.result` (nothing is left behind)
    */
-  async createTenant(tenant: TenantRef): Promise<MigrationResult> {
+  async createTenant(tenant: TenantRef, after?: AfterCreate): Promise<MigrationResult> {
     const files = this.files(true);
     // A prewarmed spare, renamed and brought up to date, when there is one.
-    if (await this.warm.claim(tenant)) return { ok: true, tenant: tenant.key, schema: tenant.name, versions: files.map((f) => f.name) };
+    if (await this.warm.claim(tenant, after)) return { ok: true, tenant: tenant.key, schema: tenant.name, versions: files.map((f) => f.name) };
     const plan: Plan = { direction: 'up', toIndex: undefined };
     const { adapter } = this.#host;
     try {
       const { versions } = await adapter.withLock(tenant.name, async (transaction) => {
         await adapter.create(tenant, transaction ? { transaction } : {});
         try {
-          return await this.#apply(tenant, files, plan, transaction, true);
+          const outcome = await this.#apply(tenant, files, plan, transaction, true);
+          if (after) await after(tenant, transaction);
+          return outcome;
         } catch (error) {
           // PostgreSQL: the lock's transaction rolls back the schema with everything else.
           if (!transaction) await adapter.drop(tenant).catch(() => undefined);
@@ -109,7 +127,7 @@ export class TenantMigrator {
    * migration (the result has `ok: false`).
    * @throws ConfigurationError for bad options or a missing folder, TenantNotFoundError for an unknown tenant
    */
-  async migrate(tenant: TenantRef, options: MigrateOptions = {}): Promise<MigrationResult> {
+  async migrate(tenant: TenantRef, options: RunOptions = {}): Promise<MigrationResult> {
     const files = this.files();
     const plan = this.#plan(files, options);
     if (!(await this.#host.adapter.exists(tenant))) throw this.#notFound(tenant);
@@ -121,7 +139,7 @@ export class TenantMigrator {
    * state of all tenants in a few catalog queries first; only tenants with
    * work take a lock and a runner.
    */
-  async migrateAll(options: MigrateAllOptions = {}): Promise<MigrationResult[]> {
+  async migrateAll(options: RunOptions & MigrateAllOptions = {}): Promise<MigrationResult[]> {
     const files = this.files();
     const plan = this.#plan(files, options);
     const concurrency = this.#concurrency(options.concurrency);
@@ -130,7 +148,7 @@ export class TenantMigrator {
       throw new ConfigurationError(`Expected \`onProgress\` to be a function, got ${describeValue(onProgress)}.`);
     }
     const tenants = await this.#host.listTenants();
-    const executed = await readExecuted(this.#host, tenants);
+    const executed = await readExecuted(this.#host, tenants, this.kind.table);
     const results: MigrationResult[] = new Array(tenants.length);
     let progressError: unknown;
     const report = (index: number, result: MigrationResult) => {
@@ -163,7 +181,7 @@ export class TenantMigrator {
     await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
     // Spares follow the tenants (they are not in the results). When no tenant had work, spares
     // built since are current too, and claim() catches up any that is not.
-    if (work.length > 0) await this.warm.migrateSpares({ direction: options.direction, to: options.to });
+    if (work.length > 0 && this.kind.noun === 'migration') await this.warm.migrateSpares({ direction: options.direction, to: options.to });
     if (progressError !== undefined) throw progressError;
     return results;
   }
@@ -175,14 +193,14 @@ export class TenantMigrator {
   async status(tenant: TenantRef): Promise<MigrationStatus> {
     const files = this.files();
     if (!(await this.#host.adapter.exists(tenant))) throw this.#notFound(tenant);
-    return statusOf(files, (await readExecuted(this.#host, [tenant])).get(tenant.name) ?? []);
+    return statusOf(files, (await readExecuted(this.#host, [tenant], this.kind.table)).get(tenant.name) ?? []);
   }
 
   /** Status of every tenant from the same few catalog queries migrateAll uses to find its work. */
   async statusAll(): Promise<TenantMigrationStatus[]> {
     const files = this.files();
     const tenants = await this.#host.listTenants();
-    const executed = await readExecuted(this.#host, tenants);
+    const executed = await readExecuted(this.#host, tenants, this.kind.table);
     return tenants.map((tenant) => ({ tenant: tenant.key, schema: tenant.name, ...statusOf(files, executed.get(tenant.name) ?? []) }));
   }
 
@@ -199,25 +217,60 @@ export class TenantMigrator {
     return Math.min(requested, fits);
   }
 
-  #plan(files: MigrationFile[], options: MigrateOptions): Plan {
+  #plan(files: MigrationFile[], options: RunOptions): Plan {
     if (options === null || typeof options !== 'object') {
-      throw new ConfigurationError(`Expected migrate options to be an object, got ${describeValue(options)}.`);
+      throw new ConfigurationError(`Expected ${this.kind.noun === 'migration' ? 'migrate' : 'seed'} options to be an object, got ${describeValue(options)}.`);
     }
     const { direction = 'up', to } = options;
     if (direction !== 'up' && direction !== 'down') {
       throw new ConfigurationError(`Expected \`direction\` to be 'up' or 'down', got ${describeValue(direction)}.`);
     }
-    if (to === undefined || to === null) return { direction, toIndex: undefined };
+    const only = this.#only(files, options.only);
+    const all = options.all === undefined ? undefined : options.all;
+    if (all !== undefined && typeof all !== 'boolean') {
+      throw new ConfigurationError(`Expected \`all\` to be a boolean, got ${describeValue(all)}.`);
+    }
+    if (to === undefined || to === null) return { direction, toIndex: undefined, only, all };
     if (typeof to !== 'string' && typeof to !== 'number') {
       throw new ConfigurationError(`Expected \`to\` to be a migration version like '20260101120000', got ${describeValue(to)}.`);
     }
     const toIndex = indexOfVersion(files, to);
     if (toIndex === -1) {
       throw new ConfigurationError(
-        `No tenant migration has the version ${describeValue(to)} in ${this.#host.migrationsPath}. Pass the leading number of a migration file name${files.length ? `, e.g. '${files[files.length - 1]!.version}'` : ''}.`,
+        `No tenant migration has the version ${describeValue(to)} in ${this.kind.folder}. Pass the leading number of a migration file name${files.length ? `, e.g. '${files[files.length - 1]!.version}'` : ''}.`,
       );
     }
-    return { direction, toIndex };
+    return { direction, toIndex, only, all };
+  }
+
+  /** `only`: file names, with or without their extension, that must all exist. */
+  #only(files: MigrationFile[], only: unknown): Set<string> | undefined {
+    if (only === undefined || only === null) return undefined;
+    const wanted = typeof only === 'string' ? [only] : only;
+    if (!Array.isArray(wanted) || wanted.length === 0 || wanted.some((name) => typeof name !== 'string')) {
+      throw new ConfigurationError(`Expected \`only\` to be a ${this.kind.noun} file name or a non-empty array of them, got ${describeValue(only)}.`);
+    }
+    const names = new Set<string>();
+    for (const name of wanted as string[]) {
+      const file = files.find((f) => f.name === name || f.name.replace(/\.[cm]?[jt]s$/, '') === name);
+      if (!file) {
+        throw new ConfigurationError(
+          `No tenant ${this.kind.noun} named ${describeValue(name)} in ${this.kind.folder}. Pass a file name from it${files.length ? `, e.g. '${files[0]!.name}'` : ''}.`,
+        );
+      }
+      names.add(file.name);
+    }
+    return names;
+  }
+
+  /**
+   * Runs every pending step in a tenant being created, in createTenant's lock
+   * and transaction (an `AfterCreate`: seeders after the migrations). A
+   * failure escapes, so createTenant leaves nothing behind.
+   */
+  async applyPending(tenant: TenantRef, transaction: Transaction | undefined): Promise<string[]> {
+    const { versions } = await this.#apply(tenant, this.files(true), { direction: 'up', toIndex: undefined }, transaction, true);
+    return versions;
   }
 
   /** Names to run, in order: pending up to `to`; or applied back to `to` (default: the last one), newest first. */
@@ -225,9 +278,11 @@ export class TenantMigrator {
     const done = new Set(executed);
     if (plan.direction === 'up') {
       const last = plan.toIndex ?? files.length - 1;
-      return files.filter((file, index) => index <= last && !done.has(file.name)).map((f) => f.name);
+      return files.filter((file, index) => index <= last && !done.has(file.name) && (!plan.only || plan.only.has(file.name))).map((f) => f.name);
     }
     const applied = [...executed].sort();
+    if (plan.only) return applied.filter((name) => plan.only!.has(name)).reverse();
+    if (plan.all) return applied.reverse();
     if (plan.toIndex === undefined) return applied.slice(-1);
     const from = files[plan.toIndex]!.name;
     return applied.filter((name) => name >= from).reverse();
@@ -236,13 +291,14 @@ export class TenantMigrator {
   /** One tenant, under its lock. Failures become `{ ok: false }`. */
   async #run(tenant: TenantRef, files: MigrationFile[], plan: Plan): Promise<MigrationResult> {
     try {
-      const outcome = await this.#host.adapter.withLock(tenant.name, (transaction) => this.#apply(tenant, files, plan, transaction, false));
+      // Seeders (wholeRun): a failure escapes the lock, so PostgreSQL rolls back the whole run.
+      const outcome = await this.#host.adapter.withLock(tenant.name, (transaction) => this.#apply(tenant, files, plan, transaction, this.kind.wholeRun));
       if (outcome.failure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: outcome.failure };
       return { ok: true, tenant: tenant.key, schema: tenant.name, versions: outcome.versions };
     } catch (error) {
       if (error instanceof RunFailure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: error.error };
       const wrapped = error instanceof ApartmentError ? error : new MigrationError(
-        `Migrating tenant '${tenant.key}' ("${tenant.name}") failed before any migration ran: ${(error as Error)?.message ?? error}. Check the connection and retry.`,
+        `${this.kind.noun === 'migration' ? 'Migrating' : 'Seeding'} tenant '${tenant.key}' ("${tenant.name}") failed before any ${this.kind.noun} ran: ${(error as Error)?.message ?? error}. Check the connection and retry.`,
         { tenant: tenant.key, cause: error, direction: plan.direction },
       );
       return { ok: false, tenant: tenant.key, schema: tenant.name, error: wrapped };
@@ -258,7 +314,9 @@ export class TenantMigrator {
    */
   async #apply(tenant: TenantRef, files: MigrationFile[], plan: Plan, transaction: Transaction | undefined, rethrow: boolean): Promise<Outcome> {
     const host = this.#host;
-    const storage = new TenantMetaStorage(host, tenant, transaction);
+    const { noun } = this.kind;
+    const Noun = noun === 'migration' ? 'Migration' : 'Seeder';
+    const storage = new TenantMetaStorage(host, tenant, transaction, this.kind.table);
     const names = this.#select(files, await storage.executed(), plan);
     if (names.length === 0) return { versions: [] };
     const byName = new Map(files.map((file) => [file.name, file]));
@@ -266,7 +324,7 @@ export class TenantMigrator {
     if (missing) {
       throw new RunFailure(
         new MigrationError(
-          `Migration ${missing} is applied in tenant '${tenant.key}' ("${tenant.name}") but its file is not in ${host.migrationsPath}. Restore the file to revert it.`,
+          `${Noun} ${missing} is applied in tenant '${tenant.key}' ("${tenant.name}") but its file is not in ${this.kind.folder}. Restore the file to revert it.`,
           { tenant: tenant.key, migration: missing, direction: plan.direction },
         ),
       );
@@ -277,7 +335,7 @@ export class TenantMigrator {
       const migration = await loadMigration(file);
       const fn = migration[direction];
       if (typeof fn !== 'function') {
-        throw new ConfigurationError(`Migration ${file.name} has no \`down\` function, so it cannot be reverted. Add \`async down(queryInterface, Sequelize) {}\` to it.`);
+        throw new ConfigurationError(`${Noun} ${file.name} has no \`down\` function, so it cannot be reverted. Add \`async down(queryInterface, Sequelize) {}\` to it.`);
       }
       await host.context.run(tenant, async () => {
         if (!transaction) {
@@ -303,24 +361,28 @@ export class TenantMigrator {
       else await umzug.down({ migrations: names });
       return { versions };
     } catch (error) {
-      const failure = this.#failure(tenant, plan.direction, error, rethrow ? 'create' : transaction ? 'atomic' : 'partial');
+      const mode = !transaction ? 'partial' : this.kind.wholeRun ? 'run' : rethrow ? 'create' : 'atomic';
+      const failure = this.#failure(tenant, plan.direction, error, mode);
       if (rethrow) throw new RunFailure(failure);
       return { versions, failure };
     }
   }
 
-  #failure(tenant: TenantRef, direction: Direction, error: unknown, mode: 'atomic' | 'partial' | 'create'): MigrationError {
+  #failure(tenant: TenantRef, direction: Direction, error: unknown, mode: 'atomic' | 'partial' | 'create' | 'run'): MigrationError {
     const info = (error as any)?.migration as { name?: string; direction?: Direction } | undefined;
     const cause = info ? ((error as any).cause ?? error) : error;
     const migration = info?.name;
-    const what = migration ? `Migration ${migration}` : 'A migration';
+    const { noun } = this.kind;
+    const what = migration ? `${noun === 'migration' ? 'Migration' : 'Seeder'} ${migration}` : `A ${noun}`;
     const after = {
       atomic: ' Its changes were rolled back and the tenant stays at its last good version.',
+      run: ` Its changes and those of the ${noun}s before it in this run were rolled back: the tenant is as it was.`,
       partial: ' Changes it made before failing were not rolled back (MySQL commits DDL at once); check the tenant before retrying.',
       create: '',
     }[mode];
+    const again = noun === 'migration' ? 'run the migrations again' : 'seed again';
     return new MigrationError(
-      `${what} failed going ${info?.direction ?? direction} in tenant '${tenant.key}' ("${tenant.name}"): ${(cause as Error)?.message ?? cause}.${after} Fix the migration and run the migrations again.`,
+      `${what} failed going ${info?.direction ?? direction} in tenant '${tenant.key}' ("${tenant.name}"): ${(cause as Error)?.message ?? cause}.${after} Fix the ${noun} and ${again}.`,
       { tenant: tenant.key, cause, migration, direction: info?.direction ?? direction },
     );
   }

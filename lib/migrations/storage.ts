@@ -5,31 +5,36 @@ import type { MigrationHost } from './host';
 
 /** sequelize-cli's table of applied migrations; each tenant has its own. */
 export const META_TABLE = 'SequelizeMeta';
+/** sequelize-cli's table of applied seeders (its `seederStorage: 'sequelize'`), same shape; each tenant has its own. */
+export const DATA_TABLE = 'SequelizeData';
 
 /** Tenants per UNION ALL statement when reading the state of many tenants. */
 const CHUNK = 250;
 
-function metaTable(host: MigrationHost, tenant: TenantRef): string {
+function metaTable(host: MigrationHost, tenant: TenantRef, table: string): string {
   const queryGenerator = (host.sequelize.getQueryInterface() as any).queryGenerator;
-  return queryGenerator.quoteTable({ tableName: META_TABLE, schema: tenant.name, delimiter: '.' });
+  return queryGenerator.quoteTable({ tableName: table, schema: tenant.name, delimiter: '.' });
 }
 
 /**
- * umzug storage in the tenant's own `SequelizeMeta` table (sequelize-cli's
- * shape: `name VARCHAR(255) NOT NULL UNIQUE PRIMARY KEY`), on the migration's
- * transaction when there is one. The table is created with the first logged
- * migration, so a tenant without migrations stays empty.
+ * umzug storage in the tenant's own `SequelizeMeta` (or, for seeders,
+ * `SequelizeData`) table, sequelize-cli's shape:
+ * `name VARCHAR(255) NOT NULL UNIQUE PRIMARY KEY`, on the run's transaction
+ * when there is one. The table is created with the first logged step, so a
+ * tenant without migrations stays empty.
  */
 export class TenantMetaStorage implements UmzugStorage {
   readonly #host: MigrationHost;
   readonly #tenant: TenantRef;
   readonly #transaction: Transaction | undefined;
+  readonly #table: string;
   #ensured = false;
 
-  constructor(host: MigrationHost, tenant: TenantRef, transaction?: Transaction) {
+  constructor(host: MigrationHost, tenant: TenantRef, transaction?: Transaction, table: string = META_TABLE) {
     this.#host = host;
     this.#tenant = tenant;
     this.#transaction = transaction;
+    this.#table = table;
   }
 
   #query(sql: string, replacements: unknown[], type: 'SELECT' | 'RAW'): Promise<any> {
@@ -39,32 +44,32 @@ export class TenantMetaStorage implements UmzugStorage {
   }
 
   async #exists(): Promise<boolean> {
-    const rows = await this.#query('SELECT 1 AS found FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [this.#tenant.name, META_TABLE], 'SELECT');
+    const rows = await this.#query('SELECT 1 AS found FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [this.#tenant.name, this.#table], 'SELECT');
     return rows.length > 0;
   }
 
   async #ensure(): Promise<void> {
     if (this.#ensured) return;
     const q = (name: string) => (this.#host.sequelize.getQueryInterface() as any).queryGenerator.quoteIdentifier(name, true);
-    await this.#query(`CREATE TABLE IF NOT EXISTS ${metaTable(this.#host, this.#tenant)} (${q('name')} VARCHAR(255) NOT NULL UNIQUE, PRIMARY KEY (${q('name')}))`, [], 'RAW');
+    await this.#query(`CREATE TABLE IF NOT EXISTS ${metaTable(this.#host, this.#tenant, this.#table)} (${q('name')} VARCHAR(255) NOT NULL UNIQUE, PRIMARY KEY (${q('name')}))`, [], 'RAW');
     this.#ensured = true;
   }
 
   async executed(): Promise<string[]> {
     if (!(await this.#exists())) return [];
     this.#ensured = true;
-    const rows = await this.#query(`SELECT name FROM ${metaTable(this.#host, this.#tenant)} ORDER BY name`, [], 'SELECT');
+    const rows = await this.#query(`SELECT name FROM ${metaTable(this.#host, this.#tenant, this.#table)} ORDER BY name`, [], 'SELECT');
     return (rows as Array<{ name: string }>).map((row) => row.name);
   }
 
   async logMigration({ name }: { name: string }): Promise<void> {
     await this.#ensure();
-    await this.#query(`INSERT INTO ${metaTable(this.#host, this.#tenant)} (name) VALUES (?)`, [name], 'RAW');
+    await this.#query(`INSERT INTO ${metaTable(this.#host, this.#tenant, this.#table)} (name) VALUES (?)`, [name], 'RAW');
   }
 
   async unlogMigration({ name }: { name: string }): Promise<void> {
     await this.#ensure();
-    await this.#query(`DELETE FROM ${metaTable(this.#host, this.#tenant)} WHERE name = ?`, [name], 'RAW');
+    await this.#query(`DELETE FROM ${metaTable(this.#host, this.#tenant, this.#table)} WHERE name = ?`, [name], 'RAW');
   }
 }
 
@@ -73,17 +78,17 @@ export class TenantMetaStorage implements UmzugStorage {
  * query for the tenants that have a `SequelizeMeta` table, then UNION ALL
  * reads of up to 250 tenants each. Tenants without the table have none.
  */
-export async function readExecuted(host: MigrationHost, tenants: readonly TenantRef[]): Promise<Map<string, string[]>> {
+export async function readExecuted(host: MigrationHost, tenants: readonly TenantRef[], table: string = META_TABLE): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>();
   for (const tenant of tenants) result.set(tenant.name, []);
   if (tenants.length === 0) return result;
-  const withTable = new Set(await host.adapter.schemasWithTable(host.names.prefix, META_TABLE));
+  const withTable = new Set(await host.adapter.schemasWithTable(host.names.prefix, table));
   const targets = tenants.filter((tenant) => withTable.has(tenant.name));
   const sequelize = host.sequelize as any;
   for (let start = 0; start < targets.length; start += CHUNK) {
     const chunk = targets.slice(start, start + CHUNK);
     const sql = chunk
-      .map((tenant) => `SELECT ${sequelize.escape(tenant.name)} AS tenant_schema, name FROM ${metaTable(host, tenant)}`)
+      .map((tenant) => `SELECT ${sequelize.escape(tenant.name)} AS tenant_schema, name FROM ${metaTable(host, tenant, table)}`)
       .join(' UNION ALL ');
     let rows: Array<{ tenant_schema: string; name: string }>;
     try {
@@ -92,7 +97,7 @@ export async function readExecuted(host: MigrationHost, tenants: readonly Tenant
       // A tenant dropped since the catalog query: read this chunk one by one.
       rows = [];
       for (const tenant of chunk) {
-        const names = await new TenantMetaStorage(host, tenant).executed().catch(() => []);
+        const names = await new TenantMetaStorage(host, tenant, undefined, table).executed().catch(() => []);
         for (const name of names) rows.push({ tenant_schema: tenant.name, name });
       }
     }

@@ -41,3 +41,35 @@ export interface TenantMigrationStatus extends MigrationStatus {
   /** Its schema/database name. */
   schema: string;
 }
+
+/** Options of `createTenant`. */
+export interface CreateTenantOptions {
+  /**
+   * Run the tenant seeders after the migrations, in the same lock (and
+   * transaction on PostgreSQL).
+   * @default the `seedAfterCreate` option (false)
+   */
+  seed?: boolean;
+}
+
+/** Options of `seedTenant`. */
+export interface SeedOptions {
+  /**
+   * `up` runs pending seeders; `down` reverts seeded ones (the last one,
+   * the `only` ones, or with `all` every one).
+   * @default 'up'
+   */
+  direction?: 'up' | 'down';
+  /** Only these seeder files (names with or without the extension). @default every seeder */
+  only?: string | string[];
+  /** `down`: revert every seeded one (db:seed:undo:all). @default false */
+  all?: boolean;
+}
+
+/** Options of `seedAll`. */
+export interface SeedAllOptions extends SeedOptions {
+  /** How many tenants seed at once. @default as many as the connection pool allows */
+  concurrency?: number;
+  /** Called once per tenant as soon as its result is known. */
+  onProgress?(result: MigrationResult): void;
+}

@@ -3,6 +3,7 @@ import { ConfigurationError, MigrationError, TenantExistsError, describeValue } 
 import type { TenantRef } from '../tenant';
 import type { MigrationResult } from '../types';
 import type { MigrationHost } from './host';
+import type { AfterCreate } from './migrator';
 import type { MigrateOptions } from './types';
 
 /**
@@ -51,16 +52,18 @@ export class WarmTenants {
    * Tops the pool up to `count` spares, each fully migrated. Spares that
    * already exist count, so running it from a deploy hook or a cron job keeps
    * `count` ready without piling up.
-   * @throws MigrationError when a migration fails in a new spare (which is dropped again)
+   * `seed` (the seeders) runs in each new spare when given; otherwise spares
+   * are seeded when claimed, if createTenant asks.
+   * @throws MigrationError when a migration (or seeder) fails in a new spare (which is dropped again)
    */
-  async prewarm(count: number): Promise<PrewarmResult> {
+  async prewarm(count: number, seed?: (spare: TenantRef) => Promise<MigrationResult>): Promise<PrewarmResult> {
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new ConfigurationError(`Expected \`count\` to be a number from 0 and up, got ${describeValue(count)}.`);
     }
     let ready = (await this.spares()).length;
     let built = 0;
     while (ready < count) {
-      await this.#build();
+      await this.#build(seed);
       built += 1;
       ready += 1;
     }
@@ -71,9 +74,10 @@ export class WarmTenants {
    * Gives `tenant` a spare: renames one to the tenant's name, then applies any
    * migration the spare is behind on. Resolves to undefined when no spare is
    * left (the caller builds the tenant instead).
-   * @throws TenantExistsError when the tenant exists; MigrationError when the spare cannot be brought up to date (the tenant is dropped again)
+   * `after` (the seeders) runs next, under the tenant's lock: spares are not seeded until claimed.
+   * @throws TenantExistsError when the tenant exists; MigrationError when the spare cannot be brought up to date or `after` fails (the tenant is dropped again)
    */
-  async claim(tenant: TenantRef): Promise<MigrationResult | undefined> {
+  async claim(tenant: TenantRef, after?: AfterCreate): Promise<MigrationResult | undefined> {
     const { adapter } = this.#host;
     // Cheap check first: with no spares, cold creation should not pay for the lock.
     if ((await this.spares()).length === 0) return undefined;
@@ -95,6 +99,15 @@ export class WarmTenants {
       await adapter.drop(tenant).catch(() => undefined);
       throw failed(result, `Tenant '${tenant.key}' got a warm spare that could not be brought up to date, so it was dropped again`);
     }
+    if (after) {
+      try {
+        await adapter.withLock(tenant.name, (transaction) => after(tenant, transaction));
+      } catch (error) {
+        await adapter.drop(tenant).catch(() => undefined);
+        const cause = ((error as { error?: Error }).error ?? error) as Error;
+        throw failed({ ok: false, tenant: tenant.key, schema: tenant.name, error: cause } as MigrationResult & { ok: false }, `Tenant '${tenant.key}' got a warm spare whose seeding failed, so it was dropped again`);
+      }
+    }
     return result;
   }
 
@@ -115,7 +128,7 @@ export class WarmTenants {
     return Object.freeze({ key: name.slice(this.#host.names.prefix.length), name });
   }
 
-  async #build(): Promise<void> {
+  async #build(seed?: (spare: TenantRef) => Promise<MigrationResult>): Promise<void> {
     const { adapter } = this.#host;
     const room = adapter.maxNameBytes - Buffer.byteLength(this.marker);
     if (room < 8) {
@@ -128,13 +141,14 @@ export class WarmTenants {
     let result: MigrationResult;
     try {
       result = await this.#migrate(spare);
+      if (result.ok && seed) result = await seed(spare);
     } catch (error) {
       await adapter.drop(spare).catch(() => undefined);
       throw error;
     }
     if (!result.ok) {
       await adapter.drop(spare).catch(() => undefined);
-      throw failed(result, `A warm spare (${spare.name}) could not be migrated, so it was dropped again`);
+      throw failed(result, `A warm spare (${spare.name}) could not be ${seed ? 'migrated and seeded' : 'migrated'}, so it was dropped again`);
     }
   }
 }
