@@ -26,7 +26,7 @@ export interface MigrateFlags {
  * Builds Sequelize + Apartment from the resolved config, runs `fn`, and always
  * closes the connection so the process can exit.
  */
-async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, fn: (apartment: Apartment) => Promise<T>): Promise<T> {
+export async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, fn: (apartment: Apartment) => Promise<T>): Promise<T> {
   const rc = loadRcFile(ctx.cwd, ctx.flags.optionsPath);
   const settings = tenantSettings(ctx.cwd, ctx.flags, rc);
   const connection = await resolveConnection(ctx.cwd, ctx.flags, rc);
@@ -42,14 +42,14 @@ async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, f
     : new Sequelize(connection.database, connection.username as string, connection.password as string, options);
   try {
     if (ctx.flags.debug) process.stderr.write(`database from ${connection.source}; prefix ${settings.prefix}; migrations ${settings.migrationsPath}\n`);
-    const apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath });
+    const apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath, seedersPath: settings.seedersPath });
     return await fn(apartment);
   } finally {
     await sequelize.close().catch(() => undefined);
   }
 }
 
-function concurrencyOf(value: string | undefined): number | undefined {
+export function concurrencyOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
@@ -116,40 +116,51 @@ export async function tenantList(ctx: CommandContext): Promise<void> {
 export async function migrate(ctx: CommandContext, direction: 'up' | 'down', flags: MigrateFlags): Promise<void> {
   const concurrency = concurrencyOf(flags.concurrency);
   await withApartment(ctx, true, async (apartment) => {
-    const started = Date.now();
     const to = flags.to;
-    let reports: TenantReport[];
-    if (flags.tenant !== undefined) {
-      const result = await apartment.migrateTenant(flags.tenant, { direction, to });
-      reports = [reportOf(result, Date.now() - started)];
-    } else {
-      const total = (await apartment.tenants()).length;
-      const bar = ctx.out.progress(total, direction === 'up' ? 'migrating' : 'reverting');
-      const finished = new Map<string, TenantReport>();
-      let results: MigrationResult[];
-      try {
-        results = await apartment.migrateAll({
-          direction,
-          to,
-          concurrency,
-          onProgress(result) {
-            const report = reportOf(result, Date.now() - started);
-            finished.set(result.tenant, report);
-            bar.tick(report);
-          },
-        });
-      } finally {
-        bar.stop();
-      }
-      reports = results.map((r) => finished.get(r.tenant) ?? reportOf(r, Date.now() - started));
-    }
-    const ok = reports.every((r) => r.ok);
-    if (!ok) fail();
-    const durationMs = Date.now() - started;
+    const { ok, durationMs, reports } = await eachTenant(ctx, apartment, flags.tenant, direction === 'up' ? 'migrating' : 'reverting',
+      (tenant) => apartment.migrateTenant(tenant, { direction, to }),
+      (onProgress) => apartment.migrateAll({ direction, to, concurrency, onProgress }));
     ctx.out.result({ command: ctx.command, ok, direction, to: to ?? null, durationMs, results: reports }, () =>
       `${summary(reports, direction)} (${seconds(durationMs)})`,
     );
   });
+}
+
+/**
+ * The run of db:migrate and db:seed: `one` for --tenant, else `all` with a
+ * progress bar fed by its onProgress. Sets exit code 1 when a tenant failed.
+ */
+export async function eachTenant(
+  ctx: CommandContext,
+  apartment: Apartment,
+  tenant: string | undefined,
+  label: string,
+  one: (tenant: string) => Promise<MigrationResult>,
+  all: (onProgress: (result: MigrationResult) => void) => Promise<MigrationResult[]>,
+): Promise<{ ok: boolean; durationMs: number; reports: TenantReport[] }> {
+  const started = Date.now();
+  let reports: TenantReport[];
+  if (tenant !== undefined) {
+    reports = [reportOf(await one(tenant), Date.now() - started)];
+  } else {
+    const total = (await apartment.tenants()).length;
+    const bar = ctx.out.progress(total, label);
+    const finished = new Map<string, TenantReport>();
+    let results: MigrationResult[];
+    try {
+      results = await all((result) => {
+        const report = reportOf(result, Date.now() - started);
+        finished.set(result.tenant, report);
+        bar.tick(report);
+      });
+    } finally {
+      bar.stop();
+    }
+    reports = results.map((r) => finished.get(r.tenant) ?? reportOf(r, Date.now() - started));
+  }
+  const ok = reports.every((r) => r.ok);
+  if (!ok) fail();
+  return { ok, durationMs: Date.now() - started, reports };
 }
 
 interface StatusReport {

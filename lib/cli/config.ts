@@ -8,6 +8,7 @@ import { ConfigurationError, describeValue } from '../errors';
 export interface GlobalFlags {
   url?: string;
   migrationsPath?: string;
+  seedersPath?: string;
   prefix?: string;
   env?: string;
   config?: string;
@@ -27,6 +28,7 @@ interface RcFile {
   url?: string;
   env?: string;
   'tenant-migrations-path'?: string;
+  'tenant-seeders-path'?: string;
   'tenant-prefix'?: string;
 }
 
@@ -65,11 +67,12 @@ export function environment(flags: GlobalFlags, rc: RcFile): string {
   return flags.env || rc.env || process.env.NODE_ENV || 'development';
 }
 
-/** Tenant prefix and migrations folder: flag > .sequelizerc > default. */
-export function tenantSettings(cwd: string, flags: GlobalFlags, rc: RcFile): { prefix: string; migrationsPath: string } {
+/** Tenant prefix, migrations and seeders folders: flag > .sequelizerc > default. */
+export function tenantSettings(cwd: string, flags: GlobalFlags, rc: RcFile): { prefix: string; migrationsPath: string; seedersPath: string } {
   return {
     prefix: flags.prefix ?? rc['tenant-prefix'] ?? 'tenant_',
     migrationsPath: path.resolve(cwd, flags.migrationsPath ?? rc['tenant-migrations-path'] ?? 'tenant-migrations'),
+    seedersPath: path.resolve(cwd, flags.seedersPath ?? rc['tenant-seeders-path'] ?? 'tenant-seeders'),
   };
 }
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import * as commands from './commands';
+import { registerSeedCommands } from './seed';
 import type { GlobalFlags } from './config';
 import { Output } from './output';
 
@@ -20,6 +21,7 @@ export function program(): Command {
     .option('--env <name>', 'section of the config file (default: .sequelizerc `env`, else NODE_ENV, else development)')
     .option('--options-path <file>', 'the .sequelizerc to read (default: ./.sequelizerc)')
     .option('--migrations-path <dir>', 'tenant migrations folder (default: .sequelizerc `tenant-migrations-path`, else tenant-migrations)')
+    .option('--seeders-path <dir>', 'tenant seeders folder (default: .sequelizerc `tenant-seeders-path`, else tenant-seeders)')
     .option('--prefix <prefix>', 'tenant schema/database prefix (default: .sequelizerc `tenant-prefix`, else tenant_)')
     .option('--json', 'machine-readable JSON on stdout (nothing else goes to stdout)')
     .option('--debug', 'log SQL and show stacks on errors (also when DEBUG is set)')
@@ -60,6 +62,8 @@ export function program(): Command {
   tenantOptions(cli.command('db:migrate:status'), 'show')
     .description('show executed and pending tenant migrations')
     .action(action('db:migrate:status', (ctx, flags: commands.MigrateFlags) => commands.status(ctx, flags)));
+
+  registerSeedCommands(cli, action);
 
   cli.command('migration:generate')
     .description('write a new tenant migration skeleton (YYYYMMDDHHMMSS-<name>.js) into the migrations folder')

@@ -106,16 +106,16 @@ export function seconds(ms: number): string {
 }
 
 /** The summary of a migrate run: a table, failures spelled out below it, and a closing count. */
-export function summary(reports: TenantReport[], direction: 'up' | 'down'): string {
+export function summary(reports: TenantReport[], direction: 'up' | 'down', what: 'versions' | 'seeders' = 'versions'): string {
   if (reports.length === 0) return 'No tenants.';
-  const verb = direction === 'up' ? 'applied' : 'reverted';
+  const verb = direction === 'up' ? (what === 'seeders' ? 'run' : 'applied') : 'reverted';
   const rows = reports.map((r) => [
     r.tenant,
     r.ok ? 'ok' : 'failed',
     r.ok ? (r.versions.length ? r.versions.join(', ') : `nothing to ${direction === 'up' ? 'apply' : 'revert'}`) : r.error?.migration ?? '-',
     seconds(r.elapsedMs),
   ]);
-  const out = [table(['TENANT', 'STATUS', `VERSIONS ${verb.toUpperCase()}`, 'TIME'], rows)];
+  const out = [table(['TENANT', 'STATUS', `${what.toUpperCase()} ${verb.toUpperCase()}`, 'TIME'], rows)];
   const failed = reports.filter((r) => !r.ok);
   for (const r of failed) out.push(`\n${r.tenant}: ${r.error?.message}`);
   out.push(`\n${reports.length - failed.length} of ${reports.length} tenant(s) ok${failed.length ? `, ${failed.length} failed` : ''}.`);

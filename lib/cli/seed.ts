@@ -1,0 +1,65 @@
+import * as fs from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigurationError } from '../errors';
+import { concurrencyOf, eachTenant, withApartment, type CommandContext } from './commands';
+import { loadRcFile, tenantSettings } from './config';
+import { seconds, summary } from './output';
+
+/** Flags of the db:seed commands. */
+export interface SeedFlags {
+  tenant?: string;
+  seed?: string[];
+  concurrency?: string;
+}
+
+type Action = <A extends unknown[]>(name: string, run: (ctx: CommandContext, ...args: A) => Promise<void>) => (...args: unknown[]) => Promise<void>;
+
+/**
+ * The tenant seeder commands, sequelize-cli's names: db:seed:all, db:seed
+ * --seed, db:seed:undo [--seed], db:seed:undo:all. Each runs in every tenant,
+ * or in one with --tenant, like db:migrate (progress, --json, exit code 1
+ * when a tenant failed).
+ */
+export function registerSeedCommands(cli: Command, action: Action): void {
+  const common = (cmd: Command, verb: string) =>
+    cmd
+      .option('--tenant <key>', `${verb} this tenant only (default: every tenant)`)
+      .option('--concurrency <n>', 'tenants at once (default: what the connection pool allows)');
+
+  common(cli.command('db:seed:all'), 'seed')
+    .description("run every tenant seeder not yet run in the tenant (recorded in the tenant's SequelizeData)")
+    .action(action('db:seed:all', (ctx, flags: SeedFlags) => seed(ctx, 'up', { ...flags, seed: undefined })));
+
+  common(cli.command('db:seed'), 'seed')
+    .description('run the named tenant seeder(s), once per tenant')
+    .requiredOption('--seed <names...>', 'seeder file name(s), with or without .js')
+    .action(action('db:seed', (ctx, flags: SeedFlags) => seed(ctx, 'up', flags)));
+
+  common(cli.command('db:seed:undo'), 'revert')
+    .description('revert the last tenant seeder run, or with --seed the named one(s)')
+    .option('--seed <names...>', 'seeder file name(s), with or without .js')
+    .action(action('db:seed:undo', (ctx, flags: SeedFlags) => seed(ctx, 'down', flags)));
+
+  common(cli.command('db:seed:undo:all'), 'revert')
+    .description('revert every tenant seeder run')
+    .action(action('db:seed:undo:all', (ctx, flags: SeedFlags) => seed(ctx, 'down', { ...flags, seed: undefined }, true)));
+}
+
+async function seed(ctx: CommandContext, direction: 'up' | 'down', flags: SeedFlags, all = false): Promise<void> {
+  const concurrency = concurrencyOf(flags.concurrency);
+  const { seedersPath } = tenantSettings(ctx.cwd, ctx.flags, loadRcFile(ctx.cwd, ctx.flags.optionsPath));
+  if (!fs.existsSync(seedersPath)) {
+    throw new ConfigurationError(
+      `The tenant seeders folder ${seedersPath} does not exist. Create it and add seeder files (sequelize-cli format), or point --seeders-path or \`tenant-seeders-path\` in .sequelizerc at your tenant seeders.`,
+    );
+  }
+  await withApartment(ctx, false, async (apartment) => {
+    const options = { direction, only: flags.seed, all };
+    const { ok, durationMs, reports } = await eachTenant(ctx, apartment, flags.tenant, direction === 'up' ? 'seeding' : 'reverting seeds',
+      (tenant) => apartment.seedTenant(tenant, options),
+      (onProgress) => apartment.seedAll({ ...options, concurrency, onProgress }));
+    ctx.out.result({ command: ctx.command, ok, direction, seeders: flags.seed ?? null, durationMs, results: reports }, () =>
+      `${summary(reports, direction, 'seeders')} (${seconds(durationMs)})`,
+    );
+  });
+}
