@@ -4,7 +4,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { TenantContext } from './context';
 import { adapterFor, type DialectAdapter } from './dialects';
 import { checkMove, CitusOperations, type MoveOptions, type NodeAddress } from './cluster';
-import { ConfigurationError, describeValue } from './errors';
+import { ConfigurationError, TenantBusyError, TenantExistsError, TenantNotFoundError, describeValue } from './errors';
 import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
@@ -95,6 +95,8 @@ export interface ApartmentEvents {
   tenantCreated: [tenant: TenantRef];
   /** A tenant was dropped by this process. */
   tenantDropped: [tenant: TenantRef];
+  /** A tenant was renamed by this process: `from` no longer exists, `to` does. */
+  tenantRenamed: [from: TenantRef, to: TenantRef];
 }
 
 /**
@@ -278,6 +280,49 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     const ref = this.names.ref(tenant);
     await this.adapter.drop(ref);
     this.emit('tenantDropped', ref);
+  }
+
+  /**
+   * Renames a tenant: PostgreSQL `ALTER SCHEMA … RENAME` (one catalog change,
+   * atomic); MySQL/MariaDB creates the new database and moves every table
+   * into it in one `RENAME TABLE`, then drops the old one. Runs under the
+   * tenant's migration lock and refuses (TenantBusyError) while another
+   * process migrates it. Other tenants are untouched and keep working.
+   * Instances loaded before still belong to the old key.
+   * @throws TenantNameError, TenantNotFoundError (`from` missing), TenantExistsError (`to` exists), TenantBusyError
+   * @example await apartment.renameTenant('acme', 'acme-corp')
+   */
+  async renameTenant(from: Tenant, to: Tenant): Promise<void> {
+    const source = this.names.ref(from);
+    const target = this.names.ref(to);
+    if (source.name === target.name) {
+      throw new ConfigurationError(`Cannot rename tenant '${source.key}' to itself. Pass another key as \`to\`.`, { tenant: source.key });
+    }
+    const busy = () =>
+      new TenantBusyError(
+        `Tenant '${source.key}' is being migrated by another process, so it was not renamed. Wait for the migration to finish and retry renameTenant('${source.key}', '${target.key}').`,
+        { tenant: source.key },
+      );
+    await this.adapter.withLock(
+      source.name,
+      async (transaction) => {
+        if (!(await this.adapter.exists(source))) {
+          throw new TenantNotFoundError(
+            `Tenant '${source.key}' does not exist (no schema/database "${source.name}"), so it cannot be renamed. Check the key, or list tenants with apartment.tenants().`,
+            { tenant: source.key },
+          );
+        }
+        if (await this.adapter.exists(target)) {
+          throw new TenantExistsError(
+            `Tenant '${target.key}' already exists ("${target.name}"), so '${source.key}' was not renamed. Use another key, or drop it first with dropTenant('${target.key}').`,
+            { tenant: target.key },
+          );
+        }
+        await this.adapter.renameTenant(source, target, transaction ? { transaction } : {});
+      },
+      { busy },
+    );
+    this.emit('tenantRenamed', source, target);
   }
 
   /** Whether the tenant's schema/database exists. @throws TenantNameError */

@@ -49,6 +49,13 @@ export class TenantNotFoundError extends ApartmentError {
   }
 }
 
+/** Another process holds the tenant's migration lock (it is migrating), so the operation was refused. */
+export class TenantBusyError extends ApartmentError {
+  constructor(message: string, options: ApartmentErrorOptions = {}) {
+    super(message, { status: 409, ...options });
+  }
+}
+
 /** Strict mode: a tenant model was used without a tenant (no context, no option, no bound instance). */
 export class NoTenantError extends ApartmentError {
   constructor(message: string, options: ApartmentErrorOptions = {}) {

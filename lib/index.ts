@@ -7,6 +7,7 @@ export {
   TenantNameError,
   TenantExistsError,
   TenantNotFoundError,
+  TenantBusyError,
   NoTenantError,
   CrossTenantError,
   ConfigurationError,

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import * as commands from './commands';
+import { registerRenameCommand } from './rename';
 import { registerSeedCommands } from './seed';
 import type { GlobalFlags } from './config';
 import { Output } from './output';
@@ -64,6 +65,7 @@ export function program(): Command {
     .action(action('db:migrate:status', (ctx, flags: commands.MigrateFlags) => commands.status(ctx, flags)));
 
   registerSeedCommands(cli, action);
+  registerRenameCommand(cli, action);
 
   cli.command('migration:generate')
     .description('write a new tenant migration skeleton (YYYYMMDDHHMMSS-<name>.js) into the migrations folder')

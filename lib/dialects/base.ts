@@ -1,7 +1,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { TenantExistsError, TenantNotFoundError } from '../errors';
 import type { TenantRef } from '../tenant';
-import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, RunQuery } from './contract';
+import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, LockOptions, RunQuery } from './contract';
 
 /** The catalog SQL and driver error codes a dialect supplies to the shared flow. */
 export interface CatalogSql {
@@ -132,7 +132,21 @@ export abstract class BaseAdapter implements DialectAdapter {
   }
 
   abstract rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;
-  abstract withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T>;
+  abstract withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options?: LockOptions): Promise<T>;
+
+  async renameTenant(from: TenantRef, to: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
+    try {
+      await this.rename(from.name, to.name, options);
+    } catch (error) {
+      if (this.sql.isDuplicate(driverError(error))) {
+        throw new TenantExistsError(
+          `Tenant '${to.key}' already exists (${this.sql.describe(to.name)}), so '${from.key}' was not renamed. Use another key, or drop it first with dropTenant('${to.key}').`,
+          { tenant: to.key, cause: error },
+        );
+      }
+      throw error;
+    }
+  }
   abstract route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown>;
   abstract patchQueryGenerator(queryGenerator: any): void;
 

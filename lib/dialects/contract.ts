@@ -40,6 +40,8 @@ export interface DialectAdapter {
   list(prefix: string): Promise<string[]>;
   /** Renames a schema/database (warm tenants). */
   rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;
+  /** Renames a tenant's schema/database. Throws `TenantExistsError` when `to` exists (also when it appears meanwhile). */
+  renameTenant(from: TenantRef, to: TenantRef, options?: { transaction?: Transaction }): Promise<void>;
 
   /**
    * Runs `fn` while holding the per-tenant migration lock (advisory lock on
@@ -47,7 +49,7 @@ export interface DialectAdapter {
    * transaction that holds the lock (`pg_advisory_xact_lock`), so it works
    * behind a transaction-pooling PgBouncer.
    */
-  withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T>;
+  withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options?: LockOptions): Promise<T>;
   /**
    * True when `withLock` holds a pooled connection of its own besides the
    * connection(s) `fn` uses (MySQL's GET_LOCK); false when the lock lives in
@@ -105,6 +107,12 @@ export interface ClusterOperations {
   reference(table: { tableName: string; schema: string }): Promise<boolean>;
   /** Distributes an existing tenant's schema; false when it already is distributed. */
   distribute(tenant: TenantRef): Promise<boolean>;
+}
+
+/** How `withLock` behaves when another process holds the lock. */
+export interface LockOptions {
+  /** Throw this instead of waiting for the lock (renameTenant refuses while a tenant migrates). */
+  busy?: () => Error;
 }
 
 export interface AdapterContext {

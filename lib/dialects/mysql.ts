@@ -3,7 +3,7 @@ import type { Transaction } from 'sequelize';
 import { ApartmentError } from '../errors';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, driverError, type CatalogSql } from './base';
-import { type AdapterContext, type DialectQuery, type RunQuery, TRANSACTION_CONTROL } from './contract';
+import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
 
 /** The database this connection has selected with USE, and the drop epoch it was selected in. */
 const CURRENT_DB = Symbol('apartment.currentDb');
@@ -71,13 +71,19 @@ export class MysqlAdapter extends BaseAdapter {
     const tables = await this.names("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [from]);
     if (tables.length > 0) {
       const moves = tables.map((t) => `${this.quote(from)}.${this.quote(t)} TO ${this.quote(to)}.${this.quote(t)}`);
-      await this.admin(`RENAME TABLE ${moves.join(', ')}`);
+      try {
+        // One statement: MySQL moves all the tables or none.
+        await this.admin(`RENAME TABLE ${moves.join(', ')}`);
+      } catch (error) {
+        await this.admin(`DROP DATABASE ${this.quote(to)}`).catch(() => undefined);
+        throw error;
+      }
     }
     this.#epoch += 1;
     await this.admin(`DROP DATABASE ${this.quote(from)}`);
   }
 
-  async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
+  async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
     // GET_LOCK belongs to a session: hold one pooled connection for the lock's lifetime.
     const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;
     const manager = (this.sequelize as any).connectionManager;
@@ -86,7 +92,8 @@ export class MysqlAdapter extends BaseAdapter {
     const dedicated = Number(manager.config?.pool?.max ?? 5) < 2;
     const connection = dedicated ? await manager.connect(manager.config) : await manager.getConnection({ type: 'SELECT' });
     try {
-      const rows: any = await this.#driverQuery(connection, 'SELECT GET_LOCK(?, 300) AS locked', [lockName]);
+      const rows: any = await this.#driverQuery(connection, 'SELECT GET_LOCK(?, ?) AS locked', [lockName, options.busy ? 0 : 300]);
+      if (options.busy && Number(rows[0]?.locked) !== 1) throw options.busy();
       if (!rows[0] || Number(rows[0].locked) !== 1) {
         throw new ApartmentError(
           `Timed out after 300 s waiting for the migration lock of '${name}': another process is migrating it. Wait for it to finish and retry.`,

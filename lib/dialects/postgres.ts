@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
-import { type AdapterContext, type DialectQuery, type RunQuery, TRANSACTION_CONTROL } from './contract';
+import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
 
 /** Statements to send in front of the next statement on this connection (consumed by the wrapped `query`). */
 const PREFIX = Symbol('apartment.prefix');
@@ -77,13 +77,14 @@ export class PostgresAdapter extends BaseAdapter {
     await this.admin(`ALTER SCHEMA ${this.quote(from)} RENAME TO ${this.quote(to)}`, options);
   }
 
-  async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>): Promise<T> {
+  async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
     return this.ctx.unrouted(() =>
       this.sequelize.transaction(async (transaction) => {
-        await this.admin("SELECT pg_advisory_xact_lock(hashtext('sequelize-apartment'), hashtext(?))", {
+        const [rows] = await this.admin(`SELECT ${options.busy ? 'pg_try_advisory_xact_lock' : 'pg_advisory_xact_lock'}(hashtext('sequelize-apartment'), hashtext(?)) AS locked`, {
           replacements: [name],
           transaction,
         });
+        if (options.busy && (rows as Array<{ locked: boolean }>)[0]?.locked !== true) throw options.busy();
         return fn(transaction);
       }),
     );

@@ -87,6 +87,10 @@ export function existenceCache(apartment: Apartment): ExistenceCache {
     const created = new ExistenceCache((ref) => apartment.adapter.exists(ref));
     apartment.on('tenantCreated', (ref) => created.set(ref, true));
     apartment.on('tenantDropped', (ref) => created.set(ref, false));
+    apartment.on('tenantRenamed', (from, to) => {
+      created.set(from, false);
+      created.set(to, true);
+    });
     caches.set(apartment, created);
     cache = created;
   }
