@@ -8,7 +8,7 @@ import { ConfigurationError, TenantBusyError, TenantExistsError, TenantNotFoundE
 import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
-import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationStatus } from './migrations/types';
+import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
 import { createMiddleware, type MiddlewareOptions } from './http/middleware';
 import { patchAssociations, routers } from './routing/associations';
 import { installModelMethods } from './routing/models';
@@ -464,6 +464,26 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    */
   async migrationStatusAll(): Promise<TenantMigrationStatus[]> {
     return this.migrator.statusAll();
+  }
+
+  /**
+   * What `migrateTenant(tenant, options)` would apply or revert, read from the
+   * catalog; nothing is changed (`apartment db:migrate --dry-run --tenant`).
+   * @throws TenantNameError, TenantNotFoundError, ConfigurationError for bad options or a missing folder
+   * @example await apartment.migrationPlan('acme', { direction: 'down' }) // { versions: ['20260102-add-color.js'], last: '20260102-add-color.js', ... }
+   */
+  async migrationPlan(tenant: Tenant, options: MigrateOptions = {}): Promise<TenantMigrationPlan> {
+    return this.migrator.plan(this.names.ref(tenant), options);
+  }
+
+  /**
+   * What `migrateAll(options)` would apply or revert in every tenant, in a few
+   * catalog queries; nothing is changed (`apartment db:migrate --dry-run`).
+   * @throws ConfigurationError for bad options or a missing folder
+   * @example const behind = (await apartment.migrationPlanAll()).filter((p) => p.versions.length > 0);
+   */
+  async migrationPlanAll(options: MigrateOptions = {}): Promise<TenantMigrationPlan[]> {
+    return this.migrator.planAll(options);
   }
 
   // ---- Tenant seeders (lib/migrations: the migration runner over `seedersPath` and SequelizeData) ----

@@ -98,6 +98,17 @@ export class MigrationError extends ApartmentError {
   }
 }
 
+/**
+ * A message fragment that ends a sentence: `text` with a full stop added
+ * unless it already ends with one (driver messages often do), so messages
+ * built from other messages never read "schema.. Fix".
+ * @example `${sentence(cause.message)} Fix the migration.`
+ */
+export function sentence(text: unknown): string {
+  const shown = String(text ?? '').trimEnd();
+  return /[.!?]$/.test(shown) ? shown : `${shown}.`;
+}
+
 /** Quote a value for an error message the way p-queue does: `value` (type). */
 export function describeValue(value: unknown): string {
   let shown: string;

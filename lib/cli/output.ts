@@ -23,12 +23,33 @@ export interface ErrorReport {
 
 export function reportOf(result: MigrationResult, elapsedMs: number): TenantReport {
   const base = { tenant: result.tenant, schema: result.schema, ok: result.ok, elapsedMs };
-  return result.ok ? { ...base, versions: result.versions } : { ...base, versions: [], error: errorReport(result.error) };
+  return result.ok ? { ...base, versions: result.versions } : { ...base, versions: result.versions ?? [], error: errorReport(result.error) };
+}
+
+/**
+ * The core's errors say what to do next as API calls (`dropTenant('acme')`);
+ * a CLI user needs the command instead. Each remedy the core writes has its
+ * command here (test/cli/errors.test.ts checks that every API remedy in lib/
+ * is covered), so the core stays free of CLI knowledge.
+ */
+const REMEDIES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/(?:apartment\.)?createTenant\('([^']*)'\)/g, 'apartment tenant:create $1'],
+  [/(?:apartment\.)?dropTenant\('([^']*)'\)/g, 'apartment tenant:drop $1'],
+  [/(?:apartment\.)?migrateTenant\('([^']*)'\)/g, 'apartment db:migrate --tenant $1'],
+  [/(?:apartment\.)?migrationStatus\('([^']*)'\)/g, 'apartment db:migrate:status --tenant $1'],
+  [/(?:apartment\.)?migrateAll\(\)/g, 'apartment db:migrate'],
+  [/(?:apartment\.)?prewarm\((\d+)\)/g, 'apartment tenant:prewarm --count $1'],
+  [/apartment\.tenants\(\)/g, 'apartment tenant:list'],
+];
+
+/** `message` with the API calls it recommends replaced by the CLI commands that do the same. */
+export function cliMessage(message: string): string {
+  return REMEDIES.reduce((text, [api, command]) => text.replace(api, command), message);
 }
 
 export function errorReport(error: unknown): ErrorReport {
   const e = error instanceof Error ? error : new Error(String(error));
-  const report: ErrorReport = { name: e.name, message: e.message };
+  const report: ErrorReport = { name: e.name, message: cliMessage(e.message) };
   if (e instanceof ApartmentError && e.tenant !== undefined) report.tenant = e.tenant;
   if (e instanceof MigrationError && e.migration !== undefined) report.migration = e.migration;
   return report;
@@ -57,7 +78,7 @@ export class Output {
 
   /** The error message (its stack only with --debug or DEBUG); with --json also as JSON on stdout. */
   error(command: string, error: unknown): void {
-    const shown = this.debug && error instanceof Error && error.stack ? error.stack : `${errorReport(error).message}`;
+    const shown = this.debug && error instanceof Error && error.stack ? cliMessage(error.stack) : errorReport(error).message;
     process.stderr.write(`apartment ${command}: error: ${shown}\n`);
     if (this.debug && error instanceof Error && error.cause instanceof Error && error.cause.stack) {
       process.stderr.write(`Caused by: ${error.cause.stack}\n`);
@@ -105,18 +126,26 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`;
 }
 
-/** The summary of a migrate run: a table, failures spelled out below it, and a closing count. */
+/**
+ * The summary of a migrate (or seed) run: a table, failures spelled out below
+ * it, and a closing count. A failed tenant lists what completed before the
+ * failure under VERSIONS/SEEDERS, and the one that failed in its own FAILED column.
+ */
 export function summary(reports: TenantReport[], direction: 'up' | 'down', what: 'versions' | 'seeders' = 'versions'): string {
   if (reports.length === 0) return 'No tenants.';
   const verb = direction === 'up' ? (what === 'seeders' ? 'run' : 'applied') : 'reverted';
+  const failed = reports.filter((r) => !r.ok);
+  const done = (r: TenantReport) =>
+    r.versions.length ? r.versions.join(', ') : r.ok ? `nothing to ${direction === 'up' ? 'apply' : 'revert'}` : '-';
   const rows = reports.map((r) => [
     r.tenant,
     r.ok ? 'ok' : 'failed',
-    r.ok ? (r.versions.length ? r.versions.join(', ') : `nothing to ${direction === 'up' ? 'apply' : 'revert'}`) : r.error?.migration ?? '-',
+    done(r),
+    ...(failed.length ? [r.ok ? '' : r.error?.migration ?? '(none ran)'] : []),
     seconds(r.elapsedMs),
   ]);
-  const out = [table(['TENANT', 'STATUS', `${what.toUpperCase()} ${verb.toUpperCase()}`, 'TIME'], rows)];
-  const failed = reports.filter((r) => !r.ok);
+  const header = ['TENANT', 'STATUS', `${what.toUpperCase()} ${verb.toUpperCase()}`, ...(failed.length ? ['FAILED'] : []), 'TIME'];
+  const out = [table(header, rows)];
   for (const r of failed) out.push(`\n${r.tenant}: ${r.error?.message}`);
   out.push(`\n${reports.length - failed.length} of ${reports.length} tenant(s) ok${failed.length ? `, ${failed.length} failed` : ''}.`);
   return out.join('\n');

@@ -1,6 +1,6 @@
 import type { Transaction } from 'sequelize';
 import { Umzug } from 'umzug';
-import { ApartmentError, ConfigurationError, describeValue, MigrationError, TenantNotFoundError } from '../errors';
+import { ApartmentError, ConfigurationError, describeValue, MigrationError, sentence, TenantNotFoundError } from '../errors';
 import type { TenantRef } from '../tenant';
 import type { MigrationResult } from '../types';
 import { boundQueryInterface } from './bound';
@@ -8,7 +8,7 @@ import { indexOfVersion, listMigrationFiles, loadMigration, type MigrationFile }
 import type { MigrationHost } from './host';
 import { migrationsKind, type StepKind } from './kind';
 import { readExecuted, TenantMetaStorage } from './storage';
-import type { MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationStatus } from './types';
+import type { MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus } from './types';
 import { WarmTenants } from './warm';
 
 type Direction = 'up' | 'down';
@@ -204,6 +204,31 @@ export class TenantMigrator {
     return tenants.map((tenant) => ({ tenant: tenant.key, schema: tenant.name, ...statusOf(files, executed.get(tenant.name) ?? []) }));
   }
 
+  /**
+   * What `migrate(tenant, options)` would run, without running it.
+   * @throws ConfigurationError for bad options or a missing folder, TenantNotFoundError for an unknown tenant
+   */
+  async plan(tenant: TenantRef, options: MigrateOptions = {}): Promise<TenantMigrationPlan> {
+    const files = this.files();
+    const plan = this.#plan(files, options);
+    if (!(await this.#host.adapter.exists(tenant))) throw this.#notFound(tenant);
+    return this.#planOf(tenant, files, (await readExecuted(this.#host, [tenant])).get(tenant.name) ?? [], plan);
+  }
+
+  /** What `migrateAll(options)` would run in every tenant, read in the few catalog queries migrateAll uses. */
+  async planAll(options: MigrateOptions = {}): Promise<TenantMigrationPlan[]> {
+    const files = this.files();
+    const plan = this.#plan(files, options);
+    const tenants = await this.#host.listTenants();
+    const executed = await readExecuted(this.#host, tenants);
+    return tenants.map((tenant) => this.#planOf(tenant, files, executed.get(tenant.name) ?? [], plan));
+  }
+
+  #planOf(tenant: TenantRef, files: MigrationFile[], executed: readonly string[], plan: Plan): TenantMigrationPlan {
+    const last = [...executed].sort().at(-1) ?? null;
+    return { tenant: tenant.key, schema: tenant.name, direction: plan.direction, versions: this.#select(files, executed, plan), last };
+  }
+
   /** Default concurrency: as many tenants as the pool has connections for (one spare). */
   #concurrency(requested: unknown): number {
     const poolMax = Number((this.#host.sequelize as any).connectionManager?.config?.pool?.max ?? 5) || 5;
@@ -293,12 +318,12 @@ export class TenantMigrator {
     try {
       // Seeders (wholeRun): a failure escapes the lock, so PostgreSQL rolls back the whole run.
       const outcome = await this.#host.adapter.withLock(tenant.name, (transaction) => this.#apply(tenant, files, plan, transaction, this.kind.wholeRun));
-      if (outcome.failure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: outcome.failure };
+      if (outcome.failure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: outcome.failure, versions: outcome.versions };
       return { ok: true, tenant: tenant.key, schema: tenant.name, versions: outcome.versions };
     } catch (error) {
       if (error instanceof RunFailure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: error.error };
       const wrapped = error instanceof ApartmentError ? error : new MigrationError(
-        `${this.kind.noun === 'migration' ? 'Migrating' : 'Seeding'} tenant '${tenant.key}' ("${tenant.name}") failed before any ${this.kind.noun} ran: ${(error as Error)?.message ?? error}. Check the connection and retry.`,
+        `${this.kind.noun === 'migration' ? 'Migrating' : 'Seeding'} tenant '${tenant.key}' ("${tenant.name}") failed before any ${this.kind.noun} ran: ${sentence((error as Error)?.message ?? error)} Check the connection and retry.`,
         { tenant: tenant.key, cause: error, direction: plan.direction },
       );
       return { ok: false, tenant: tenant.key, schema: tenant.name, error: wrapped };
@@ -382,7 +407,7 @@ export class TenantMigrator {
     }[mode];
     const again = noun === 'migration' ? 'run the migrations again' : 'seed again';
     return new MigrationError(
-      `${what} failed going ${info?.direction ?? direction} in tenant '${tenant.key}' ("${tenant.name}"): ${(cause as Error)?.message ?? cause}.${after} Fix the ${noun} and ${again}.`,
+      `${what} failed going ${info?.direction ?? direction} in tenant '${tenant.key}' ("${tenant.name}"): ${sentence((cause as Error)?.message ?? cause)}${after} Fix the ${noun} and ${again}.`,
       { tenant: tenant.key, cause, migration, direction: info?.direction ?? direction },
     );
   }

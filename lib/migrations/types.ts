@@ -73,3 +73,20 @@ export interface SeedAllOptions extends SeedOptions {
   /** Called once per tenant as soon as its result is known. */
   onProgress?(result: MigrationResult): void;
 }
+
+/**
+ * What a migrate run with the same options would do in one tenant, read from
+ * the catalog without changing anything (`migrationPlan`, `migrationPlanAll`).
+ */
+export interface TenantMigrationPlan {
+  /** The tenant key. */
+  tenant: string;
+  /** Its schema/database name. */
+  schema: string;
+  /** The direction of the run this plan is for. */
+  direction: 'up' | 'down';
+  /** Migrations the run would apply (in order) or revert (newest first); empty when there is nothing to do. */
+  versions: string[];
+  /** The tenant's last applied migration (the newest file name in its SequelizeMeta), or `null` when none is. */
+  last: string | null;
+}

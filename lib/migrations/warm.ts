@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError, MigrationError, TenantExistsError, describeValue } from '../errors';
+import { ConfigurationError, MigrationError, TenantExistsError, describeValue, sentence } from '../errors';
 import type { TenantRef } from '../tenant';
 import type { MigrationResult } from '../types';
 import type { MigrationHost } from './host';
@@ -155,7 +155,7 @@ export class WarmTenants {
 
 function failed(result: { ok: false; error: Error }, what: string): MigrationError {
   const cause = result.error as MigrationError;
-  const error = new MigrationError(`${what}: ${cause?.message ?? String(cause)} Fix the migration and retry.`, {
+  const error = new MigrationError(`${what}: ${sentence(cause?.message ?? String(cause))} Fix the migration and retry.`, {
     tenant: (result as { tenant?: string }).tenant,
     cause,
     migration: cause?.migration,
