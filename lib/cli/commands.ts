@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Sequelize } from 'sequelize';
 import { Apartment } from '../apartment';
 import { ConfigurationError, MigrationError, describeValue } from '../errors';
+import type { TenantMigrationPlan } from '../migrations/types';
 import type { MigrationResult } from '../types';
 import { loadRcFile, resolveConnection, tenantSettings, type GlobalFlags } from './config';
+import { apartmentModule, loadApartment } from './app';
 import { generateMigration } from './generate';
+import { loadAppSequelize } from './sequelize';
 import { Output, errorReport, reportOf, seconds, summary, table, type TenantReport } from './output';
 
 /** What every command gets: where it runs, its flags, and where it writes. */
@@ -20,32 +22,55 @@ export interface MigrateFlags {
   tenant?: string;
   to?: string;
   concurrency?: string;
+  /** Show what would run per tenant; change nothing. */
+  dryRun?: boolean;
+  /** db:migrate:undo over all tenants: revert each tenant's last migration even when they differ. */
+  force?: boolean;
+  /** db:migrate:status over all tenants: list the pending names per tenant. */
+  verbose?: boolean;
 }
 
 /**
- * Builds Sequelize + Apartment from the resolved config, runs `fn`, and always
- * closes the connection so the process can exit.
+ * The app's Apartment (`--apartment`, or .sequelizerc `apartment`), else a
+ * Sequelize (the app's own copy) + Apartment built from the resolved config;
+ * runs `fn` and always closes the connection so the process can exit. The
+ * app's instance is closed too: the module was loaded for this one command.
  */
 export async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, fn: (apartment: Apartment) => Promise<T>): Promise<T> {
   const rc = loadRcFile(ctx.cwd, ctx.flags.optionsPath);
-  const settings = tenantSettings(ctx.cwd, ctx.flags, rc);
-  const connection = await resolveConnection(ctx.cwd, ctx.flags, rc);
-  if (needsMigrations && !fs.existsSync(settings.migrationsPath)) {
-    throw new ConfigurationError(
-      `The tenant migrations folder ${settings.migrationsPath} does not exist. Create it (\`apartment migration:generate --name <name>\` does), or point --migrations-path or \`tenant-migrations-path\` in .sequelizerc at your tenant migrations.`,
-    );
+  const appModule = apartmentModule(ctx.cwd, ctx.flags, rc);
+  let apartment: Apartment;
+  if (appModule) {
+    apartment = await loadApartment(appModule);
+    if (ctx.flags.debug) process.stderr.write(`apartment from ${appModule}; prefix ${apartment.prefix}; migrations ${apartment.migrationsPath}\n`);
+  } else {
+    const settings = tenantSettings(ctx.cwd, ctx.flags, rc);
+    const connection = await resolveConnection(ctx.cwd, ctx.flags, rc);
+    const app = loadAppSequelize(ctx.cwd);
+    const logging = ctx.flags.debug ? (sql: string) => process.stderr.write(`${sql}\n`) : false;
+    const options = { ...connection.options, logging };
+    const sequelize = 'url' in connection
+      ? new app.Sequelize(connection.url, options)
+      : new app.Sequelize(connection.database, connection.username as string, connection.password as string, options);
+    if (ctx.flags.debug) {
+      process.stderr.write(`sequelize ${app.version} from ${app.dir}; database from ${connection.source}; prefix ${settings.prefix}; migrations ${settings.migrationsPath}\n`);
+    }
+    try {
+      apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath, seedersPath: settings.seedersPath });
+    } catch (error) {
+      await sequelize.close().catch(() => undefined);
+      throw error;
+    }
   }
-  const logging = ctx.flags.debug ? (sql: string) => process.stderr.write(`${sql}\n`) : false;
-  const options = { ...connection.options, logging };
-  const sequelize = 'url' in connection
-    ? new Sequelize(connection.url, options)
-    : new Sequelize(connection.database, connection.username as string, connection.password as string, options);
   try {
-    if (ctx.flags.debug) process.stderr.write(`database from ${connection.source}; prefix ${settings.prefix}; migrations ${settings.migrationsPath}\n`);
-    const apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath, seedersPath: settings.seedersPath });
+    if (needsMigrations && !fs.existsSync(apartment.migrationsPath)) {
+      throw new ConfigurationError(
+        `The tenant migrations folder ${apartment.migrationsPath} does not exist. Create it (\`apartment migration:generate --name <name>\` does), or point ${appModule ? `\`migrationsPath\` of the Apartment in ${appModule}` : "--migrations-path or `tenant-migrations-path` in .sequelizerc"} at your tenant migrations.`,
+      );
+    }
     return await fn(apartment);
   } finally {
-    await sequelize.close().catch(() => undefined);
+    await apartment.sequelize.close().catch(() => undefined);
   }
 }
 
@@ -117,6 +142,15 @@ export async function migrate(ctx: CommandContext, direction: 'up' | 'down', fla
   const concurrency = concurrencyOf(flags.concurrency);
   await withApartment(ctx, true, async (apartment) => {
     const to = flags.to;
+    const everyTenant = flags.tenant === undefined;
+    const plans = flags.dryRun || (direction === 'down' && everyTenant && to === undefined && !flags.force)
+      ? everyTenant ? await apartment.migrationPlanAll({ direction, to }) : [await apartment.migrationPlan(flags.tenant!, { direction, to })]
+      : undefined;
+    if (direction === 'down' && everyTenant && to === undefined && !flags.force) refuseUnevenUndo(plans!);
+    if (flags.dryRun) {
+      ctx.out.result({ command: ctx.command, ok: true, dryRun: true, direction, to: to ?? null, plans }, () => planText(plans!, direction));
+      return;
+    }
     const { ok, durationMs, reports } = await eachTenant(ctx, apartment, flags.tenant, direction === 'up' ? 'migrating' : 'reverting',
       (tenant) => apartment.migrateTenant(tenant, { direction, to }),
       (onProgress) => apartment.migrateAll({ direction, to, concurrency, onProgress }));
@@ -163,6 +197,33 @@ export async function eachTenant(
   return { ok, durationMs: Date.now() - started, reports };
 }
 
+/**
+ * A plain `db:migrate:undo` reverts each tenant's last migration: when those
+ * differ, it would revert a different change in each (and drop data where a
+ * tenant is behind). Refuse, saying which tenants are where.
+ */
+function refuseUnevenUndo(plans: TenantMigrationPlan[]): void {
+  const byLast = new Map<string, string[]>();
+  for (const p of plans) if (p.versions.length) byLast.set(p.versions[0]!, [...(byLast.get(p.versions[0]!) ?? []), p.tenant]);
+  if (byLast.size < 2) return;
+  const where = [...byLast].map(([last, tenants]) => `${listed(tenants)} at ${last}`).join('; ');
+  throw new ConfigurationError(
+    `Tenants are at different migrations, so db:migrate:undo would revert a different one in each: ${where}. Revert one tenant with apartment db:migrate:undo --tenant <key>, bring every tenant back to the same version with apartment db:migrate:undo --to <version>, or revert each tenant's last migration anyway with --force (apartment db:migrate:undo --dry-run --force shows what that does).`,
+  );
+}
+
+function listed(items: string[], max = 5): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+function planText(plans: TenantMigrationPlan[], direction: 'up' | 'down'): string {
+  if (plans.length === 0) return 'No tenants.';
+  const verb = direction === 'up' ? 'APPLY' : 'REVERT';
+  const rows = plans.map((p) => [p.tenant, p.last ?? '-', p.versions.length ? p.versions.join(', ') : 'nothing']);
+  const busy = plans.filter((p) => p.versions.length > 0).length;
+  return `${table(['TENANT', 'LAST APPLIED', `WOULD ${verb}`], rows)}\n\nDry run: nothing was changed; ${busy} of ${plans.length} tenant(s) would ${direction === 'up' ? 'migrate' : 'revert'}.`;
+}
+
 interface StatusReport {
   tenant: string;
   schema: string;
@@ -183,11 +244,11 @@ export async function status(ctx: CommandContext, flags: MigrateFlags): Promise<
       // Every tenant's state in a few catalog queries, not one round trip per tenant.
       reports = (await apartment.migrationStatusAll()).map((s) => ({ ...s, ok: true }));
     }
-    ctx.out.result({ command: ctx.command, ok: true, tenants: reports }, () => statusText(reports, flags.tenant !== undefined));
+    ctx.out.result({ command: ctx.command, ok: true, tenants: reports }, () => statusText(reports, flags.tenant !== undefined, Boolean(flags.verbose)));
   });
 }
 
-function statusText(reports: StatusReport[], single: boolean): string {
+function statusText(reports: StatusReport[], single: boolean, verbose: boolean): string {
   if (reports.length === 0) return 'No tenants.';
   if (single) {
     const r = reports[0]!;
@@ -199,8 +260,13 @@ function statusText(reports: StatusReport[], single: boolean): string {
       ? [r.tenant, String(r.executed.length), String(r.pending.length), r.executed.at(-1) ?? '-']
       : [r.tenant, '?', '?', `error: ${r.error?.message}`],
   );
-  const behind = reports.filter((r) => r.pending.length > 0).length;
-  return `${table(['TENANT', 'EXECUTED', 'PENDING', 'LAST'], rows)}\n\n${reports.length} tenant(s), ${behind} with pending migrations.`;
+  const behind = reports.filter((r) => r.pending.length > 0);
+  const pending = verbose ? behind.map((r) => `\n${r.tenant} pending:\n${r.pending.map((v) => `  ${v}`).join('\n')}`) : [];
+  return [
+    table(['TENANT', 'EXECUTED', 'PENDING', 'LAST'], rows),
+    ...pending,
+    `\n${reports.length} tenant(s), ${behind.length} with pending migrations.${behind.length && !verbose ? ' --verbose lists them.' : ''}`,
+  ].join('\n');
 }
 
 export async function generate(ctx: CommandContext, flags: { name?: string; ts?: boolean }): Promise<void> {

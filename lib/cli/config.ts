@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Options } from 'sequelize';
-import { ConfigurationError, describeValue } from '../errors';
+import { ConfigurationError, describeValue, sentence } from '../errors';
 
 /** Flags shared by every command (commander's camel-cased names). */
 export interface GlobalFlags {
@@ -15,6 +15,8 @@ export interface GlobalFlags {
   optionsPath?: string;
   json?: boolean;
   debug?: boolean;
+  /** A module exporting the app's Apartment instance (`--apartment`). */
+  apartment?: string;
 }
 
 /** Where the database comes from, ready for `new Sequelize(...)`. */
@@ -30,6 +32,8 @@ interface RcFile {
   'tenant-migrations-path'?: string;
   'tenant-seeders-path'?: string;
   'tenant-prefix'?: string;
+  /** The module exporting the app's Apartment instance (as `--apartment`). */
+  apartment?: string;
 }
 
 /** Keys of a config section that are sequelize-cli's own, not Sequelize options. */
@@ -54,7 +58,7 @@ export function loadRcFile(cwd: string, optionsPath?: string): RcFile {
     const Module = require('node:module') as { createRequire(file: string): NodeRequire };
     loaded = Module.createRequire(file)(file);
   } catch (error) {
-    throw new ConfigurationError(`Could not load ${file}: ${(error as Error).message}. It must be a CommonJS module (module.exports = { ... }).`, { cause: error });
+    throw new ConfigurationError(`Could not load ${file}: ${sentence((error as Error).message)} It must be a CommonJS module (module.exports = { ... }).`, { cause: error });
   }
   if (!loaded || typeof loaded !== 'object') {
     throw new ConfigurationError(`Expected ${file} to export an object, got ${describeValue(loaded)}.`);
@@ -153,6 +157,18 @@ function fromSection(section: Record<string, unknown>, source: string): Connecti
 }
 
 async function loadModule(file: string): Promise<unknown> {
+  let loaded = await importFile(file, 'the config file');
+  // sequelize-cli accepts a function returning (a promise of) the config.
+  if (typeof loaded === 'function') loaded = await (loaded as () => unknown)();
+  return loaded;
+}
+
+/**
+ * Loads a .js/.cjs/.mjs/.json file as the app's code would, its ESM `default`
+ * unwrapped. `what` names the file in the error when it cannot be loaded.
+ * @throws ConfigurationError when loading throws
+ */
+export async function importFile(file: string, what: string): Promise<unknown> {
   let loaded: unknown;
   try {
     if (file.endsWith('.json')) {
@@ -165,13 +181,11 @@ async function loadModule(file: string): Promise<unknown> {
       loaded = require(file);
     }
   } catch (error) {
-    throw new ConfigurationError(`Could not load the config file ${file}: ${(error as Error).message}`, { cause: error });
+    throw new ConfigurationError(`Could not load ${what} ${file}: ${sentence((error as Error).message)}`, { cause: error });
   }
   const esm = loaded && typeof loaded === 'object' && ((loaded as any)[Symbol.toStringTag] === 'Module' || (loaded as any).__esModule);
   if (esm && 'default' in (loaded as object)) {
     loaded = (loaded as { default: unknown }).default;
   }
-  // sequelize-cli accepts a function returning (a promise of) the config.
-  if (typeof loaded === 'function') loaded = await (loaded as () => unknown)();
   return loaded;
 }

@@ -24,6 +24,7 @@ export function program(): Command {
     .option('--migrations-path <dir>', 'tenant migrations folder (default: .sequelizerc `tenant-migrations-path`, else tenant-migrations)')
     .option('--seeders-path <dir>', 'tenant seeders folder (default: .sequelizerc `tenant-seeders-path`, else tenant-seeders)')
     .option('--prefix <prefix>', 'tenant schema/database prefix (default: .sequelizerc `tenant-prefix`, else tenant_)')
+    .option('--apartment <module>', "module exporting the app's Apartment instance; database, prefix and migrations folder come from it (default: .sequelizerc `apartment`)")
     .option('--json', 'machine-readable JSON on stdout (nothing else goes to stdout)')
     .option('--debug', 'log SQL and show stacks on errors (also when DEBUG is set)')
     .showHelpAfterError();
@@ -53,15 +54,19 @@ export function program(): Command {
   tenantOptions(cli.command('db:migrate'), 'migrate')
     .description('apply pending tenant migrations')
     .option('--to <version>', 'apply up to and including this version (default: all pending)')
+    .option('--dry-run', 'show what would be applied in each tenant; change nothing')
     .action(action('db:migrate', (ctx, flags: commands.MigrateFlags) => commands.migrate(ctx, 'up', flags)));
 
   tenantOptions(cli.command('db:migrate:undo'), 'revert')
     .description('revert the last tenant migration, or with --to every one back to and including that version')
     .option('--to <version>', 'revert back to and including this version (default: only the last applied)')
+    .option('--force', "without --to: revert each tenant's last migration even when tenants are at different ones")
+    .option('--dry-run', 'show what would be reverted in each tenant; change nothing')
     .action(action('db:migrate:undo', (ctx, flags: commands.MigrateFlags) => commands.migrate(ctx, 'down', flags)));
 
   tenantOptions(cli.command('db:migrate:status'), 'show')
     .description('show executed and pending tenant migrations')
+    .option('--verbose', 'over all tenants: list the pending migrations of each tenant, not only their count')
     .action(action('db:migrate:status', (ctx, flags: commands.MigrateFlags) => commands.status(ctx, flags)));
 
   registerSeedCommands(cli, action);
