@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Sequelize } from 'sequelize';
 import type { Apartment } from '../apartment';
 import { ConfigurationError, describeValue } from '../errors';
 import { importFile, type GlobalFlags } from './config';
@@ -53,5 +54,32 @@ export async function loadApartment(file: string): Promise<Apartment> {
     found.length > 1
       ? `The app module ${file} exports ${found.length} Apartment instances. Export the one the CLI should use as \`apartment\`.`
       : `The app module ${file} exports no Apartment instance (got ${describeValue(loaded)}). Export it: module.exports = apartment, or exports.apartment = apartment.`,
+  );
+}
+
+function isSequelize(value: unknown): value is Sequelize {
+  const v = value as Partial<Sequelize> | null;
+  return Boolean(v && typeof v === 'object' && typeof v.getQueryInterface === 'function' && v.models && typeof v.define === 'function');
+}
+
+/**
+ * Loads the module `--from-models` names: one that exports the app's
+ * Apartment (its shared models are left out), or a Sequelize instance with
+ * the models defined on it (every model is a tenant model), found as
+ * `loadApartment` finds an Apartment (`sequelize` export for an instance).
+ * @throws ConfigurationError when the module is missing or exports neither
+ */
+export async function loadModels(file: string): Promise<{ apartment?: Apartment; sequelize: Sequelize }> {
+  if (!fs.existsSync(file)) {
+    throw new ConfigurationError(`The models module ${file} (--from-models) does not exist. Point it at the module that defines your models and exports your Apartment (or Sequelize) instance.`);
+  }
+  const loaded = await importFile(file, 'the models module');
+  const exports = loaded && typeof loaded === 'object' ? (loaded as Record<string, unknown>) : {};
+  const apartment = [loaded, exports.apartment, ...Object.values(exports)].find(isApartment);
+  if (apartment) return { apartment, sequelize: apartment.sequelize };
+  const sequelize = [loaded, exports.sequelize, ...Object.values(exports)].find(isSequelize);
+  if (sequelize) return { sequelize };
+  throw new ConfigurationError(
+    `The models module ${file} exports neither an Apartment nor a Sequelize instance (got ${describeValue(loaded)}). Export the instance your models are defined on: module.exports = apartment (shared models are left out), or module.exports = sequelize.`,
   );
 }

@@ -5,7 +5,8 @@ import { ConfigurationError, MigrationError, describeValue } from '../errors';
 import type { TenantMigrationPlan } from '../migrations/types';
 import type { MigrationResult } from '../types';
 import { loadRcFile, resolveConnection, tenantSettings, type GlobalFlags } from './config';
-import { apartmentModule, loadApartment } from './app';
+import { apartmentModule, loadApartment, loadModels } from './app';
+import { migrationFromModels } from './from-models';
 import { generateMigration } from './generate';
 import { loadAppSequelize } from './sequelize';
 import { Output, errorReport, reportOf, seconds, summary, table, type TenantReport } from './output';
@@ -269,10 +270,54 @@ function statusText(reports: StatusReport[], single: boolean, verbose: boolean):
   ].join('\n');
 }
 
-export async function generate(ctx: CommandContext, flags: { name?: string; ts?: boolean }): Promise<void> {
+export interface GenerateFlags {
+  name?: string;
+  ts?: boolean;
+  /** A module path, or `true` (flag without a value): the `--apartment` module. */
+  fromModels?: string | true;
+}
+
+/**
+ * migration:generate: a skeleton, or with --from-models a migration creating
+ * the tables of the app's tenant models (lib/cli/from-models.ts).
+ */
+export async function generate(ctx: CommandContext, flags: GenerateFlags): Promise<void> {
   const rc = loadRcFile(ctx.cwd, ctx.flags.optionsPath);
-  const { migrationsPath } = tenantSettings(ctx.cwd, ctx.flags, rc);
-  const file = generateMigration(migrationsPath, flags.name, Boolean(flags.ts));
+  const appModule = apartmentModule(ctx.cwd, ctx.flags, rc);
+  // The folder: --migrations-path / .sequelizerc, else the app's Apartment (--apartment, or the
+  // --from-models module when it exports one), else the default.
+  const configured = !appModule && (ctx.flags.migrationsPath ?? rc['tenant-migrations-path']) !== undefined;
+  let migrationsPath = configured ? tenantSettings(ctx.cwd, ctx.flags, rc).migrationsPath : undefined;
+  let content: string | undefined;
+  if (flags.fromModels !== undefined) {
+    if (flags.ts) throw new ConfigurationError('--from-models writes a JavaScript migration; drop --ts (rename the file to .ts and add types afterwards if you like).');
+    const file = flags.fromModels === true ? appModule : path.resolve(ctx.cwd, flags.fromModels);
+    if (!file) {
+      throw new ConfigurationError("--from-models needs the module that defines your models: --from-models ./src/models.js, or --apartment ./src/db.js (or .sequelizerc 'apartment') for the module that exports your Apartment.");
+    }
+    const { apartment, sequelize } = await loadModels(file);
+    try {
+      content = migrationFromModels({
+        sequelize,
+        sharedModels: apartment?.sharedModels ?? new Set(),
+        sharedSchema: (apartment as any)?.adapter?.defaultSchema,
+      });
+      migrationsPath ??= apartment?.migrationsPath;
+    } finally {
+      await sequelize.close().catch(() => undefined);
+    }
+  }
+  if (migrationsPath === undefined && !appModule) migrationsPath = tenantSettings(ctx.cwd, ctx.flags, rc).migrationsPath;
+  if (migrationsPath === undefined) {
+    const apartment = await loadApartment(appModule!);
+    migrationsPath = apartment.migrationsPath;
+    await apartment.sequelize.close().catch(() => undefined);
+  }
+  const file = generateMigration(migrationsPath, flags.name, Boolean(flags.ts), new Date(), content);
   const shown = path.relative(ctx.cwd, file) || file;
-  ctx.out.result({ command: ctx.command, ok: true, file, version: path.basename(file).split('-')[0] }, () => `New tenant migration was created at ${shown}.`);
+  ctx.out.result({ command: ctx.command, ok: true, file, version: path.basename(file).split('-')[0] }, () =>
+    content === undefined
+      ? `New tenant migration was created at ${shown}.`
+      : `New tenant migration was created at ${shown} from the app's models. Review it, then run apartment db:migrate.`,
+  );
 }

@@ -11,9 +11,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * Writes `YYYYMMDDHHMMSS-<name>.js` (or `.ts`) from migration-templates/ into
  * the migrations folder, creating the folder. The timestamp is UTC, as
  * sequelize-cli's; it moves on a second when the folder already has that version.
+ * `content`, when given, is written instead of the template.
  * @returns the absolute path of the new file
  */
-export function generateMigration(folder: string, name: unknown, ts: boolean, now = new Date()): string {
+export function generateMigration(folder: string, name: unknown, ts: boolean, now = new Date(), content?: string): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new ConfigurationError(
       `Expected \`--name\` to be a file-name-safe migration name (letters, digits, ".", "_", "-"), got ${describeValue(name)}. Example: --name create-widgets`,
@@ -24,7 +25,8 @@ export function generateMigration(folder: string, name: unknown, ts: boolean, no
   let time = now.getTime();
   while (taken.has(stamp(new Date(time)))) time += 1000;
   const file = path.join(folder, `${stamp(new Date(time))}-${name}.${ts ? 'ts' : 'js'}`);
-  fs.copyFileSync(path.join(TEMPLATES, ts ? 'migration.ts' : 'migration.js'), file, fs.constants.COPYFILE_EXCL);
+  if (content !== undefined) fs.writeFileSync(file, content, { flag: 'wx' });
+  else fs.copyFileSync(path.join(TEMPLATES, ts ? 'migration.ts' : 'migration.js'), file, fs.constants.COPYFILE_EXCL);
   return file;
 }
 

@@ -76,7 +76,8 @@ export function program(): Command {
     .description('write a new tenant migration skeleton (YYYYMMDDHHMMSS-<name>.js) into the migrations folder')
     .requiredOption('--name <name>', 'migration name, e.g. create-widgets')
     .option('--ts', 'write a TypeScript migration (.ts)')
-    .action(action('migration:generate', (ctx, flags: { name?: string; ts?: boolean }) => commands.generate(ctx, flags)));
+    .option('--from-models [module]', "write a migration creating the tables of the app's tenant models (module exporting the Apartment or Sequelize they are defined on; default: the --apartment module)")
+    .action(action('migration:generate', (ctx, flags: commands.GenerateFlags) => commands.generate(ctx, flags)));
 
   return cli;
 }

@@ -33,13 +33,13 @@ export function reportOf(result: MigrationResult, elapsedMs: number): TenantRepo
  * is covered), so the core stays free of CLI knowledge.
  */
 const REMEDIES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/(?:apartment\.)?createTenant\('([^']*)'\)/g, 'apartment tenant:create $1'],
-  [/(?:apartment\.)?dropTenant\('([^']*)'\)/g, 'apartment tenant:drop $1'],
-  [/(?:apartment\.)?migrateTenant\('([^']*)'\)/g, 'apartment db:migrate --tenant $1'],
-  [/(?:apartment\.)?migrationStatus\('([^']*)'\)/g, 'apartment db:migrate:status --tenant $1'],
-  [/(?:apartment\.)?migrateAll\(\)/g, 'apartment db:migrate'],
-  [/(?:apartment\.)?prewarm\((\d+)\)/g, 'apartment tenant:prewarm --count $1'],
-  [/apartment\.tenants\(\)/g, 'apartment tenant:list'],
+  [/\b(?:apartment\.)?createTenant\('([^']*)'\)/g, 'apartment tenant:create $1'],
+  [/\b(?:apartment\.)?dropTenant\('([^']*)'\)/g, 'apartment tenant:drop $1'],
+  [/\b(?:apartment\.)?migrateTenant\('([^']*)'\)/g, 'apartment db:migrate --tenant $1'],
+  [/\b(?:apartment\.)?migrationStatus\('([^']*)'\)/g, 'apartment db:migrate:status --tenant $1'],
+  [/\b(?:apartment\.)?migrateAll\(\)/g, 'apartment db:migrate'],
+  [/\b(?:apartment\.)?prewarm\((\d+)\)/g, 'apartment tenant:prewarm --count $1'],
+  [/\bapartment\.tenants\(\)/g, 'apartment tenant:list'],
 ];
 
 /** `message` with the API calls it recommends replaced by the CLI commands that do the same. */

@@ -36,8 +36,21 @@ export interface Run {
 export class Project {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apartment-cli-'));
 
-  constructor() {
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(this.dir, 'node_modules'), 'dir');
+  /**
+   * @param modules by default the repository's node_modules folder is linked
+   *   in whole; given, node_modules is a folder with only these packages, each
+   *   a link to the repository's package of the mapped name
+   *   (`{ sequelize: 'sequelize-app-copy' }`: the app's own, different copy).
+   */
+  constructor(modules?: Record<string, string>) {
+    if (!modules) {
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(this.dir, 'node_modules'), 'dir');
+      return;
+    }
+    fs.mkdirSync(path.join(this.dir, 'node_modules'));
+    for (const [name, target] of Object.entries(modules)) {
+      fs.symlinkSync(path.join(ROOT, 'node_modules', target), path.join(this.dir, 'node_modules', name), 'dir');
+    }
   }
 
   path(...parts: string[]): string {
