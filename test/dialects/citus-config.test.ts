@@ -24,7 +24,8 @@ describe("distribute: 'citus' without a Citus cluster", () => {
       expect(await d.schemaExists('nocitus_acme')).to.equal(false);
     });
 
-    it('placement, moveTenant and apartment.citus need distribute: citus', async () => {
+    it('placement, moveTenant and apartment.citus need distribute: citus', async function () {
+      if (d.citus) this.skip(); // the harness gives every coordinator Apartment distribute: 'citus'
       const apartment = new Apartment(d.sequelize(), { prefix: 'nocitus_' });
       for (const call of [
         () => apartment.placement('acme'),
