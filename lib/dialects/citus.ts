@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { ConfigurationError, TenantNotFoundError } from '../errors';
+import { ConfigurationError } from '../errors';
 import type { TenantRef } from '../tenant';
 import type { AdapterContext, ClusterOperations, NodeAddress } from './contract';
 import { PostgresAdapter } from './postgres';
@@ -117,9 +117,7 @@ export class CitusAdapter extends PostgresAdapter implements ClusterOperations {
   async move(tenant: TenantRef, target: NodeAddress, mode: string): Promise<void> {
     await this.ready();
     if (!(await this.exists(tenant))) {
-      throw new TenantNotFoundError(`Tenant '${tenant.key}' does not exist (no schema "${tenant.name}"). Check the key, or list tenants with apartment.tenants().`, {
-        tenant: tenant.key,
-      });
+      throw this.notFound(tenant, undefined);
     }
     const [node] = await this.names('SELECT nodename AS name FROM pg_dist_node WHERE nodename = ? AND nodeport = ? AND isactive', [target.host, target.port]);
     if (node === undefined) {
@@ -161,9 +159,7 @@ export class CitusAdapter extends PostgresAdapter implements ClusterOperations {
   async distribute(tenant: TenantRef): Promise<boolean> {
     await this.ready();
     if (!(await this.exists(tenant))) {
-      throw new TenantNotFoundError(`Tenant '${tenant.key}' does not exist (no schema "${tenant.name}"). Check the key, or list tenants with apartment.tenants().`, {
-        tenant: tenant.key,
-      });
+      throw this.notFound(tenant, undefined);
     }
     const [already] = await this.names('SELECT schemaid::regnamespace::text AS name FROM pg_dist_schema WHERE schemaid = to_regnamespace(?)', [tenant.name]);
     if (already !== undefined) return false;
