@@ -2,7 +2,7 @@
  * `npm run bench`: every case on PostgreSQL and MySQL, interleaved A/B rounds,
  * medians; prints one table and writes bench/results.json.
  *
- *   node --expose-gc dist/bench/index.js [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--out <file>] [--prefix <prefix>]
+ *   node --expose-gc dist/bench/index.js [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--profile <dir>] [--out <file>] [--prefix <prefix>]
  *
  * The separate-process cases (query, raw, middleware, import) run their
  * sides on every Node of `--node` (default: the running one, 20, 22 and 24;
@@ -27,6 +27,8 @@ export interface BenchOptions {
   prefix: string;
   /** `--node`: majors or paths; undefined: the default for the mode. */
   node?: string[];
+  /** `--profile <dir>`: CPU profiles of the query case's warmed hot loops go there (no timing; implies `--only query`). */
+  profile?: string;
 }
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -52,13 +54,19 @@ export function parseArgs(argv: string[]): BenchOptions {
       options.dialects = [map[v]];
     } else if (arg === '--out') options.out = path.resolve(value());
     else if (arg === '--prefix') options.prefix = value();
+    else if (arg === '--profile') options.profile = path.resolve(value());
     else if (arg === '--node') {
       options.node = value().split(',').map((s) => s.trim());
       for (const spec of options.node) {
         if (!/^\d+$/.test(spec) && !spec.includes('/')) throw new Error(`Expected --node to list major versions (20,22,24) or paths to node binaries, got '${spec}'`);
       }
     }
-    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --out <file>, --prefix <prefix>`);
+    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --profile <dir>, --out <file>, --prefix <prefix>`);
+  }
+  if (options.profile) {
+    // Profiling replaces timing: the query case only, and the timed results.json is left alone.
+    options.only ??= ['query'];
+    if (!argv.includes('--out')) options.out = path.join(options.profile, 'results.json');
   }
   if (!/^bench[a-z0-9_]*_$/.test(options.prefix)) throw new Error(`Expected --prefix to start with 'bench' and end with '_', got '${options.prefix}'`);
   for (const id of options.only ?? []) {
@@ -101,6 +109,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
       prefix: options.prefix,
       fixtures,
       nodes,
+      profile: options.profile,
       rounds: (full, quick = 3) => (options.quick ? quick : full),
       log: (message) => log(`[${dialect}] ${message}`),
     };

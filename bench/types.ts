@@ -29,6 +29,8 @@ export interface BenchContext {
   readonly fixtures: Fixtures;
   /** Node binaries the separate-process cases run their sides on (the running one first). */
   readonly nodes: readonly NodeBinary[];
+  /** `--profile <dir>`: the query case writes CPU profiles of its warmed hot loops there instead of timing. */
+  readonly profile?: string;
   /** Rounds for an interleaved comparison: `full` normally, fewer with --quick. */
   rounds(full: number, quick?: number): number;
   log(message: string): void;

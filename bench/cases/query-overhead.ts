@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Apartment } from '../../lib';
 import { connect, connectTo } from '../env';
 import { interleave, perOp } from '../harness';
 import { defineModels } from '../models';
-import { closeSides, interleaveSides, startSides } from '../sides';
+import { closeSides, interleaveSides, startSides, type Side, type SideName } from '../sides';
 import { row, type BenchCase, type BenchContext, type Row } from '../types';
 
 export const OPS = ['findByPk', 'findAll + through include', 'create + destroy'] as const;
@@ -34,6 +36,10 @@ async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
     // Goals apply where AsyncLocalStorage no longer uses async hooks (Node 24); older versions are reported.
     const goals = node.major >= 24;
     try {
+      if (ctx.profile) {
+        await profileSides(ctx, node.major, sides);
+        continue;
+      }
       for (const op of OPS) {
         const names: Array<'floor' | 'floor-als' | 'routed' | 'explicit'> = op === 'findByPk' ? ['floor', 'floor-als', 'routed', 'explicit'] : ['floor', 'routed'];
         const subset = new Map([...sides].filter(([name]) => names.includes(name)));
@@ -62,6 +68,30 @@ async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
     }
   }
   return rows;
+}
+
+/** Profile iterations: a few seconds of samples per side (50 µs sampling). */
+const PROFILE_ITERATIONS: Record<string, number> = { findByPk: 4000, 'findAll + through include': 1000, 'create + destroy': 1000 };
+
+/**
+ * `--profile <dir>`: instead of timing, one warm-up block per side, then a
+ * CPU profile of the hot loop alone per side and operation, written as
+ * `<dialect>-node<major>-<op>-<side>.cpuprofile` (compare two with
+ * `node dist/bench/profile-diff.js`, or open one in chrome://inspect).
+ */
+async function profileSides(ctx: BenchContext, major: number, sides: Map<SideName, Side>): Promise<void> {
+  const dir = ctx.profile!;
+  fs.mkdirSync(dir, { recursive: true });
+  for (const op of OPS) {
+    const n = ctx.quick ? Math.ceil(PROFILE_ITERATIONS[op]! / 4) : PROFILE_ITERATIONS[op]!;
+    for (const [name, side] of sides) {
+      if (op !== 'findByPk' && name !== 'floor' && name !== 'routed') continue;
+      await side.block(op, Math.ceil(n / 4));
+      const file = path.join(dir, `${ctx.dialect}-node${major}-${op.replace(/\W+/g, '-')}-${name}.cpuprofile`);
+      await side.profile(op, n, file);
+      ctx.log(`profile ${path.relative(process.cwd(), file)} (${n} ops)`);
+    }
+  }
 }
 
 /**
@@ -109,6 +139,7 @@ export const queryOverhead: BenchCase = {
   title: 'query overhead',
   async run(ctx) {
     const schema = await ctx.fixtures.queryTenant();
+    if (ctx.profile) return separate(ctx, schema);
     return [...(await separate(ctx, schema)), ...(await inProcess(ctx, schema))];
   },
 };
