@@ -1,7 +1,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { TenantExistsError, TenantNotFoundError } from '../errors';
 import type { TenantRef } from '../tenant';
-import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, LockOptions, RunQuery } from './contract';
+import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, LockOptions, QueryOptions, RunQuery } from './contract';
 
 /** The catalog SQL and driver error codes a dialect supplies to the shared flow. */
 export interface CatalogSql {
@@ -15,6 +15,14 @@ export interface CatalogSql {
   list: string;
   /** Three `?`: table, prefix length, prefix. Returns `name`. */
   withTable: string;
+  /**
+   * Two `?`: schema, table. Returns a row when the table (or view) exists. A
+   * direct catalog lookup by name, so its cost does not grow with the number
+   * of tenants (information_schema's plan on PostgreSQL does).
+   */
+  tableExists: string;
+  /** One `?`: schema. Returns `name` of its base tables, ordered. */
+  tables: string;
   /** The driver error of CREATE when the object exists. */
   isDuplicate(driverError: any): boolean;
   /** The driver error of DROP when the object is missing. */
@@ -58,12 +66,14 @@ export abstract class BaseAdapter implements DialectAdapter {
   }
 
   /** Runs an administrative statement (already qualified: never routed). */
-  protected async admin(sql: string, options: { transaction?: Transaction; replacements?: unknown[] } = {}): Promise<any> {
+  protected async admin(sql: string, options: { transaction?: Transaction | null; replacements?: unknown[]; [option: string]: unknown } = {}): Promise<any> {
     return this.ctx.unrouted(() => this.sequelize.query(sql, { raw: true, type: 'RAW', ...options } as any));
   }
 
-  protected async names(sql: string, replacements: unknown[], transaction?: Transaction): Promise<string[]> {
-    const [rows] = await this.admin(sql, { replacements, transaction });
+  protected async names(sql: string, replacements: unknown[], options: QueryOptions = {}): Promise<string[]> {
+    // Only the options that do not change the result's shape.
+    const passed = { transaction: options.transaction ?? undefined, ...(options.logging !== undefined ? { logging: options.logging } : {}) };
+    const [rows] = await this.admin(sql, { ...passed, replacements });
     return (rows as Array<{ name: string }>).map((r) => r.name);
   }
 
@@ -96,7 +106,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   }
 
   async exists(tenant: TenantRef, transaction?: Transaction): Promise<boolean> {
-    return (await this.names(this.sql.exists, [tenant.name], transaction)).length > 0;
+    return (await this.names(this.sql.exists, [tenant.name], { transaction })).length > 0;
   }
 
   /** The error of a query routed to a tenant that does not exist. */
@@ -125,6 +135,14 @@ export abstract class BaseAdapter implements DialectAdapter {
 
   async list(prefix: string): Promise<string[]> {
     return this.names(this.sql.list, [prefix.length, prefix]);
+  }
+
+  async tableExists(schema: string, table: string, options: QueryOptions = {}): Promise<boolean> {
+    return (await this.names(this.sql.tableExists, [schema, table], options)).length > 0;
+  }
+
+  async tables(schema: string, options: QueryOptions = {}): Promise<string[]> {
+    return this.names(this.sql.tables, [schema], options);
   }
 
   async schemasWithTable(prefix: string, table: string): Promise<string[]> {

@@ -56,6 +56,13 @@ export interface DialectAdapter {
    * the transaction it passes to `fn` (PostgreSQL).
    */
   readonly lockHoldsConnection: boolean;
+  /**
+   * Whether `schema` has a table or view named `table`: one catalog lookup by
+   * name whose cost does not depend on the number of tenants.
+   */
+  tableExists(schema: string, table: string, options?: QueryOptions): Promise<boolean>;
+  /** The base tables of `schema`, sorted (one catalog lookup by name). */
+  tables(schema: string, options?: QueryOptions): Promise<string[]>;
   /** Names of the schemas/databases starting with `prefix` that contain a table named `table` (one catalog query). */
   schemasWithTable(prefix: string, table: string): Promise<string[]>;
 
@@ -113,6 +120,12 @@ export interface ClusterOperations {
 export interface LockOptions {
   /** Throw this instead of waiting for the lock (renameTenant refuses while a tenant migrates). */
   busy?: () => Error;
+}
+
+/** Query options a catalog look-up passes on (the caller's transaction, logging). */
+export interface QueryOptions {
+  transaction?: Transaction | null;
+  [option: string]: unknown;
 }
 
 export interface AdapterContext {

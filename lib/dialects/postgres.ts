@@ -52,6 +52,11 @@ export class PostgresAdapter extends BaseAdapter {
     list: 'SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE left(nspname, ?) = ? ORDER BY nspname',
     withTable:
       "SELECT n.nspname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ? AND c.relkind IN ('r', 'p') AND left(n.nspname, ?) = ?",
+    // pg_class_relname_nsp_index and pg_namespace_nspname_index: two index probes, whatever the catalog size.
+    tableExists:
+      "SELECT c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p', 'v', 'f')",
+    tables:
+      "SELECT c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('r', 'p') ORDER BY c.relname",
     // 42P06 duplicate_schema; 23505 when two CREATE SCHEMA race on pg_namespace.
     isDuplicate: (e) => e?.code === '42P06' || e?.code === '23505',
     isMissing: (e) => e?.code === '3F000',

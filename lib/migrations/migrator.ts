@@ -96,7 +96,7 @@ export class TenantMigrator {
       const { versions } = await adapter.withLock(tenant.name, async (transaction) => {
         await adapter.create(tenant, transaction ? { transaction } : {});
         try {
-          const outcome = await this.#apply(tenant, files, plan, transaction, true);
+          const outcome = await this.#apply(tenant, files, plan, transaction, true, true);
           if (after) await after(tenant, transaction);
           return outcome;
         } catch (error) {
@@ -335,13 +335,15 @@ export class TenantMigrator {
    * given) each migration runs in a savepoint, so a failure undoes only that
    * migration and the lock's transaction commits the ones before it. With
    * `rethrow` (createTenant) the failure escapes the lock instead, so its
-   * transaction rolls everything back.
+   * transaction rolls everything back. `fresh`: the schema was created in
+   * this run, so there is no table of applied steps to read.
    */
-  async #apply(tenant: TenantRef, files: MigrationFile[], plan: Plan, transaction: Transaction | undefined, rethrow: boolean): Promise<Outcome> {
+  async #apply(tenant: TenantRef, files: MigrationFile[], plan: Plan, transaction: Transaction | undefined, rethrow: boolean, fresh = false): Promise<Outcome> {
     const host = this.#host;
     const { noun } = this.kind;
     const Noun = noun === 'migration' ? 'Migration' : 'Seeder';
-    const storage = new TenantMetaStorage(host, tenant, transaction, this.kind.table);
+    // createTenant (`fresh`) made the schema in this run: it has no table of applied steps to read.
+    const storage = new TenantMetaStorage(host, tenant, transaction, this.kind.table, { fresh });
     const names = this.#select(files, await storage.executed(), plan);
     if (names.length === 0) return { versions: [] };
     const byName = new Map(files.map((file) => [file.name, file]));

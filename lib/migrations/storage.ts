@@ -22,6 +22,11 @@ function metaTable(host: MigrationHost, tenant: TenantRef, table: string): strin
  * `name VARCHAR(255) NOT NULL UNIQUE PRIMARY KEY`, on the run's transaction
  * when there is one. The table is created with the first logged step, so a
  * tenant without migrations stays empty.
+ *
+ * One storage serves one run under the tenant's migration lock, so nobody
+ * else changes the table meanwhile: it reads the table once (umzug asks again
+ * for every `up`/`down`) and keeps the list current itself. `fresh` (a schema
+ * created in this run) skips the read: there is nothing to read.
  */
 export class TenantMetaStorage implements UmzugStorage {
   readonly #host: MigrationHost;
@@ -29,23 +34,20 @@ export class TenantMetaStorage implements UmzugStorage {
   readonly #transaction: Transaction | undefined;
   readonly #table: string;
   #ensured = false;
+  #executed: string[] | undefined;
 
-  constructor(host: MigrationHost, tenant: TenantRef, transaction?: Transaction, table: string = META_TABLE) {
+  constructor(host: MigrationHost, tenant: TenantRef, transaction?: Transaction, table: string = META_TABLE, options: { fresh?: boolean } = {}) {
     this.#host = host;
     this.#tenant = tenant;
     this.#transaction = transaction;
     this.#table = table;
+    if (options.fresh) this.#executed = [];
   }
 
   #query(sql: string, replacements: unknown[], type: 'SELECT' | 'RAW'): Promise<any> {
     return this.#host.context.run(this.#tenant, () =>
       this.#host.sequelize.query(sql, { replacements, type, raw: true, transaction: this.#transaction } as any),
     );
-  }
-
-  async #exists(): Promise<boolean> {
-    const rows = await this.#query('SELECT 1 AS found FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [this.#tenant.name, this.#table], 'SELECT');
-    return rows.length > 0;
   }
 
   async #ensure(): Promise<void> {
@@ -56,20 +58,29 @@ export class TenantMetaStorage implements UmzugStorage {
   }
 
   async executed(): Promise<string[]> {
-    if (!(await this.#exists())) return [];
-    this.#ensured = true;
-    const rows = await this.#query(`SELECT name FROM ${metaTable(this.#host, this.#tenant, this.#table)} ORDER BY name`, [], 'SELECT');
-    return (rows as Array<{ name: string }>).map((row) => row.name);
+    if (this.#executed === undefined) {
+      // A direct catalog lookup: its cost does not grow with the number of tenants.
+      if (!(await this.#host.adapter.tableExists(this.#tenant.name, this.#table, { transaction: this.#transaction }))) {
+        this.#executed = [];
+      } else {
+        this.#ensured = true;
+        const rows = await this.#query(`SELECT name FROM ${metaTable(this.#host, this.#tenant, this.#table)} ORDER BY name`, [], 'SELECT');
+        this.#executed = (rows as Array<{ name: string }>).map((row) => row.name);
+      }
+    }
+    return [...this.#executed];
   }
 
   async logMigration({ name }: { name: string }): Promise<void> {
     await this.#ensure();
     await this.#query(`INSERT INTO ${metaTable(this.#host, this.#tenant, this.#table)} (name) VALUES (?)`, [name], 'RAW');
+    if (this.#executed && !this.#executed.includes(name)) this.#executed = [...this.#executed, name].sort();
   }
 
   async unlogMigration({ name }: { name: string }): Promise<void> {
     await this.#ensure();
     await this.#query(`DELETE FROM ${metaTable(this.#host, this.#tenant, this.#table)} WHERE name = ?`, [name], 'RAW');
+    if (this.#executed) this.#executed = this.#executed.filter((executed) => executed !== name);
   }
 }
 

@@ -94,21 +94,15 @@ export function installQueryInterfaceScoping(router: Router): void {
   }
 
   // Sequelize's MySQL tableExistsQuery mangles a qualified table and always
-  // reads the configured database; the information_schema query is the same
-  // on both dialects. (Model.sync() of a routed model passes a qualified table.)
+  // reads the configured database, and its PostgreSQL one asks
+  // information_schema, whose plan grows with the number of tenants: ask the
+  // adapter's direct catalog lookup. (Model.sync() of a routed model passes a qualified table.)
   const tableExists = queryInterface.tableExists;
   define('tableExists', function scopedTableExists(this: any, table: any, options?: any) {
     const tenant = context.tenant();
     if (tenant && typeof table === 'string' && !options?.schema) table = qualify(table, tenant);
     if (table === null || typeof table !== 'object' || !table.schema) return tableExists.call(this, table, options);
-    return this.sequelize
-      .query('SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', {
-        ...options,
-        replacements: [table.schema, table.tableName],
-        type: 'SELECT',
-        raw: true,
-      })
-      .then((rows: unknown[]) => rows.length > 0);
+    return router.adapter.tableExists(table.schema, table.tableName, options ?? {});
   });
 
   // PostgreSQL lists the tables of `public` (or the `schema` option), MySQL of
@@ -117,12 +111,7 @@ export function installQueryInterfaceScoping(router: Router): void {
   define('showAllTables', function scopedShowAllTables(this: any, options?: any) {
     const tenant = context.tenant();
     if (!tenant) return showAllTables.call(this, options);
-    return this.sequelize
-      .query(
-        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1",
-        { ...options, replacements: [tenant.name], type: 'SELECT', raw: true },
-      )
-      .then((rows: Array<Record<string, string>>) => rows.map((row) => row.name ?? row.NAME ?? Object.values(row)[0]));
+    return router.adapter.tables(tenant.name, options ?? {});
   });
 
   // PostgreSQL only: DROP TYPE by bare name would fall through the search_path to `public`.
