@@ -2,7 +2,7 @@
  * `npm run bench`: every case on PostgreSQL and MySQL, interleaved A/B rounds,
  * medians; prints one table and writes bench/results.json.
  *
- *   node --expose-gc dist/bench/index.js [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--profile <dir>] [--out <file>] [--prefix <prefix>]
+ *   node --expose-gc dist/bench/index.js [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--profile <dir>] [--out <file>] [--prefix <prefix>] [--scale <tenants>]
  *
  * The separate-process cases (query, raw, middleware, import) run their
  * sides on every Node of `--node` (default: the running one, 20, 22 and 24;
@@ -29,6 +29,8 @@ export interface BenchOptions {
   node?: string[];
   /** `--profile <dir>`: CPU profiles of the query case's warmed hot loops go there (no timing; implies `--only query`). */
   profile?: string;
+  /** Tenants of the fleet case. */
+  scale?: number;
 }
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -61,7 +63,12 @@ export function parseArgs(argv: string[]): BenchOptions {
         if (!/^\d+$/.test(spec) && !spec.includes('/')) throw new Error(`Expected --node to list major versions (20,22,24) or paths to node binaries, got '${spec}'`);
       }
     }
-    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --profile <dir>, --out <file>, --prefix <prefix>`);
+    else if (arg === '--scale') {
+      const v = value();
+      options.scale = Number(v);
+      if (!Number.isSafeInteger(options.scale) || options.scale < 2) throw new Error(`Expected --scale to be a tenant count from 2 and up, got '${v}'`);
+    }
+    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --profile <dir>, --out <file>, --prefix <prefix>, --scale <tenants>`);
   }
   if (options.profile) {
     // Profiling replaces timing: the query case only, and the timed results.json is left alone.
@@ -110,6 +117,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
       fixtures,
       nodes,
       profile: options.profile,
+      scale: options.scale,
       rounds: (full, quick = 3) => (options.quick ? quick : full),
       log: (message) => log(`[${dialect}] ${message}`),
     };
@@ -135,7 +143,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
 
   const results = {
     generatedAt: new Date().toISOString(),
-    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}${options.node ? ` --node ${options.node.join(',')}` : ''}`,
+    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}${options.node ? ` --node ${options.node.join(',')}` : ''}${options.scale ? ` --scale ${options.scale}` : ''}`,
     nodes: nodes.map((n) => ({ label: n.label, version: n.version })),
     quick: options.quick,
     durationSeconds: Math.round((now() - started) / 100) / 10,

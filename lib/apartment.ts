@@ -12,6 +12,7 @@ import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationS
 import { createMiddleware, type MiddlewareOptions } from './http/middleware';
 import { patchAssociations, routers } from './routing/associations';
 import { installModelMethods } from './routing/models';
+import { affinityOptions, TenantAffinity, type AffinityOptions } from './pool/affinity';
 import { installQueryRouting } from './routing/queries';
 import { installQueryInterfaceScoping } from './routing/query-interface';
 import { Router } from './routing/router';
@@ -88,6 +89,19 @@ export interface ApartmentOptions {
    * @example new Apartment(sequelize, { distribute: 'citus' })
    */
   distribute?: 'citus';
+  /**
+   * Tenant-affine connections (lib/pool): the pool hands a tenant's queries
+   * to an idle connection that already served the tenant, so each tenant's
+   * catalog is cached in about one PostgreSQL backend instead of every pooled
+   * one (and, on MySQL, its database is usually still selected). A preference,
+   * never a wait: a busy connection means any idle one serves. Connections
+   * are retired once they served `maxTenantsPerConnection` distinct tenants.
+   * Works on Sequelize's own pool and its options (`max`, `min`, `idle`,
+   * `acquire`, `maxUses`). `false`: the plain pool, no recycling.
+   * @default true ({ prefer: true, maxTenantsPerConnection: 2000 })
+   * @example new Apartment(sequelize, { affinity: { maxTenantsPerConnection: 500 } })
+   */
+  affinity?: boolean | AffinityOptions;
 }
 
 export interface ApartmentEvents {
@@ -165,6 +179,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     if (typeof migrationsPath !== 'string' || migrationsPath === '') {
       throw new ConfigurationError(`Expected \`migrationsPath\` to be a folder path, got ${describeValue(migrationsPath)}.`);
     }
+    const affinitySettings = affinityOptions(options.affinity);
+    const affinity = affinitySettings ? new TenantAffinity(this.context, affinitySettings) : undefined;
     // First, so that an instance whose association classes cannot be reached is refused before anything is installed.
     patchAssociations(sequelize);
     this.sequelize = sequelize;
@@ -189,10 +205,12 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
       strict,
       sharedModels: this.sharedModels,
       sqlComment,
+      affinity,
     });
     this.citus = new CitusOperations(this);
 
     routers.set(sequelize, this.router);
+    this.router.affinity?.install(sequelize);
     installQueryRouting(this.router);
     installQueryInterfaceScoping(this.router);
     const existing = Object.values(sequelize.models);

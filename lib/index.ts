@@ -20,3 +20,4 @@ export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions } from './http/middleware';
 export { CitusOperations } from './cluster';
 export type { MoveOptions, NodeAddress, DistributeResult } from './cluster';
+export type { AffinityOptions } from './pool/affinity';

@@ -100,8 +100,9 @@ export class TenantNames {
       );
     }
     const ref: TenantRef = Object.freeze({ key, name });
-    // Bounded: a process touching millions of keys should not grow without limit.
-    if (this.#cache.size >= 10_000) this.#cache.clear();
+    // Bounded: a process touching millions of keys should not grow without limit
+    // (but a fleet of tens of thousands of tenants should not thrash it either).
+    if (this.#cache.size >= 100_000) this.#cache.clear();
     this.#cache.set(key, ref);
     return ref;
   }

@@ -105,7 +105,7 @@ export class PostgresAdapter extends BaseAdapter {
       const path = `${this.quote(tenant.name)}, ${this.quote(this.defaultSchema)}`;
       const enter = `SET LOCAL search_path TO ${path}; SELECT ${this.queryGenerator.escape(this.quote(tenant.name))}::regnamespace`;
       route = { path, enter, prefix: { text: `${enter}; `, statements: 2 } };
-      if (this.#routes.size > 10_000) this.#routes.clear();
+      if (this.#routes.size > 100_000) this.#routes.clear();
       this.#routes.set(tenant.name, route);
     }
     return route;

@@ -10,6 +10,8 @@ export const DATA_TABLE = 'SequelizeData';
 
 /** Tenants per UNION ALL statement when reading the state of many tenants. */
 const CHUNK = 250;
+/** At most this many of those statements at once. */
+const PARALLEL_CHUNKS = 4;
 
 function metaTable(host: MigrationHost, tenant: TenantRef, table: string): string {
   const queryGenerator = (host.sequelize.getQueryInterface() as any).queryGenerator;
@@ -96,8 +98,9 @@ export async function readExecuted(host: MigrationHost, tenants: readonly Tenant
   const withTable = new Set(await host.adapter.schemasWithTable(host.names.prefix, table));
   const targets = tenants.filter((tenant) => withTable.has(tenant.name));
   const sequelize = host.sequelize as any;
-  for (let start = 0; start < targets.length; start += CHUNK) {
-    const chunk = targets.slice(start, start + CHUNK);
+  const chunks: TenantRef[][] = [];
+  for (let start = 0; start < targets.length; start += CHUNK) chunks.push(targets.slice(start, start + CHUNK));
+  const readChunk = async (chunk: TenantRef[]) => {
     const sql = chunk
       .map((tenant) => `SELECT ${sequelize.escape(tenant.name)} AS tenant_schema, name FROM ${metaTable(host, tenant, table)}`)
       .join(' UNION ALL ');
@@ -113,7 +116,15 @@ export async function readExecuted(host: MigrationHost, tenants: readonly Tenant
       }
     }
     for (const row of rows) result.get(row.tenant_schema)?.push(row.name);
-  }
+  };
+  // Chunks on several pooled connections at once (one spare for the app): each
+  // statement opens 250 tables, which is server work that parallelises.
+  const poolMax = Number(sequelize.connectionManager?.config?.pool?.max ?? 5) || 5;
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) await readChunk(chunks[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(PARALLEL_CHUNKS, poolMax - 1, chunks.length)) }, worker));
   for (const names of result.values()) names.sort();
   return result;
 }

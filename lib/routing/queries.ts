@@ -24,7 +24,7 @@ export const QUALIFIED = Symbol('apartment.qualified');
  */
 export function installQueryRouting(router: Router): void {
   const sequelize = router.sequelize as any;
-  const { context, adapter, noTenantMarker } = router;
+  const { context, adapter, noTenantMarker, affinity } = router;
 
   const query = sequelize.query;
   // Statements the adapter wants one at a time: sent in order in one transaction
@@ -65,8 +65,11 @@ export function installQueryRouting(router: Router): void {
   const Base = sequelize.dialect.Query;
   class RoutedQuery extends Base {
     run(sql: string, parameters?: unknown[]): Promise<unknown> {
+      const tenant = context.tenant();
+      // The backend now caches this tenant's catalog: tenant-affine connections prefer it for the tenant.
+      if (affinity && tenant) affinity.served((this as any).connection, tenant);
       if ((this as any).options[QUALIFIED] === true) return super.run(sql, parameters);
-      return adapter.route(this as any, sql, parameters, context.tenant(), (text = sql) => super.run(text, parameters));
+      return adapter.route(this as any, sql, parameters, tenant, (text = sql) => super.run(text, parameters));
     }
   }
   sequelize.dialect.Query = router.sqlComment ? withTenantComment(RoutedQuery, context) : RoutedQuery;

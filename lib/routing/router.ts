@@ -3,6 +3,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import type { TenantContext } from '../context';
 import type { DialectAdapter } from '../dialects/contract';
 import { CrossTenantError, NoTenantError } from '../errors';
+import type { TenantAffinity } from '../pool/affinity';
 import type { TenantNames, TenantRef } from '../tenant';
 
 /** Where an instance keeps the tenant it was loaded or created in. */
@@ -17,6 +18,8 @@ export interface RouterOptions {
   sharedModels: ReadonlySet<string>;
   /** Tag every statement sent in a tenant context with `/* tenant='key' *\/` (sql-comment.ts). */
   sqlComment?: boolean;
+  /** Tenant-affine connections, when on. */
+  affinity?: TenantAffinity;
 }
 
 /**
@@ -33,6 +36,7 @@ export class Router {
   readonly strict: boolean;
   readonly sharedModels: ReadonlySet<string>;
   readonly sqlComment: boolean;
+  readonly affinity: TenantAffinity | undefined;
   /**
    * Strict mode with no tenant renders this as the schema of tenant tables.
    * The query wrapper refuses any SQL that contains it, before it is sent,
@@ -48,6 +52,7 @@ export class Router {
     this.strict = options.strict;
     this.sharedModels = options.sharedModels;
     this.sqlComment = options.sqlComment ?? false;
+    this.affinity = options.affinity;
   }
 
   isShared(model: { name: string }): boolean {

@@ -1,0 +1,157 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Apartment } from '../../lib';
+import { connect } from '../env';
+import { median, timed } from '../harness';
+import { row, type BenchContext, type BenchCase, type Row } from '../types';
+import { FleetFixture } from './fleet-fixture';
+import { trafficRows } from './fleet-traffic';
+
+/** Tenants of the fleet case: `--scale N`, else this. */
+export const DEFAULT_SCALE = 1000;
+const QUICK_SCALE = 30;
+
+/**
+ * A server with N tenants (3 tables, 2 migrations each; `--scale 10000` for
+ * the README's figures), built by a fast path equal in catalog to
+ * createTenant's: the fleet operations (tenants(), migrationStatusAll(),
+ * migrateAll with one new migration, createTenant) and the request path
+ * (fleet-traffic.ts: findByPk uniform vs hot, latency, backend memory, with
+ * and without tenant-affine connections).
+ */
+export const fleet: BenchCase = {
+  id: 'fleet',
+  title: 'fleet at scale',
+  async run(ctx) {
+    const count = ctx.scale ?? (ctx.quick ? QUICK_SCALE : DEFAULT_SCALE);
+    const folder = ctx.fixtures.sets.generate('fleet', 2);
+    const fixture = new FleetFixture(ctx.dialect, `${ctx.prefix}fleet_`, folder);
+    const rows: Row[] = [];
+    try {
+      const empty = (await fixture.existing()).size === 0;
+      // createTenant on the empty server first (the fleet does not exist yet), then at N tenants.
+      const createEmpty = empty ? await createSamples(ctx, fixture, 'e', ctx.quick ? 2 : 7) : [];
+      const keys = await fixture.build(count, ctx.log);
+      rows.push(...(await fleetOperations(ctx, fixture, folder, keys, createEmpty)));
+      rows.push(...(await trafficRows(ctx, fixture, keys)));
+      return rows;
+    } finally {
+      if (!ctx.keep) await fixture.dropAll(ctx.log);
+      await fixture.close();
+    }
+  },
+};
+
+/** createTenant times (3 migrations with SequelizeMeta's), each tenant dropped again. */
+async function createSamples(ctx: BenchContext, fixture: FleetFixture, tag: string, rounds: number): Promise<number[]> {
+  const sequelize = connect(ctx.dialect, { pool: { max: 2 } });
+  try {
+    const apartment = new Apartment(sequelize, { prefix: `${fixture.prefix}${tag}_`, migrationsPath: fixture.migrationsPath });
+    const samples: number[] = [];
+    for (let i = 0; i <= rounds; i++) {
+      const ms = await timed(() => apartment.createTenant(`c${i}`));
+      await apartment.dropTenant(`c${i}`);
+      if (i > 0) samples.push(ms); // the first one warms the code paths
+    }
+    return samples;
+  } finally {
+    await sequelize.close();
+  }
+}
+
+async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder: string, keys: string[], createEmpty: number[]): Promise<Row[]> {
+  const n = keys.length;
+  const label = `${n} tenants`;
+  const sequelize = connect(ctx.dialect, { pool: { max: 10 } });
+  const rows: Row[] = [];
+  try {
+    const apartment = new Apartment(sequelize, { prefix: fixture.prefix, migrationsPath: folder });
+    const listed = await apartment.tenants();
+    if (listed.length !== n) throw new Error(`fleet: expected ${n} tenants, tenants() listed ${listed.length}`);
+    const list: number[] = [];
+    for (let i = 0; i < 5; i++) list.push(await timed(() => apartment.tenants()));
+    rows.push(row({ case: 'fleet', metric: `tenants(), ${label}`, dialect: ctx.dialect, unit: 'ms', a: median(list), b: null }, { maxA: 50 }));
+
+    const status: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      status.push(
+        await timed(async () => {
+          const all = await apartment.migrationStatusAll();
+          if (all.length !== n || all.some((s) => s.pending.length !== 0)) throw new Error('fleet: migrationStatusAll does not see every tenant up to date');
+        }),
+      );
+    }
+    rows.push(row({ case: 'fleet', metric: `migrationStatusAll(), ${label}`, dialect: ctx.dialect, unit: 's', a: median(status) / 1000, b: null }, { maxA: 0.5 }));
+
+    // One new migration (addColumn) over a tenth of the fleet (the keys sharing a longer prefix), then over all of it.
+    const subsetPrefix = `${fixture.prefix}${keys[0]!.slice(0, 2)}`;
+    const subset = new Apartment(connect(ctx.dialect, { pool: { max: 10 } }), { prefix: subsetPrefix, migrationsPath: folder });
+    let subsetCount = 0;
+    let subsetMs = 0;
+    try {
+      subsetCount = (await subset.tenants()).length;
+      fs.copyFileSync(columnMigration(ctx, 100), path.join(folder, '00100-add-column-100.js'));
+      subsetMs = await timed(async () => check(await subset.migrateAll()));
+    } finally {
+      await subset.sequelize.close();
+    }
+    // The rest of the fleet catches up untimed, so the timed round is exactly one migration everywhere.
+    check(await apartment.migrateAll());
+    fs.copyFileSync(columnMigration(ctx, 101), path.join(folder, '00101-add-column-101.js'));
+    let progress = 0;
+    const allMs = await timed(async () => {
+      const results = await apartment.migrateAll({ onProgress: () => void progress++ });
+      check(results);
+      if (results.length !== n || progress !== n) throw new Error(`fleet: migrateAll reported ${progress} progress events and ${results.length} results for ${n} tenants`);
+    });
+    rows.push(
+      row(
+        { case: 'fleet', metric: `migrateAll, 1 new migration, ${label}`, dialect: ctx.dialect, unit: 's', a: allMs / 1000, b: null, note: `${((allMs / n) * 1).toFixed(2)} ms/tenant` },
+        { maxA: 30 },
+      ),
+      row(
+        {
+          case: 'fleet',
+          metric: `migrateAll per tenant: all ${n} (A) vs ${subsetCount} of them (B)`,
+          dialect: ctx.dialect,
+          unit: 'ms/tenant',
+          a: allMs / n,
+          b: subsetCount ? subsetMs / subsetCount : null,
+          note: 'same catalog; compare runs at --scale 1000 and 10000 for the catalog-size effect',
+        },
+        { maxRatio: 1.1 },
+      ),
+    );
+    // A kept fleet goes back to its two base migrations for the next run (a bench run drops it instead).
+    if (ctx.keep) check(await apartment.migrateAll({ direction: 'down', to: '00100' }));
+    for (const file of ['00100-add-column-100.js', '00101-add-column-101.js']) fs.rmSync(path.join(folder, file));
+  } finally {
+    await sequelize.close();
+  }
+  const createFull = await createSamples(ctx, fixture, 'f', ctx.quick ? 2 : 7);
+  rows.push(
+    row(
+      {
+        case: 'fleet',
+        metric: `createTenant (3 migrations), ${label} (A) vs empty server (B)`,
+        dialect: ctx.dialect,
+        unit: 'ms',
+        a: median(createFull),
+        b: createEmpty.length ? median(createEmpty) : null,
+        note: createEmpty.length ? 'B measured before the fleet was built (not interleaved)' : 'B: the fleet existed already (reused), no empty-server figure',
+      },
+      { maxRatio: 1.1 },
+    ),
+  );
+  return rows;
+}
+
+function check(results: Array<{ ok: boolean; error?: Error }>): void {
+  const failed = results.find((r) => !r.ok);
+  if (failed) throw failed.error;
+}
+
+function columnMigration(ctx: BenchContext, n: number): string {
+  const dir = ctx.fixtures.sets.folder('fleet-extra');
+  return path.join(dir, ctx.fixtures.sets.add(dir, n));
+}

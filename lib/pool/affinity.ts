@@ -1,0 +1,166 @@
+import type { Sequelize } from 'sequelize';
+import type { TenantContext } from '../context';
+import { ConfigurationError, describeValue } from '../errors';
+import type { TenantRef } from '../tenant';
+
+/**
+ * Tenant-affine connections: see `ApartmentOptions.affinity`.
+ * @example new Apartment(sequelize, { affinity: { maxTenantsPerConnection: 500 } })
+ */
+export interface AffinityOptions {
+  /**
+   * Hand a tenant's queries to an idle connection that already ran that
+   * tenant's statements, when there is one. Never waits for it: when it is
+   * busy, the pool serves as usual.
+   * @default true
+   */
+  prefer?: boolean;
+  /**
+   * Retire a connection (close it when it is released, like Sequelize's
+   * `maxUses`) once it has run statements for this many distinct tenants, so
+   * no PostgreSQL backend caches the catalog of more tenants than that
+   * (~17 KB each for 3 tables). `0`: never.
+   * @default 2000
+   */
+  maxTenantsPerConnection?: number;
+}
+
+/** What the connection has served: the last tenant, and every distinct tenant since it was opened. */
+const LAST = Symbol('apartment.lastTenant');
+const SERVED = Symbol('apartment.servedTenants');
+const RETIRE = Symbol('apartment.retire');
+const WRAPPED = Symbol('apartment.affinity');
+
+/** @default 2000 distinct tenants per connection (see README "Very many tenants"). */
+export const DEFAULT_MAX_TENANTS_PER_CONNECTION = 2000;
+
+/** The slice of sequelize-pool's `Pool` (Sequelize v6's pool) that affinity relies on. */
+interface PoolLike {
+  _availableObjects: Array<{ resource: any }>;
+  acquire(...args: unknown[]): Promise<any>;
+  release(resource: any): void;
+  destroy(resource: any): Promise<void>;
+}
+
+/**
+ * Tenant-affine connections on Sequelize's own pool. Two small wrappers on
+ * each sequelize-pool instance, nothing replaced:
+ *
+ * - `acquire` (called in the caller's async context, so the tenant in
+ *   context is known): if an idle connection already served the tenant,
+ *   it is moved to where the pool takes its next idle connection from. The
+ *   pool then dispenses as it always does: a busy tenant connection means
+ *   any idle one serves, a full pool means the caller queues in order, and
+ *   `max`, `min`, `idle`, `acquire` timeouts, `maxUses` and validation are
+ *   the pool's own.
+ * - `release`: a connection that has served `maxTenantsPerConnection`
+ *   distinct tenants is destroyed instead of returned (the pool opens a new
+ *   one when it needs it).
+ *
+ * Transactions hold their connection until commit/rollback as always; the
+ * routing layer reports every statement's tenant (`served`).
+ */
+export class TenantAffinity {
+  readonly prefer: boolean;
+  readonly maxTenantsPerConnection: number;
+  readonly #context: TenantContext;
+
+  constructor(context: TenantContext, options: AffinityOptions) {
+    const { prefer = true, maxTenantsPerConnection = DEFAULT_MAX_TENANTS_PER_CONNECTION } = options;
+    if (typeof prefer !== 'boolean') {
+      throw new ConfigurationError(`Expected \`affinity.prefer\` to be a boolean, got ${describeValue(prefer)}.`);
+    }
+    if (!Number.isSafeInteger(maxTenantsPerConnection) || maxTenantsPerConnection < 0) {
+      throw new ConfigurationError(`Expected \`affinity.maxTenantsPerConnection\` to be a number from 0 and up, got ${describeValue(maxTenantsPerConnection)}.`);
+    }
+    this.#context = context;
+    this.prefer = prefer;
+    this.maxTenantsPerConnection = maxTenantsPerConnection;
+  }
+
+  /** Installs the wrappers on the instance's pool(s). Returns false when the pool is not sequelize-pool's (then nothing changes). */
+  install(sequelize: Sequelize): boolean {
+    const pool = (sequelize as any).connectionManager?.pool;
+    const pools: unknown[] = isPool(pool) ? [pool] : [pool?.read, pool?.write];
+    if (!pools.every(isPool)) return false;
+    for (const p of pools as PoolLike[]) this.#wrap(p);
+    return true;
+  }
+
+  /** The routing layer calls this for every statement that runs for `tenant` on `connection`. */
+  served(connection: any, tenant: TenantRef): void {
+    const name = tenant.name;
+    if (connection[LAST] === name) return;
+    connection[LAST] = name;
+    let served: Set<string> | undefined = connection[SERVED];
+    if (!served) connection[SERVED] = served = new Set();
+    if (served.has(name)) return;
+    served.add(name);
+    if (this.maxTenantsPerConnection > 0 && served.size >= this.maxTenantsPerConnection) connection[RETIRE] = true;
+  }
+
+  #wrap(pool: PoolLike): void {
+    if ((pool as any)[WRAPPED]) return;
+    (pool as any)[WRAPPED] = true;
+    const context = this.#context;
+    const prefer = this.prefer;
+    const acquire = pool.acquire;
+    const release = pool.release;
+    if (prefer) {
+      pool.acquire = function affineAcquire(this: PoolLike, ...args: unknown[]) {
+        const tenant = context.tenant();
+        if (tenant) preferIdle(this._availableObjects, tenant.name);
+        return acquire.apply(this, args);
+      };
+    }
+    pool.release = function recyclingRelease(this: PoolLike, resource: any) {
+      if (resource && resource[RETIRE]) {
+        // The pool's own path for a connection that must not be reused (as for maxUses).
+        void this.destroy(resource).catch(() => undefined);
+        return;
+      }
+      release.call(this, resource);
+    };
+  }
+}
+
+/**
+ * Moves the best idle connection for `name` to the end of the idle list,
+ * where sequelize-pool takes the next one from: one whose last statement was
+ * the tenant's (MySQL: still has its database selected), else one that served
+ * it at all. Nothing moves when none did.
+ */
+function preferIdle(available: Array<{ resource: any }>, name: string): void {
+  const last = available.length - 1;
+  if (last < 1 || available[last]!.resource[LAST] === name) return;
+  let found = -1;
+  for (let i = last - 1; i >= 0; i--) {
+    if (available[i]!.resource[LAST] === name) {
+      found = i;
+      break;
+    }
+  }
+  if (found < 0) {
+    for (let i = last; i >= 0; i--) {
+      if ((available[i]!.resource[SERVED] as Set<string> | undefined)?.has(name)) {
+        found = i;
+        break;
+      }
+    }
+  }
+  if (found < 0 || found === last) return;
+  const [entry] = available.splice(found, 1);
+  available.push(entry!);
+}
+
+function isPool(pool: any): pool is PoolLike {
+  return Boolean(pool) && Array.isArray(pool._availableObjects) && typeof pool.acquire === 'function' && typeof pool.release === 'function' && typeof pool.destroy === 'function';
+}
+
+/** `affinity` option -> settings, or undefined when off. */
+export function affinityOptions(value: unknown): AffinityOptions | undefined {
+  if (value === undefined || value === true) return {};
+  if (value === false) return undefined;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as AffinityOptions;
+  throw new ConfigurationError(`Expected \`affinity\` to be a boolean or { prefer, maxTenantsPerConnection }, got ${describeValue(value)}.`);
+}
