@@ -154,7 +154,7 @@ export async function trafficRows(ctx: BenchContext, fixture: FleetFixture, keys
 }
 
 /** The cost of affinity where it cannot help: 10 tenants, interleaved rounds, on vs off. */
-async function tenTenants(ctx: BenchContext, fixture: FleetFixture, keys: string[]): Promise<Row> {
+export async function tenTenants(ctx: BenchContext, fixture: FleetFixture, keys: string[]): Promise<Row> {
   const make = (affinity: boolean) => {
     const sequelize = connect(ctx.dialect, { pool: { max: POOL_MAX } });
     const apartment = new Apartment(sequelize, { prefix: fixture.prefix, affinity });
