@@ -4,6 +4,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { TenantContext } from './context';
 import { adapterFor, type DialectAdapter } from './dialects';
 import { checkMove, CitusOperations, type MoveOptions, type NodeAddress } from './cluster';
+import type { Isolation, RolesResult } from './dialects/contract';
 import { ConfigurationError, TenantBusyError, TenantExistsError, TenantNotFoundError, describeValue } from './errors';
 import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
@@ -102,6 +103,18 @@ export interface ApartmentOptions {
    * @example new Apartment(sequelize, { affinity: { maxTenantsPerConnection: 500 } })
    */
   affinity?: boolean | AffinityOptions;
+  /**
+   * Defense in depth (PostgreSQL only). `'role'`: each tenant gets a NOLOGIN
+   * role named like its schema that alone may use the schema, every statement
+   * for a tenant runs under `SET LOCAL ROLE <tenant role>`, and the database
+   * refuses a statement in one tenant that reaches another's tables
+   * (`CrossTenantError`). The login role must be NOINHERIT, CREATEROLE and not
+   * a superuser. Existing tenants get their roles with `syncRoles()` (CLI:
+   * `tenant:roles`). `'none'`: isolation rests on routing alone.
+   * @default 'none'
+   * @example new Apartment(sequelize, { isolation: 'role' })
+   */
+  isolation?: Isolation;
 }
 
 export interface ApartmentEvents {
@@ -159,8 +172,11 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
         'sequelize-apartment is already installed on this Sequelize instance. Create one Apartment per Sequelize instance and share it (export it from the module that creates Sequelize).',
       );
     }
-    const { prefix = 'tenant_', migrationsPath = 'tenant-migrations', sharedModels = [], strict = true, sqlComment = false, seedAfterCreate = false } = options;
+    const { prefix = 'tenant_', migrationsPath = 'tenant-migrations', sharedModels = [], strict = true, sqlComment = false, seedAfterCreate = false, isolation = 'none' } = options;
     const seedersPath = options.seedersPath ?? 'tenant-seeders';
+    if (isolation !== 'none' && isolation !== 'role') {
+      throw new ConfigurationError(`Expected \`isolation\` to be 'none' or 'role', got ${describeValue(isolation)}.`);
+    }
     if (!Array.isArray(sharedModels) || sharedModels.some((name) => typeof name !== 'string')) {
       throw new ConfigurationError(`Expected \`sharedModels\` to be an array of model names, got ${describeValue(sharedModels)}.`);
     }
@@ -191,7 +207,17 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     this.#seedersExplicit = options.seedersPath !== undefined;
     this.seedAfterCreate = seedAfterCreate;
     this.adapter = adapterFor(
-      { sequelize, unrouted: (fn) => this.context.runWithout(fn) },
+      {
+        sequelize,
+        unrouted: (fn) => this.context.runWithout(fn),
+        isolation,
+        prefix: () => this.names.prefix,
+        keyOf: (name) => this.names.keyOf(name),
+        sharedTables: () =>
+          Object.values(sequelize.models)
+            .filter((model) => this.sharedModels.has(model.name))
+            .map((model) => (model as any).getTableName()),
+      },
       options.defaultSchema,
       options.distribute,
     );
@@ -245,6 +271,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   #install(model: ModelStatic<Model>): void {
     installTable(this.router, model);
     installModelMethods(this.router, model);
+    // isolation: 'role': a shared table created by sync() is granted to the tenant roles' group.
+    if (this.sharedModels.has(model.name)) model.addHook('afterSync', 'sequelize-apartment-roles', () => this.adapter.grantShared());
   }
 
   #host(): MigrationHost {
@@ -341,6 +369,21 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
       { busy },
     );
     this.emit('tenantRenamed', source, target);
+  }
+
+  /**
+   * `isolation: 'role'`: creates and grants the roles of every existing
+   * tenant and warm spare (the role, its memberships, the schema grant,
+   * ownership of everything in the schema), and grants the shared models'
+   * tables to the group role. Turns isolation on for a deployment that ran
+   * without it; idempotent. What `npx apartment tenant:roles` runs.
+   * @throws ConfigurationError when the login role cannot hold tenant roles (superuser, INHERIT, no CREATEROLE)
+   * @example await apartment.syncRoles() // { tenants: 12, created: 12, group: 'tenant__shared' }
+   */
+  async syncRoles(): Promise<RolesResult> {
+    const tenants = (await this.tenants()).map((key) => this.names.ref(key));
+    const spares = (await this.migrator.warm.spares()).map((name) => Object.freeze({ key: name.slice(this.prefix.length), name }));
+    return this.adapter.syncRoles([...tenants, ...spares]);
   }
 
   /** Whether the tenant's schema/database exists. @throws TenantNameError */

@@ -63,9 +63,13 @@ export class NoTenantError extends ApartmentError {
   }
 }
 
-/** An instance that belongs to one tenant was used inside another tenant's context. */
+/**
+ * An instance that belongs to one tenant was used inside another tenant's
+ * context, or (`isolation: 'role'`) a statement in one tenant reached another
+ * tenant's schema and the database refused it.
+ */
 export class CrossTenantError extends ApartmentError {
-  /** The tenant the instance belongs to. */
+  /** The other tenant: the one the instance belongs to, or whose schema the statement reached. */
   readonly instanceTenant: string;
 
   constructor(message: string, options: ApartmentErrorOptions & { instanceTenant: string }) {

@@ -15,6 +15,7 @@ export {
 } from './errors';
 export type { Tenant, TenantRef } from './tenant';
 export type { MigrationResult } from './types';
+export type { Isolation, RolesResult } from './dialects/contract';
 export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus, CreateTenantOptions, SeedOptions, SeedAllOptions } from './migrations/types';
 export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions } from './http/middleware';

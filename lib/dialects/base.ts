@@ -1,7 +1,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { TenantExistsError, TenantNotFoundError } from '../errors';
 import type { TenantRef } from '../tenant';
-import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, LockOptions, QueryOptions, RunQuery } from './contract';
+import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, Isolation, LockOptions, QueryOptions, RolesResult, RunQuery } from './contract';
 
 /** The catalog SQL and driver error codes a dialect supplies to the shared flow. */
 export interface CatalogSql {
@@ -44,6 +44,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   abstract readonly lockHoldsConnection: boolean;
   abstract readonly routesQualifiedQueries: boolean;
   readonly defaultSchema: string;
+  readonly isolation: Isolation;
   protected readonly sequelize: Sequelize;
   protected readonly ctx: AdapterContext;
   protected readonly queryGenerator: any;
@@ -54,6 +55,7 @@ export abstract class BaseAdapter implements DialectAdapter {
     this.ctx = ctx;
     this.sequelize = ctx.sequelize;
     this.defaultSchema = defaultSchema;
+    this.isolation = ctx.isolation ?? 'none';
     this.queryGenerator = (ctx.sequelize.getQueryInterface() as any).queryGenerator;
   }
 
@@ -149,6 +151,15 @@ export abstract class BaseAdapter implements DialectAdapter {
     return this.names(this.sql.withTable, [table, prefix.length, prefix]);
   }
 
+  /** Without roles there is nothing to create or grant. */
+  async syncRoles(tenants: readonly TenantRef[]): Promise<RolesResult> {
+    return { tenants: tenants.length, created: 0, group: undefined };
+  }
+
+  async grantShared(): Promise<void> {}
+
+  async readableByApp(_tenant: TenantRef, _table: string, _options?: { transaction?: Transaction }): Promise<void> {}
+
   abstract rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;
   abstract withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options?: LockOptions): Promise<T>;
 
@@ -165,7 +176,7 @@ export abstract class BaseAdapter implements DialectAdapter {
       throw error;
     }
   }
-  abstract route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown>;
+  abstract route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery, qualified?: boolean): Promise<unknown>;
   abstract patchQueryGenerator(queryGenerator: any): void;
 
   splitStatements(_sql: string, _tenant: TenantRef | undefined): string[] | undefined {

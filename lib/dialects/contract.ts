@@ -15,8 +15,16 @@ export type RunQuery = (sql?: string) => Promise<unknown>;
  * MySQL/MariaDB (database per tenant). The core never asks which dialect it
  * is on; it asks the adapter.
  */
+/**
+ * `'role'`: the database refuses what routing gets wrong (a tenant role per
+ * tenant, statements under `SET LOCAL ROLE`); `'none'`: routing alone.
+ */
+export type Isolation = 'none' | 'role';
+
 export interface DialectAdapter {
   readonly dialect: 'postgres' | 'mysql';
+  /** @default 'none' */
+  readonly isolation: Isolation;
   /** Longest schema/database name the server accepts, in bytes. */
   readonly maxNameBytes: number;
   /** Where shared models and tenant-less queries live: `public`, or the connection's database. */
@@ -71,12 +79,27 @@ export interface DialectAdapter {
    * names resolve in `tenant`, or in the default schema/database when
    * `tenant` is undefined. No connection setting may outlive what needs it.
    */
-  route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown>;
+  route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery, qualified?: boolean): Promise<unknown>;
+
+  /**
+   * `isolation: 'role'`: creates and grants the roles of existing tenants
+   * (and warm spares), idempotent. Without it: nothing to do.
+   */
+  syncRoles(tenants: readonly TenantRef[]): Promise<RolesResult>;
+  /** `isolation: 'role'`: grants the shared models' tables to the group role every tenant role is in. */
+  grantShared(): Promise<void>;
+  /**
+   * `isolation: 'role'`: makes a tenant's bookkeeping table (`table`, quoted
+   * and qualified) readable by tenant-less statements (migration status
+   * reads every tenant's SequelizeMeta in one statement).
+   */
+  readableByApp(tenant: TenantRef, table: string, options?: { transaction?: Transaction }): Promise<void>;
 
   /**
    * Whether model queries, whose tables Sequelize has already qualified, still
    * go through `route`. False on PostgreSQL (an unqualified name in a literal
-   * resolves in the default schema, never in another tenant); true on MySQL,
+   * resolves in the default schema, never in another tenant) unless
+   * `isolation: 'role'` (the tenant role must be set for them); true on MySQL,
    * where it would resolve in whatever database the connection has selected.
    */
   readonly routesQualifiedQueries: boolean;
@@ -132,6 +155,24 @@ export interface AdapterContext {
   sequelize: Sequelize;
   /** Runs `fn` with raw-SQL routing off (admin statements are already qualified). */
   unrouted<T>(fn: () => Promise<T>): Promise<T>;
+  /** @default 'none' */
+  isolation?: Isolation;
+  /** The tenant prefix (names the group role of `isolation: 'role'`). */
+  prefix?(): string;
+  /** The tenant key of a schema/database name, or undefined (error messages). */
+  keyOf?(name: string): string | undefined;
+  /** The shared models' tables, as `{ tableName, schema }` (granted to tenant roles). */
+  sharedTables?(): Array<{ tableName: string; schema: string }>;
+}
+
+/** What `syncRoles` did. */
+export interface RolesResult {
+  /** Tenants (and warm spares) whose role exists and is granted now. */
+  tenants: number;
+  /** Roles this call created. */
+  created: number;
+  /** The group role every tenant role is in (undefined without roles). */
+  group: string | undefined;
 }
 
 export { driverError } from './base';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
-import { ApartmentError } from '../errors';
+import { ApartmentError, ConfigurationError } from '../errors';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, driverError, type CatalogSql } from './base';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
@@ -57,6 +57,14 @@ export class MysqlAdapter extends BaseAdapter {
   constructor(ctx: AdapterContext, defaultSchema?: string) {
     super(ctx, defaultSchema ?? (ctx.sequelize.config.database as string));
     this.#driverQuery = ctx.sequelize.getDialect() === 'mariadb' ? mariadbQuery : mysql2Query;
+    if (this.isolation === 'role') {
+      // MariaDB's SET ROLE (and MySQL 8's) lasts for the session, with no
+      // transaction-scoped form: on a shared pool a role would outlive the
+      // statement that needed it (README: Defense in depth).
+      throw new ConfigurationError(
+        "isolation: 'role' needs PostgreSQL: MySQL/MariaDB roles are set per session, not per statement or transaction, so they cannot be correct on a shared pool. Remove the `isolation` option, or give each tenant its own database user and connection pool.",
+      );
+    }
   }
 
   override async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {

@@ -1,12 +1,16 @@
 import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
-import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
+import { ConfigurationError } from '../errors';
+import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, TRANSACTION_CONTROL } from './contract';
+import { PostgresRoles } from './postgres-roles';
 
 /** Statements to send in front of the next statement on this connection (consumed by the wrapped `query`). */
 const PREFIX = Symbol('apartment.prefix');
 /** The search_path set with SET LOCAL in the connection's open transaction (undefined: the default). */
 const LOCAL_PATH = Symbol('apartment.localPath');
+/** The SET LOCAL ROLE sent in the connection's open transaction (undefined: none, the login role). */
+const LOCAL_ROLE = Symbol('apartment.localRole');
 const WRAPPED = Symbol('apartment.wrapped');
 const UNKNOWN = '\0unknown';
 
@@ -16,14 +20,40 @@ interface Prefix {
   readonly statements: number;
 }
 
-/** How statements enter a tenant: its search_path, and the SQL that sets it and fails when the schema is gone. */
-interface TenantRoute {
-  readonly path: string;
-  readonly enter: string;
-  readonly prefix: Prefix;
+/** Statements that set one thing for the rest of the transaction; prefixes are composed from them. */
+interface Step {
+  readonly sql: string;
+  readonly statements: number;
 }
 
-const TO_DEFAULT: Prefix = { text: 'SET LOCAL search_path TO DEFAULT; ', statements: 1 };
+/** How statements enter a tenant, with the prefixes of the two common cases composed once. */
+interface TenantRoute {
+  readonly path: string;
+  /** Sets the search_path and fails when the schema is gone. */
+  readonly enter: Step;
+  /** isolation: 'role': SET LOCAL ROLE to the tenant role. */
+  readonly role: Step | undefined;
+  /** What a raw statement outside a transaction needs. */
+  readonly prefix: Prefix;
+  /** What a model query (qualified) outside a transaction needs: the role alone (undefined without roles). */
+  readonly qualified: Prefix | undefined;
+}
+
+const TO_DEFAULT: Step = { sql: 'SET LOCAL search_path TO DEFAULT', statements: 1 };
+const ROLE_NONE: Step = { sql: 'SET LOCAL ROLE NONE', statements: 1 };
+/** A setting the statement does not care about (model queries name every table: any search_path will do). */
+const KEEP = Symbol('apartment.keep');
+
+/** One prefix for the steps, in order. */
+function compose(steps: readonly Step[]): Prefix {
+  let text = '';
+  let statements = 0;
+  for (const step of steps) {
+    text += `${step.sql}; `;
+    statements += step.statements;
+  }
+  return { text, statements };
+}
 
 /**
  * PostgreSQL: one schema per tenant.
@@ -35,6 +65,11 @@ const TO_DEFAULT: Prefix = { text: 'SET LOCAL search_path TO DEFAULT; ', stateme
  * parameters (extended protocol, one statement per message) run in a
  * `BEGIN; SET LOCAL ...` / `COMMIT` bracket; inside a Sequelize transaction the
  * SET LOCAL is issued once and tracked until the transaction ends.
+ *
+ * With `isolation: 'role'` (postgres-roles.ts) the prefix also carries
+ * `SET LOCAL ROLE <tenant role>`, and model queries are routed too (for the
+ * role alone: they name every table). INSERT/UPDATE are rendered without
+ * bind parameters then, so they take the one-message path as well.
  */
 export class PostgresAdapter extends BaseAdapter {
   readonly dialect = 'postgres' as const;
@@ -42,8 +77,11 @@ export class PostgresAdapter extends BaseAdapter {
   readonly lockHoldsConnection = false;
   // Model queries skip routing: the SET LOCAL prefix costs ~20% on a findByPk,
   // and a bind statement would need a BEGIN/COMMIT round trip.
-  readonly routesQualifiedQueries = false;
+  // With isolation: 'role' they are routed for the role alone.
+  readonly routesQualifiedQueries: boolean;
   readonly #routes = new Map<string, TenantRoute>();
+  /** Tenant roles, with `isolation: 'role'`. */
+  readonly #roles: PostgresRoles | undefined;
   protected readonly sql: CatalogSql = {
     describe: (name) => `schema "${name}"`,
     create: (quoted) => `CREATE SCHEMA ${quoted}`,
@@ -66,6 +104,18 @@ export class PostgresAdapter extends BaseAdapter {
 
   constructor(ctx: AdapterContext, defaultSchema = 'public') {
     super(ctx, defaultSchema);
+    this.routesQualifiedQueries = this.isolation === 'role';
+    this.#roles = this.isolation === 'role'
+      ? new PostgresRoles({
+          admin: (sql, options) => this.admin(sql, options),
+          quote: (name) => this.quote(name),
+          escape: (value) => (this.sequelize as any).escape(value),
+          prefix: () => ctx.prefix?.() ?? '',
+          keyOf: (name) => ctx.keyOf?.(name),
+          sharedTables: () => (ctx.sharedTables?.() ?? []).map((t) => this.queryGenerator.quoteTable(t)),
+          transaction: (fn) => this.ctx.unrouted(() => this.sequelize.transaction(fn)),
+        })
+      : undefined;
     // Sequelize refreshes its type OIDs (after CREATE TYPE) with a catalog query
     // outside any transaction. Routed, it would check a tenant schema that
     // createTenant's open transaction has not committed yet, and fail.
@@ -78,8 +128,56 @@ export class PostgresAdapter extends BaseAdapter {
     }
   }
 
+  /** With roles: the role is created and granted in the same transaction as the schema. */
+  override async create(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
+    const roles = this.#roles;
+    if (!roles) return super.create(tenant, options);
+    await this.#inTransaction(options.transaction, async (transaction) => {
+      await roles.prepare(tenant, transaction);
+      await super.create(tenant, { transaction });
+      await roles.grantSchema(tenant, transaction);
+    });
+  }
+
+  /** With roles: DROP OWNED BY and DROP ROLE follow DROP SCHEMA in its transaction. */
+  override async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {
+    const roles = this.#roles;
+    if (!roles) return super.drop(tenant, options);
+    await this.#inTransaction(options.transaction, async (transaction) => {
+      await super.drop(tenant, { transaction });
+      await roles.dropRole(tenant, transaction);
+    });
+  }
+
+  /** Renames the schema and, with roles, its role (grants and ownership follow the role). */
   async rename(from: string, to: string, options: { transaction?: Transaction } = {}): Promise<void> {
-    await this.admin(`ALTER SCHEMA ${this.quote(from)} RENAME TO ${this.quote(to)}`, options);
+    const roles = this.#roles;
+    if (!roles) {
+      await this.admin(`ALTER SCHEMA ${this.quote(from)} RENAME TO ${this.quote(to)}`, options);
+      return;
+    }
+    await this.#inTransaction(options.transaction, async (transaction) => {
+      await this.admin(`ALTER SCHEMA ${this.quote(from)} RENAME TO ${this.quote(to)}`, { transaction });
+      await roles.renameRole(from, to, transaction);
+    });
+  }
+
+  override async syncRoles(tenants: readonly TenantRef[]): Promise<RolesResult> {
+    return this.#roles ? this.#roles.sync(tenants) : super.syncRoles(tenants);
+  }
+
+  override async grantShared(): Promise<void> {
+    await this.#roles?.ensureShared();
+  }
+
+  override async readableByApp(tenant: TenantRef, table: string, options: { transaction?: Transaction } = {}): Promise<void> {
+    await this.#roles?.readableByApp(tenant, table, options.transaction);
+  }
+
+  /** `fn` in the given transaction, or in one of its own. */
+  #inTransaction<T>(transaction: Transaction | undefined, fn: (transaction: Transaction) => Promise<T>): Promise<T> {
+    if (transaction) return fn(transaction);
+    return this.ctx.unrouted(() => this.sequelize.transaction(fn));
   }
 
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
@@ -103,15 +201,28 @@ export class PostgresAdapter extends BaseAdapter {
     let route = this.#routes.get(tenant.name);
     if (!route) {
       const path = `${this.quote(tenant.name)}, ${this.quote(this.defaultSchema)}`;
-      const enter = `SET LOCAL search_path TO ${path}; SELECT ${this.queryGenerator.escape(this.quote(tenant.name))}::regnamespace`;
-      route = { path, enter, prefix: { text: `${enter}; `, statements: 2 } };
+      const enter: Step = { sql: `SET LOCAL search_path TO ${path}; SELECT ${this.queryGenerator.escape(this.quote(tenant.name))}::regnamespace`, statements: 2 };
+      // The role after the existence check, so a missing tenant fails as one (not as a missing role).
+      const role: Step | undefined = this.#roles ? { sql: `SET LOCAL ROLE ${this.#roles.role(tenant)}`, statements: 1 } : undefined;
+      route = { path, enter, role, prefix: compose(role ? [enter, role] : [enter]), qualified: role ? compose([role]) : undefined };
       if (this.#routes.size > 100_000) this.#routes.clear();
       this.#routes.set(tenant.name, route);
     }
     return route;
   }
 
-  async route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery): Promise<unknown> {
+  route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery, qualified = false): Promise<unknown> {
+    if (!this.#roles) return this.#send(query, sql, parameters, tenant, false, run);
+    return this.#send(query, sql, parameters, tenant, qualified, run).catch((error: unknown) => this.#refused(error, tenant, sql, query));
+  }
+
+  /**
+   * Sends `sql` with what it needs set (search_path unless `qualified`; the
+   * role with isolation: 'role'), composed into one prefix: in the
+   * statement's own message when it has no bind parameters, else in a
+   * BEGIN/COMMIT bracket (or once per transaction).
+   */
+  async #send(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, qualified: boolean, run: RunQuery): Promise<unknown> {
     const connection = query.connection;
     if (!connection[WRAPPED]) wrapConnection(connection);
     const inTransaction = Boolean(query.options.transaction);
@@ -119,7 +230,9 @@ export class PostgresAdapter extends BaseAdapter {
     if (control) {
       const result = await run();
       // A transaction boundary ends (or, for ROLLBACK TO, may undo) any SET LOCAL.
-      connection[LOCAL_PATH] = /^\s*ROLLBACK\s+TO\b/i.test(sql) ? UNKNOWN : undefined;
+      const after = /^\s*ROLLBACK\s+TO\b/i.test(sql) ? UNKNOWN : undefined;
+      connection[LOCAL_PATH] = after;
+      connection[LOCAL_ROLE] = after;
       return result;
     }
     const route = tenant ? this.#routeFor(tenant) : undefined;
@@ -127,13 +240,15 @@ export class PostgresAdapter extends BaseAdapter {
     const bind = Boolean(parameters && parameters.length) || this.sendsAlone(sql);
 
     if (!inTransaction) {
-      if (!route) return run();
+      // Nothing is set outside a transaction: tenant-less statements need nothing.
+      const prefix = route && (qualified ? route.qualified : route.prefix);
+      if (!prefix) return run();
       if (!bind) {
-        connection[PREFIX] = route.prefix;
+        connection[PREFIX] = prefix;
         return run();
       }
       try {
-        await clientQuery(connection, `BEGIN; ${route.enter}`);
+        await clientQuery(connection, `BEGIN; ${prefix.text}`);
       } catch (error) {
         await clientQuery(connection, 'ROLLBACK');
         throw error;
@@ -146,18 +261,44 @@ export class PostgresAdapter extends BaseAdapter {
       }
     }
 
-    const want = route?.path;
-    if ((connection[LOCAL_PATH] ?? undefined) === want) return run();
-    connection[LOCAL_PATH] = UNKNOWN;
+    const path = qualified ? KEEP : route?.path;
+    const role = this.#roles ? route?.role?.sql : KEEP;
+    const setPath = path !== KEEP && (connection[LOCAL_PATH] ?? undefined) !== path;
+    const setRole = role !== KEEP && (connection[LOCAL_ROLE] ?? undefined) !== role;
+    if (!setPath && !setRole) return run();
+    const steps: Step[] = [];
+    if (setPath) {
+      steps.push(route ? route.enter : TO_DEFAULT);
+      connection[LOCAL_PATH] = UNKNOWN;
+    }
+    if (setRole) {
+      steps.push(route?.role ?? ROLE_NONE);
+      connection[LOCAL_ROLE] = UNKNOWN;
+    }
+    const prefix = compose(steps);
+    const done = () => {
+      if (setPath) connection[LOCAL_PATH] = path;
+      if (setRole) connection[LOCAL_ROLE] = role;
+    };
     if (bind) {
-      await clientQuery(connection, route ? route.enter : TO_DEFAULT.text);
-      connection[LOCAL_PATH] = want;
+      await clientQuery(connection, prefix.text);
+      done();
       return run();
     }
-    connection[PREFIX] = route ? route.prefix : TO_DEFAULT;
+    connection[PREFIX] = prefix;
     const result = await run();
-    connection[LOCAL_PATH] = want;
+    done();
     return result;
+  }
+
+  /** isolation: 'role': what the database refused, as a domain error. */
+  async #refused(error: unknown, tenant: TenantRef | undefined, sql: string, query: DialectQuery): Promise<never> {
+    const translated = this.#roles!.translate(error, tenant, sql);
+    // A missing role is a missing tenant when its schema is gone too.
+    if (tenant && translated instanceof ConfigurationError && !(await this.existsAfterError(tenant, query.options.transaction ?? undefined).catch(() => true))) {
+      throw this.notFound(tenant, error);
+    }
+    throw translated;
   }
 
   /** In a transaction the failed statement aborted it: ask on a connection of its own. */
@@ -191,6 +332,21 @@ export class PostgresAdapter extends BaseAdapter {
    * with the table's schema.
    */
   patchQueryGenerator(queryGenerator: any): void {
+    if (this.#roles) {
+      // Sequelize's INSERT/UPDATE use bind parameters (extended protocol: one
+      // statement per message), which would need a BEGIN/COMMIT bracket for
+      // SET LOCAL ROLE. Rendered with escaped values (what Sequelize itself
+      // does with `prependSearchPath`), they go in one message with the prefix.
+      for (const name of ['insertQuery', 'updateQuery']) {
+        const original = queryGenerator[name];
+        queryGenerator[name] = function (this: any, ...args: any[]) {
+          // insertQuery(table, values, attributes, options); updateQuery(table, values, where, options, attributes)
+          const options = (args[3] ??= {});
+          if (options.bindParam === undefined) options.bindParam = false;
+          return original.apply(this, args);
+        };
+      }
+    }
     const removeIndexQuery = queryGenerator.removeIndexQuery;
     queryGenerator.removeIndexQuery = function (this: any, table: any, indexNameOrAttributes: unknown, options?: unknown) {
       if (table === null || typeof table !== 'object' || !table.schema) return removeIndexQuery.call(this, table, indexNameOrAttributes, options);

@@ -55,7 +55,10 @@ export class TenantMetaStorage implements UmzugStorage {
   async #ensure(): Promise<void> {
     if (this.#ensured) return;
     const q = (name: string) => (this.#host.sequelize.getQueryInterface() as any).queryGenerator.quoteIdentifier(name, true);
-    await this.#query(`CREATE TABLE IF NOT EXISTS ${metaTable(this.#host, this.#tenant, this.#table)} (${q('name')} VARCHAR(255) NOT NULL UNIQUE, PRIMARY KEY (${q('name')}))`, [], 'RAW');
+    const table = metaTable(this.#host, this.#tenant, this.#table);
+    await this.#query(`CREATE TABLE IF NOT EXISTS ${table} (${q('name')} VARCHAR(255) NOT NULL UNIQUE, PRIMARY KEY (${q('name')}))`, [], 'RAW');
+    // isolation: 'role': the tenant role owns it; status reads of every tenant run without one.
+    await this.#host.adapter.readableByApp(this.#tenant, table, this.#transaction ? { transaction: this.#transaction } : {});
     this.#ensured = true;
   }
 

@@ -68,8 +68,10 @@ export function installQueryRouting(router: Router): void {
       const tenant = context.tenant();
       // The backend now caches this tenant's catalog: tenant-affine connections prefer it for the tenant.
       if (affinity && tenant) affinity.served((this as any).connection, tenant);
-      if ((this as any).options[QUALIFIED] === true) return super.run(sql, parameters);
-      return adapter.route(this as any, sql, parameters, tenant, (text = sql) => super.run(text, parameters));
+      // Model DML is marked (query-interface.ts): it skips routing, or with isolation: 'role' is routed for the role alone.
+      const qualified = (this as any).options[QUALIFIED] === true;
+      if (qualified && !adapter.routesQualifiedQueries) return super.run(sql, parameters);
+      return adapter.route(this as any, sql, parameters, tenant, (text = sql) => super.run(text, parameters), qualified);
     }
   }
   sequelize.dialect.Query = router.sqlComment ? withTenantComment(RoutedQuery, context) : RoutedQuery;

@@ -60,7 +60,8 @@ const CONSTRAINT_SUFFIX: Record<string, string> = { UNIQUE: 'uk', CHECK: 'ck', '
 export function installQueryInterfaceScoping(router: Router): void {
   const { context } = router;
   // Marking is only worth an options copy where the adapter skips qualified statements.
-  const mark = !router.adapter.routesQualifiedQueries;
+  // MySQL routes model DML whole (its route ignores the mark); isolation: 'role' routes it for the role alone.
+  const mark = !router.adapter.routesQualifiedQueries || router.adapter.isolation === 'role';
   const queryInterface = router.sequelize.getQueryInterface() as any;
   const queryGenerator = queryInterface.queryGenerator;
 

@@ -1,0 +1,302 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DataTypes, QueryTypes, Sequelize, type Model, type ModelStatic } from 'sequelize';
+import { Apartment, ConfigurationError, CrossTenantError, NoTenantError } from 'sequelize-apartment';
+import { describeDialects } from '../support/dialects';
+import { createLoginRole, rolesWithPrefix, type LoginRole } from '../support/login-role';
+import { connect } from '../support/servers';
+
+/** Tenant migrations: widgets record the role that wrote them (`who DEFAULT current_user`). */
+const CREATE_WIDGETS = `'use strict';
+module.exports = {
+  async up(queryInterface, Sequelize) {
+    await queryInterface.createTable('widgets', {
+      id: { type: Sequelize.INTEGER, autoIncrement: true, primaryKey: true },
+      name: { type: Sequelize.STRING, allowNull: false },
+      owner: { type: Sequelize.STRING, allowNull: false },
+      who: { type: Sequelize.STRING, allowNull: false, defaultValue: Sequelize.literal('current_user') },
+      account_id: { type: Sequelize.INTEGER },
+    });
+    await queryInterface.createTable('parts', {
+      id: { type: Sequelize.INTEGER, autoIncrement: true, primaryKey: true },
+      widget_id: { type: Sequelize.INTEGER, references: { model: 'widgets', key: 'id' } },
+      label: { type: Sequelize.STRING },
+    });
+  },
+  async down(queryInterface) {
+    await queryInterface.dropTable('parts');
+    await queryInterface.dropTable('widgets');
+  },
+};
+`;
+const ADD_NOTES = `'use strict';
+module.exports = {
+  async up(queryInterface, Sequelize) {
+    await queryInterface.createTable('notes', { id: { type: Sequelize.INTEGER, autoIncrement: true, primaryKey: true }, body: Sequelize.TEXT });
+  },
+  async down(queryInterface) { await queryInterface.dropTable('notes'); },
+};
+`;
+
+interface World {
+  sequelize: Sequelize;
+  apartment: Apartment;
+  Widget: ModelStatic<Model>;
+  Part: ModelStatic<Model>;
+  Account: ModelStatic<Model>;
+}
+
+function world(url: string, prefix: string, migrationsPath: string, accounts: string, isolation: 'none' | 'role' = 'role'): World {
+  const sequelize = new Sequelize(url, { logging: false, pool: { max: 4 } });
+  const apartment = new Apartment(sequelize, { prefix, migrationsPath, sharedModels: ['Account'], isolation });
+  const Account = sequelize.define('Account', { name: DataTypes.STRING }, { tableName: accounts, timestamps: false });
+  const Widget = sequelize.define(
+    'Widget',
+    { name: DataTypes.STRING, owner: DataTypes.STRING, who: DataTypes.STRING, accountId: { type: DataTypes.INTEGER, field: 'account_id' } },
+    { tableName: 'widgets', timestamps: false },
+  );
+  const Part = sequelize.define('Part', { label: DataTypes.STRING, widgetId: { type: DataTypes.INTEGER, field: 'widget_id' } }, { tableName: 'parts', timestamps: false });
+  Widget.hasMany(Part, { foreignKey: 'widgetId' });
+  Part.belongsTo(Widget, { foreignKey: 'widgetId' });
+  Widget.belongsTo(Account, { foreignKey: 'accountId', constraints: false });
+  return { sequelize, apartment, Widget, Part, Account };
+}
+
+async function refused(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => expect.fail(`expected the database to refuse, got ${JSON.stringify(value)}`),
+    (error: unknown) => error,
+  );
+}
+
+describeDialects('defense in depth: isolation "role"', (d) => {
+  const prefix = `dd${Math.random().toString(36).slice(2, 6)}_`;
+  let login: LoginRole;
+  let folder: string;
+  let w: World;
+  let superuser: Sequelize;
+  const accounts = `dd_accounts_${prefix.slice(2, 6)}`;
+
+  const catalog = async (sql: string, replacements: unknown[] = []) => superuser.query(sql, { type: QueryTypes.SELECT, replacements }) as Promise<any[]>;
+
+  before(async function () {
+    this.timeout(60_000);
+    login = await createLoginRole();
+    superuser = connect('postgres', { pool: { max: 1 } });
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'apartment-roles-'));
+    fs.writeFileSync(path.join(folder, '20260101000000-create-widgets.js'), CREATE_WIDGETS);
+    w = world(login.url, prefix, folder, accounts);
+    await w.Account.sync(); // shared table, made by the login role; afterSync grants it to the group
+    await w.Account.create({ id: 1, name: 'acme corp' } as any);
+    await w.apartment.createTenant('a');
+    await w.apartment.createTenant('b');
+    await w.apartment.run('a', () => w.Widget.create({ name: 'gear', owner: 'a', accountId: 1 }));
+    await w.apartment.run('b', () => w.Widget.create({ name: 'secret', owner: 'b', accountId: 1 }));
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await w?.sequelize.close();
+    await superuser?.close();
+    await login?.drop(prefix);
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('createTenant makes a NOLOGIN role for the schema, granted to the login role, in the group; migrations create what the role owns', async () => {
+    const [role] = await catalog('SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ?', [`${prefix}a`]);
+    expect(role).to.deep.equal({ rolname: `${prefix}a`, rolcanlogin: false });
+    const members = await catalog(
+      `SELECT r.rolname AS role, m.rolname AS member FROM pg_auth_members am JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+        WHERE r.rolname IN (?, ?) ORDER BY 1, 2`,
+      [`${prefix}a`, `${prefix}_shared`],
+    );
+    expect(members).to.deep.include({ role: `${prefix}a`, member: login.name });
+    expect(members).to.deep.include({ role: `${prefix}_shared`, member: `${prefix}a` });
+    expect(members).to.deep.include({ role: `${prefix}_shared`, member: `${prefix}b` });
+    // The login role is in no group: only the tenant roles it may SET ROLE to.
+    expect(members.filter((m) => m.role === `${prefix}_shared`).map((m) => m.member)).to.not.include(login.name);
+    const owners = await catalog("SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c WHERE c.relnamespace = ?::regnamespace AND c.relkind = 'r' ORDER BY 1", [`${prefix}a`]);
+    expect(owners).to.deep.equal([
+      { relname: 'SequelizeMeta', owner: `${prefix}a` },
+      { relname: 'parts', owner: `${prefix}a` },
+      { relname: 'widgets', owner: `${prefix}a` },
+    ]);
+    const [usage] = await catalog('SELECT has_schema_privilege(?, ?, \'USAGE\') AS own, has_schema_privilege(?, ?, \'USAGE\') AS other', [`${prefix}a`, `${prefix}a`, `${prefix}b`, `${prefix}a`]);
+    expect(usage).to.deep.equal({ own: true, other: false });
+  });
+
+  it('model queries (INSERT, SELECT, UPDATE) run under SET LOCAL ROLE of the tenant; nothing stays on the connection', async () => {
+    const { apartment, Widget, sequelize } = w;
+    await apartment.run('a', async () => {
+      const created = await Widget.create({ name: 'bolt', owner: 'a' });
+      expect(await Widget.findByPk(created.get('id') as number).then((r) => r!.get('who'))).to.equal(`${prefix}a`);
+      await Widget.update({ name: 'bolt 2' }, { where: { id: created.get('id') } });
+      const [row] = await Widget.findAll({ attributes: [[sequelize.literal('current_user'), 'me']], where: { id: created.get('id') }, raw: true });
+      expect(row).to.deep.equal({ me: `${prefix}a` });
+      const [raw] = await sequelize.query('SELECT current_user AS me', { type: QueryTypes.SELECT });
+      expect(raw).to.deep.equal({ me: `${prefix}a` });
+      const [bound] = await sequelize.query('SELECT current_user AS me, $1::int AS n', { type: QueryTypes.SELECT, bind: [7] });
+      expect(bound).to.deep.equal({ me: `${prefix}a`, n: 7 });
+    });
+    // Outside run: the login role, on every pooled connection.
+    const rows = await Promise.all([1, 2, 3, 4].map(() => sequelize.query('SELECT current_user AS me', { type: QueryTypes.SELECT })));
+    for (const [row] of rows) expect(row).to.deep.equal({ me: login.name });
+  });
+
+  it('Sequelize INSERT/UPDATE are sent without bind parameters, so the role goes in the same message', async () => {
+    const { apartment, Widget, sequelize } = w;
+    const seen: Array<{ sql: string; bind: unknown }> = [];
+    const logging = (sql: string, options: any) => seen.push({ sql, bind: options?.bind });
+    await apartment.run('a', async () => {
+      const created = (await Widget.create({ name: "nut", owner: "a" }, { logging } as any)) as Model;
+      await created.update({ name: 'nut 2' }, { logging } as any);
+    });
+    expect(seen.map((s) => /^Executing \([^)]*\): (\w+)/.exec(s.sql)?.[1])).to.deep.equal(['INSERT', 'UPDATE']);
+    for (const s of seen) expect(s.sql, s.sql).to.not.match(/\$1/);
+    expect(await apartment.run('a', () => Widget.count({ where: { name: 'nut 2' } }))).to.equal(1);
+    void sequelize;
+  });
+
+  it("inside run('a'), tenant b's table is refused with CrossTenantError in every path", async () => {
+    const { apartment, Widget, Part, sequelize } = w;
+    const other = `"${prefix}b".widgets`;
+    const paths: Record<string, () => Promise<unknown>> = {
+      raw: () => sequelize.query(`SELECT * FROM ${other}`, { type: QueryTypes.SELECT }),
+      'raw with bind': () => sequelize.query(`SELECT * FROM ${other} WHERE id > $1`, { type: QueryTypes.SELECT, bind: [0] }),
+      literal: () => Widget.findAll({ where: sequelize.literal(`id IN (SELECT id FROM ${other})`) }),
+      'Model.schema()': () => (Widget as any).schema(`${prefix}b`).findAll(),
+      'Model.schema() create': () => (Widget as any).schema(`${prefix}b`).create({ name: 'planted', owner: 'a' }),
+      include: () => Part.findAll({ include: [{ model: (Widget as any).schema(`${prefix}b`), required: false }] }),
+      transaction: () => sequelize.transaction(async (transaction) => {
+        await Widget.findAll({ transaction });
+        return sequelize.query(`SELECT * FROM ${other}`, { type: QueryTypes.SELECT, transaction });
+      }),
+    };
+    await apartment.run('a', async () => {
+      for (const [name, run] of Object.entries(paths)) {
+        const error = await refused(run());
+        expect(error, name).to.be.instanceOf(CrossTenantError);
+        expect((error as CrossTenantError).tenant, name).to.equal('a');
+        expect((error as CrossTenantError).instanceTenant, name).to.equal('b');
+        expect((error as Error).message, name).to.include("tenant 'a'").and.include("tenant 'b'");
+      }
+      // Tenant a still works on the same pool afterwards.
+      expect(await Widget.count()).to.be.greaterThan(0);
+    });
+    const rows = await apartment.run('b', () => Widget.findAll({ raw: true }));
+    expect(rows.map((r: any) => r.name)).to.deep.equal(['secret']);
+  });
+
+  it('shared models work inside a tenant (group grant) and outside; a tenant-less statement cannot read a tenant table', async () => {
+    const { apartment, Widget, Account, sequelize } = w;
+    const inside = await apartment.run('a', () => Widget.findAll({ include: [Account], where: { name: 'gear' } }));
+    expect((inside[0] as any).Account.name).to.equal('acme corp');
+    expect(await apartment.run('a', () => Account.count())).to.equal(1);
+    expect(await Account.count()).to.equal(1);
+    const error = await refused(sequelize.query(`SELECT * FROM "${prefix}b".widgets`, { type: QueryTypes.SELECT }));
+    expect(error).to.be.instanceOf(NoTenantError);
+    expect((error as NoTenantError).tenant).to.equal('b');
+    expect((error as Error).message).to.include('apartment.run');
+  });
+
+  it('migrateAll: a table a new migration adds is owned by, and usable for, each tenant role; status reads every tenant', async () => {
+    fs.writeFileSync(path.join(folder, '20260102000000-add-notes.js'), ADD_NOTES);
+    try {
+      const results = await w.apartment.migrateAll();
+      expect(results.map((r) => r.ok)).to.deep.equal([true, true]);
+      const owners = await catalog("SELECT n.nspname AS schema, pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'notes' AND left(n.nspname, ?) = ? ORDER BY 1", [prefix.length, prefix]);
+      expect(owners).to.deep.equal([{ schema: `${prefix}a`, owner: `${prefix}a` }, { schema: `${prefix}b`, owner: `${prefix}b` }]);
+      await w.apartment.run('b', () => w.sequelize.query("INSERT INTO notes (body) VALUES ('hi')"));
+      const status = await w.apartment.migrationStatusAll();
+      expect(status.map((s) => s.pending)).to.deep.equal([[], []]);
+      expect(status.map((s) => s.executed.length)).to.deep.equal([2, 2]);
+      expect(await w.apartment.migrateAll({ direction: 'down' }).then((r) => r.map((x) => x.ok))).to.deep.equal([true, true]);
+    } finally {
+      fs.rmSync(path.join(folder, '20260102000000-add-notes.js'));
+    }
+  });
+
+  it('warm spares: a claimed spare keeps its grants under the tenant name (schema and role renamed together)', async () => {
+    await w.apartment.prewarm(1);
+    const [spare] = await catalog('SELECT rolname FROM pg_roles WHERE left(rolname, ?) = ?', [`${prefix}_spare_`.length, `${prefix}_spare_`]);
+    expect(spare, 'a role for the spare').to.not.equal(undefined);
+    await w.apartment.createTenant('c');
+    expect(await catalog('SELECT rolname FROM pg_roles WHERE rolname = ?', [spare.rolname])).to.deep.equal([]);
+    const owners = await catalog("SELECT pg_get_userbyid(c.relowner) AS owner FROM pg_class c WHERE c.relnamespace = ?::regnamespace AND c.relname = 'widgets'", [`${prefix}c`]);
+    expect(owners).to.deep.equal([{ owner: `${prefix}c` }]);
+    await w.apartment.run('c', async () => {
+      const created = await w.Widget.create({ name: 'warm', owner: 'c' });
+      expect(created.get('who') ?? (await w.Widget.findByPk(created.get('id') as number))!.get('who')).to.equal(`${prefix}c`);
+      expect(await refused(w.sequelize.query(`SELECT * FROM "${prefix}a".widgets`))).to.be.instanceOf(CrossTenantError);
+    });
+  });
+
+  it('dropTenant drops the role too (DROP OWNED BY, DROP ROLE)', async () => {
+    await w.apartment.createTenant('gone');
+    expect(await rolesWithPrefix(`${prefix}gone`)).to.deep.equal([`${prefix}gone`]);
+    await w.apartment.dropTenant('gone');
+    expect(await rolesWithPrefix(`${prefix}gone`)).to.deep.equal([]);
+    expect(await d.schemaExists(`${prefix}gone`)).to.equal(false);
+  });
+
+  it('turning it on for existing tenants: syncRoles() creates and grants their roles, idempotent', async () => {
+    const p2 = `${prefix}x_`;
+    const before = world(login.url, p2, folder, `${accounts}_x`, 'none');
+    try {
+      await before.Account.sync();
+      await before.apartment.createTenant('old');
+      await before.apartment.createTenant('older');
+      await before.apartment.run('old', () => before.Widget.create({ name: 'kept', owner: 'old' }));
+      // Without roles, routing alone: a mis-qualified read is answered.
+      const leak = await before.apartment.run('old', () => before.sequelize.query(`SELECT name FROM "${p2}older".widgets`, { type: QueryTypes.SELECT }));
+      expect(leak).to.deep.equal([]);
+    } finally {
+      await before.sequelize.close();
+    }
+    const after = world(login.url, p2, folder, `${accounts}_x`);
+    try {
+      const missing = await refused(after.apartment.run('old', () => after.Widget.findAll()));
+      expect(missing).to.be.instanceOf(ConfigurationError);
+      expect((missing as Error).message).to.include('syncRoles()').and.include('tenant:roles');
+      expect(await after.apartment.syncRoles()).to.deep.equal({ tenants: 2, created: 2, group: `${p2}_shared` });
+      expect(await after.apartment.syncRoles()).to.deep.equal({ tenants: 2, created: 0, group: `${p2}_shared` });
+      const owners = await catalog("SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c WHERE c.relnamespace = ?::regnamespace AND c.relkind IN ('r', 'S') ORDER BY 1", [`${p2}old`]);
+      expect(owners.every((o) => o.owner === `${p2}old`), JSON.stringify(owners)).to.equal(true);
+      await after.apartment.run('old', async () => {
+        expect((await after.Widget.findAll({ raw: true })).map((r: any) => r.name)).to.deep.equal(['kept']);
+        await after.Widget.create({ name: 'new', owner: 'old' });
+        expect(await refused(after.sequelize.query(`SELECT name FROM "${p2}older".widgets`))).to.be.instanceOf(CrossTenantError);
+      });
+      expect((await after.apartment.migrationStatusAll()).map((s) => s.executed.length)).to.deep.equal([1, 1]);
+    } finally {
+      await after.sequelize.close();
+    }
+  });
+
+  it('refuses a superuser login role (it would bypass every privilege) with a message saying what to do', async () => {
+    const s = new Sequelize(d.url, { logging: false });
+    try {
+      const apartment = new Apartment(s, { prefix: `${prefix}su_`, isolation: 'role', migrationsPath: folder });
+      const error = await refused(apartment.createTenant('nope'));
+      expect(error).to.be.instanceOf(ConfigurationError);
+      expect((error as Error).message).to.include('superuser');
+      expect(await d.schemaExists(`${prefix}su_nope`)).to.equal(false);
+    } finally {
+      await s.close();
+    }
+  });
+}, ['postgres']);
+
+describeDialects('defense in depth: isolation "role" on MySQL/MariaDB', (d) => {
+  it('is refused with ConfigurationError: roles there are per session, not per statement', () => {
+    const sequelize = d.sequelize();
+    expect(() => new Apartment(sequelize, { isolation: 'role' })).to.throw(ConfigurationError, /per session/);
+  });
+
+  it('rejects an unknown isolation value', () => {
+    const sequelize = d.sequelize();
+    expect(() => new Apartment(sequelize, { isolation: 'rows' as any })).to.throw(ConfigurationError, /'none' or 'role'/);
+  });
+}, ['mysql']);
