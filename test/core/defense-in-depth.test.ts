@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataTypes, QueryTypes, Sequelize, type Model, type ModelStatic } from 'sequelize';
-import { Apartment, ConfigurationError, CrossTenantError, NoTenantError } from 'sequelize-apartment';
+import { Apartment, ConfigurationError, CrossTenantError, NoTenantError, TenantNotFoundError } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
 import { createLoginRole, rolesWithPrefix, type LoginRole } from '../support/login-role';
 import { connect } from '../support/servers';
@@ -273,6 +273,15 @@ describeDialects('defense in depth: isolation "role"', (d) => {
     } finally {
       await after.sequelize.close();
     }
+  });
+
+  it('a tenant that does not exist is still TenantNotFoundError (not a missing role), model and raw', async () => {
+    const { apartment, Widget, sequelize } = w;
+    await apartment.run('never', async () => {
+      expect(await refused(Widget.findAll())).to.be.instanceOf(TenantNotFoundError);
+      expect(await refused(Widget.create({ name: 'x', owner: 'never' }))).to.be.instanceOf(TenantNotFoundError);
+      expect(await refused(sequelize.query('SELECT * FROM widgets'))).to.be.instanceOf(TenantNotFoundError);
+    });
   });
 
   it('refuses a superuser login role (it would bypass every privilege) with a message saying what to do', async () => {
