@@ -32,6 +32,15 @@ export class CitusAdapter extends PostgresAdapter implements ClusterOperations {
 
   constructor(ctx: AdapterContext, defaultSchema?: string) {
     super(ctx, defaultSchema);
+    if (this.isolation === 'role') {
+      // Citus runs a tenant's statements on its worker over connections it
+      // opens as the current user: under SET ROLE that is the NOLOGIN tenant
+      // role, which cannot log in there, and tenant DDL must reach the
+      // coordinator alone, without the SET LOCAL prefix (README: Defense in depth).
+      throw new ConfigurationError(
+        "isolation: 'role' is not supported with `distribute: 'citus'`: Citus opens its worker connections as the current user, which under SET ROLE is a NOLOGIN tenant role. Remove one of the two options (isolation on plain PostgreSQL, or Citus with routing alone).",
+      );
+    }
   }
 
   /**

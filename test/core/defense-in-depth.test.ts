@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataTypes, QueryTypes, Sequelize, type Model, type ModelStatic } from 'sequelize';
-import { Apartment, ConfigurationError, CrossTenantError, NoTenantError, TenantNotFoundError } from 'sequelize-apartment';
+import { Apartment, type ApartmentOptions, ConfigurationError, CrossTenantError, NoTenantError, TenantNotFoundError } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
 import { createLoginRole, rolesWithPrefix, type LoginRole } from '../support/login-role';
 import { connect } from '../support/servers';
@@ -48,9 +48,9 @@ interface World {
   Account: ModelStatic<Model>;
 }
 
-function world(url: string, prefix: string, migrationsPath: string, accounts: string, isolation: 'none' | 'role' = 'role'): World {
+function world(url: string, prefix: string, migrationsPath: string, accounts: string, isolation: 'none' | 'role' = 'role', options: Partial<ApartmentOptions> = {}): World {
   const sequelize = new Sequelize(url, { logging: false, pool: { max: 4 } });
-  const apartment = new Apartment(sequelize, { prefix, migrationsPath, sharedModels: ['Account'], isolation });
+  const apartment = new Apartment(sequelize, { prefix, migrationsPath, sharedModels: ['Account'], isolation, ...options });
   const Account = sequelize.define('Account', { name: DataTypes.STRING }, { tableName: accounts, timestamps: false });
   const Widget = sequelize.define(
     'Widget',
@@ -231,6 +231,69 @@ describeDialects('defense in depth: isolation "role"', (d) => {
       expect(created.get('who') ?? (await w.Widget.findByPk(created.get('id') as number))!.get('who')).to.equal(`${prefix}c`);
       expect(await refused(w.sequelize.query(`SELECT * FROM "${prefix}a".widgets`))).to.be.instanceOf(CrossTenantError);
     });
+  });
+
+  it('renameTenant renames the role with the schema: grants and ownership follow, the old role is gone', async () => {
+    await w.apartment.createTenant('r1');
+    await w.apartment.run('r1', () => w.Widget.create({ name: 'moved', owner: 'r1' }));
+    await w.apartment.renameTenant('r1', 'r2');
+    expect(await rolesWithPrefix(`${prefix}r`)).to.deep.equal([`${prefix}r2`]);
+    const owners = await catalog("SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c WHERE c.relnamespace = ?::regnamespace AND c.relkind = 'r' ORDER BY 1", [`${prefix}r2`]);
+    expect(owners.map((o) => o.owner)).to.deep.equal([`${prefix}r2`, `${prefix}r2`, `${prefix}r2`]);
+    await w.apartment.run('r2', async () => {
+      expect((await w.Widget.findAll({ raw: true })).map((r: any) => r.name)).to.deep.equal(['moved']);
+      const created = await w.Widget.create({ name: 'after', owner: 'r2' });
+      expect((await w.Widget.findByPk(created.get('id') as number))!.get('who')).to.equal(`${prefix}r2`);
+      const error = await refused(w.sequelize.query(`SELECT * FROM "${prefix}a".widgets`));
+      expect(error).to.be.instanceOf(CrossTenantError);
+      expect((error as CrossTenantError).tenant).to.equal('r2');
+    });
+    // The old key is a missing tenant, not a missing role.
+    expect(await refused(w.apartment.run('r1', () => w.Widget.findAll()))).to.be.instanceOf(TenantNotFoundError);
+    await w.apartment.dropTenant('r2');
+    expect(await rolesWithPrefix(`${prefix}r`)).to.deep.equal([]);
+  });
+
+  it('seeders: SequelizeData is owned by the tenant role and seed status reads it; seeded rows are written as the tenant role', async () => {
+    const seeders = fs.mkdtempSync(path.join(os.tmpdir(), 'apartment-roles-seed-'));
+    fs.writeFileSync(
+      path.join(seeders, '20260301000001-first-widget.js'),
+      "module.exports = { async up(qi) { await qi.bulkInsert('widgets', [{ name: 'seeded', owner: 'seed' }]); }, async down(qi) { await qi.bulkDelete('widgets', { name: 'seeded' }); } };",
+    );
+    const s = world(login.url, prefix, folder, accounts, 'role', { seedersPath: seeders });
+    try {
+      await s.apartment.createTenant('seeded', { seed: true });
+      const owners = await catalog("SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c WHERE c.relnamespace = ?::regnamespace AND c.relname IN ('SequelizeMeta', 'SequelizeData') ORDER BY 1", [`${prefix}seeded`]);
+      expect(owners).to.deep.equal([
+        { relname: 'SequelizeData', owner: `${prefix}seeded` },
+        { relname: 'SequelizeMeta', owner: `${prefix}seeded` },
+      ]);
+      expect((await s.apartment.seedStatus('seeded')).executed).to.deep.equal(['20260301000001-first-widget.js']);
+      const rows = await s.apartment.run('seeded', () => s.Widget.findAll({ raw: true }));
+      expect(rows.map((r: any) => [r.name, r.who])).to.deep.equal([['seeded', `${prefix}seeded`]]);
+      expect((await s.apartment.seedTenant('seeded', { direction: 'down' })).ok).to.equal(true);
+      expect(await s.apartment.run('seeded', () => s.Widget.count())).to.equal(0);
+      await s.apartment.dropTenant('seeded');
+    } finally {
+      await s.sequelize.close();
+      fs.rmSync(seeders, { recursive: true, force: true });
+    }
+  });
+
+  it('sqlComment: the tenant comment and SET LOCAL ROLE go together; cross-tenant reads are still refused', async () => {
+    const s = world(login.url, prefix, folder, accounts, 'role', { sqlComment: true });
+    const seen: string[] = [];
+    try {
+      await s.apartment.run('a', async () => {
+        const [row] = await s.sequelize.query('SELECT current_user AS me', { type: QueryTypes.SELECT, logging: (sql: string) => seen.push(sql) });
+        expect(row).to.deep.equal({ me: `${prefix}a` });
+        expect((await s.Widget.findOne({ where: { name: 'gear' }, logging: (sql: string) => seen.push(sql) }))!.get('who')).to.equal(`${prefix}a`);
+        expect(await refused(s.sequelize.query(`SELECT * FROM "${prefix}b".widgets`))).to.be.instanceOf(CrossTenantError);
+      });
+      expect(seen.every((sql) => sql.includes("tenant='a'")), seen.join('\n')).to.equal(true);
+    } finally {
+      await s.sequelize.close();
+    }
   });
 
   it('dropTenant drops the role too (DROP OWNED BY, DROP ROLE)', async () => {

@@ -11,6 +11,12 @@ describe("distribute: 'citus' without a Citus cluster", () => {
     });
   }, ['mysql', 'mariadb']);
 
+  describeDialects("isolation: 'role' with distribute: 'citus'", (d) => {
+    it('is refused with ConfigurationError at construction, before any SQL (worker connections cannot log in as a NOLOGIN tenant role)', () => {
+      expect(() => new Apartment(d.sequelize(), { distribute: 'citus', isolation: 'role' })).to.throw(ConfigurationError, /not supported with `distribute: 'citus'`/);
+    });
+  }, ['postgres']);
+
   describeDialects('on a PostgreSQL server without the extension', (d) => {
     before(() => d.dropAll('nocitus_'));
     after(() => d.dropAll('nocitus_'));
