@@ -143,6 +143,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   readonly migrationsPath: string;
   /** @default true */
   readonly strict: boolean;
+  /** `'role'`: the database refuses what routing gets wrong (README: Defense in depth). @default 'none' */
+  readonly isolation: Isolation;
   readonly sharedModels: ReadonlySet<string>;
   /** @internal */
   readonly adapter: DialectAdapter;
@@ -201,6 +203,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     patchAssociations(sequelize);
     this.sequelize = sequelize;
     this.strict = strict;
+    this.isolation = isolation;
     this.sharedModels = new Set(sharedModels);
     this.migrationsPath = path.resolve(process.cwd(), migrationsPath);
     this.seedersPath = seedersPath === false ? false : path.resolve(process.cwd(), seedersPath);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Apartment } from '../apartment';
 import { ConfigurationError, MigrationError, describeValue } from '../errors';
+import type { Isolation } from '../dialects/contract';
 import type { TenantMigrationPlan } from '../migrations/types';
 import type { MigrationResult } from '../types';
 import { loadRcFile, resolveConnection, tenantSettings, type GlobalFlags } from './config';
@@ -36,8 +37,9 @@ export interface MigrateFlags {
  * Sequelize (the app's own copy) + Apartment built from the resolved config;
  * runs `fn` and always closes the connection so the process can exit. The
  * app's instance is closed too: the module was loaded for this one command.
+ * `isolation` is given to an Apartment built from the config (the app's keeps its own).
  */
-export async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, fn: (apartment: Apartment) => Promise<T>): Promise<T> {
+export async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, fn: (apartment: Apartment) => Promise<T>, isolation?: Isolation): Promise<T> {
   const rc = loadRcFile(ctx.cwd, ctx.flags.optionsPath);
   const appModule = apartmentModule(ctx.cwd, ctx.flags, rc);
   let apartment: Apartment;
@@ -57,7 +59,7 @@ export async function withApartment<T>(ctx: CommandContext, needsMigrations: boo
       process.stderr.write(`sequelize ${app.version} from ${app.dir}; database from ${connection.source}; prefix ${settings.prefix}; migrations ${settings.migrationsPath}\n`);
     }
     try {
-      apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath, seedersPath: settings.seedersPath });
+      apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath, seedersPath: settings.seedersPath, ...(isolation ? { isolation } : {}) });
     } catch (error) {
       await sequelize.close().catch(() => undefined);
       throw error;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import * as commands from './commands';
 import { registerRenameCommand } from './rename';
+import { registerRolesCommand } from './roles';
 import { registerSeedCommands } from './seed';
 import type { GlobalFlags } from './config';
 import { Output } from './output';
@@ -71,6 +72,7 @@ export function program(): Command {
 
   registerSeedCommands(cli, action);
   registerRenameCommand(cli, action);
+  registerRolesCommand(cli, action);
 
   cli.command('migration:generate')
     .description('write a new tenant migration skeleton (YYYYMMDDHHMMSS-<name>.js) into the migrations folder')

@@ -40,6 +40,7 @@ const REMEDIES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(?:apartment\.)?migrateAll\(\)/g, 'apartment db:migrate'],
   [/\b(?:apartment\.)?prewarm\((\d+)\)/g, 'apartment tenant:prewarm --count $1'],
   [/\bapartment\.tenants\(\)/g, 'apartment tenant:list'],
+  [/\b(?:apartment\.)?syncRoles\(\)(?: \(CLI: [^)]*\))?/g, 'apartment tenant:roles'],
 ];
 
 /** `message` with the API calls it recommends replaced by the CLI commands that do the same. */

@@ -153,7 +153,7 @@ export abstract class BaseAdapter implements DialectAdapter {
 
   /** Without roles there is nothing to create or grant. */
   async syncRoles(tenants: readonly TenantRef[]): Promise<RolesResult> {
-    return { tenants: tenants.length, created: 0, group: undefined };
+    return { tenants: tenants.length, created: 0, group: undefined, shared: [] };
   }
 
   async grantShared(): Promise<void> {}

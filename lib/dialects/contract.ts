@@ -173,6 +173,8 @@ export interface RolesResult {
   created: number;
   /** The group role every tenant role is in (undefined without roles). */
   group: string | undefined;
+  /** The shared models' tables granted to the group role (`schema.table`); only the models the Apartment knows. */
+  shared: string[];
 }
 
 export { driverError } from './base';

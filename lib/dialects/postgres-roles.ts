@@ -129,10 +129,10 @@ export class PostgresRoles {
     await this.#ensureGroup(undefined, true);
   }
 
-  /** Grants the shared models' tables (and their sequences) to the group role. */
-  async grantShared(transaction?: Transaction): Promise<void> {
+  /** Grants the shared models' tables (and their sequences) to the group role; returns the tables granted. */
+  async grantShared(transaction?: Transaction): Promise<string[]> {
     const tables = this.#ctx.sharedTables();
-    if (tables.length === 0) return;
+    if (tables.length === 0) return [];
     const list = tables.map((t) => this.#ctx.escape(t)).join(', ');
     // Only tables that exist now; sequences owned by their columns (serial, identity) too.
     const [rows] = await this.#ctx.admin(
@@ -148,6 +148,7 @@ export class PostgresRoles {
       r.kind === 'S' ? `GRANT ${SHARED_SEQUENCE_PRIVILEGES} ON SEQUENCE ${r.name} TO ${group}` : `GRANT ${SHARED_TABLE_PRIVILEGES} ON TABLE ${r.name} TO ${group}`,
     );
     if (grants.length) await this.#ctx.admin(grants.join('; '), { transaction });
+    return (rows as Array<{ name: string; kind: string }>).filter((r) => r.kind !== 'S').map((r) => r.name);
   }
 
   /**
@@ -158,10 +159,7 @@ export class PostgresRoles {
    */
   async sync(tenants: readonly TenantRef[]): Promise<RolesResult> {
     await this.checkLogin();
-    await this.#ctx.transaction(async (transaction) => {
-      await this.#ensureGroup(transaction, true);
-      await this.grantShared(transaction);
-    });
+    const shared = await this.#ctx.transaction((transaction) => this.#ensureGroup(transaction, true));
     let created = 0;
     for (const tenant of tenants) {
       await this.#ctx.transaction(async (transaction) => {
@@ -171,7 +169,7 @@ export class PostgresRoles {
         await this.#adopt(tenant, transaction);
       });
     }
-    return { tenants: tenants.length, created, group: this.group };
+    return { tenants: tenants.length, created, group: this.group, shared };
   }
 
   /**
@@ -217,7 +215,7 @@ export class PostgresRoles {
 
   #missingRole(tenant: TenantRef, cause: unknown): ApartmentError {
     return new ConfigurationError(
-      `Tenant '${tenant.key}' has no usable role "${tenant.name}" yet (isolation: 'role' was turned on after it was created). Create and grant the roles of existing tenants with apartment.syncRoles() (CLI: npx apartment tenant:roles).`,
+      `Tenant '${tenant.key}' has no usable role "${tenant.name}" yet (isolation: 'role' was turned on after it was created). Create and grant the roles of existing tenants with apartment.syncRoles() (CLI: npx apartment tenant:roles), then retry.`,
       { tenant: tenant.key, cause },
     );
   }
@@ -239,12 +237,15 @@ export class PostgresRoles {
   #groupReady = false;
 
   /** The group role, once per process (or again with `force`), with the shared tables granted to it. */
-  async #ensureGroup(transaction: Transaction | undefined, force = false): Promise<void> {
-    if (this.#groupReady && !force) return;
+  async #ensureGroup(transaction: Transaction | undefined, force = false): Promise<string[]> {
+    if (this.#groupReady && !force) return [];
     const group = this.#ctx.quote(this.group);
     await this.#ctx.admin(createRoleSql(group), { transaction });
-    await this.grantShared(transaction);
-    this.#groupReady = true;
+    const shared = await this.grantShared(transaction);
+    // Only once it is committed: a rolled-back createTenant takes the group role with it.
+    if (transaction) transaction.afterCommit(() => void (this.#groupReady = true));
+    else this.#groupReady = true;
+    return shared;
   }
 
   /** Creates the role when missing; the login may SET ROLE to it; it is in the group. */
