@@ -1,7 +1,8 @@
 import { runPrefix } from './stress';
 import { expect } from 'chai';
-import { DataTypes, Sequelize } from 'sequelize';
-import { Apartment } from 'sequelize-apartment';
+import { DataTypes, QueryTypes, Sequelize } from 'sequelize';
+import { Apartment, CrossTenantError } from 'sequelize-apartment';
+import { createLoginRole, type LoginRole } from '../support/login-role';
 import { fixture } from '../support/paths';
 import { startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import { hasProgram, missingProgram } from '../support/processes';
@@ -239,6 +240,79 @@ describe('reliability: behind PgBouncer in transaction-pooling mode [postgres]',
         await sequelize.close();
         await statementMode.stop();
       }
+    });
+  });
+  describe("isolation: 'role' through PgBouncer (one server connection shared by every client)", () => {
+    const rolePrefix = `${prefix}role_`;
+    let login: LoginRole;
+    let single: PgBouncer | undefined;
+    let sequelize: Sequelize;
+    let apartment: Apartment;
+    let Note: any;
+    const tenants = ['r1', 'r2', 'r3'];
+
+    before(async function () {
+      this.timeout(60_000);
+      login = await createLoginRole();
+      single = await startPgBouncer({ poolMode: 'transaction', poolSize: 1, upstream: login.url });
+      sequelize = new Sequelize(single.url, { logging: false, pool: { max: 6 } });
+      apartment = new Apartment(sequelize, { prefix: rolePrefix, migrationsPath: fixture('reliability', 'migrations'), isolation: 'role' });
+      Note = sequelize.define('Note', { owner: { type: DataTypes.STRING(80), allowNull: false }, body: DataTypes.STRING(200) }, { tableName: 'notes', timestamps: false });
+      // Created on the server directly: createTenant holds its lock transaction while it checks on other connections, which one server connection cannot serve.
+      const direct = new Sequelize(login.url, { logging: false });
+      try {
+        const maker = new Apartment(direct, { prefix: rolePrefix, migrationsPath: fixture('reliability', 'migrations'), isolation: 'role' });
+        for (const t of tenants) expect(await maker.createTenant(t)).to.include({ ok: true });
+      } finally {
+        await direct.close();
+      }
+    });
+    after(async function () {
+      this.timeout(60_000);
+      await sequelize?.close().catch(() => undefined);
+      await single?.stop();
+      await login?.drop(rolePrefix);
+    });
+
+    it('every statement runs as its own tenant role under interleaving; the role never outlives its transaction on the shared server connection', async function () {
+      this.timeout(60_000);
+      const me = "current_user AS me";
+      const work = Array.from({ length: 150 }, (_, i) => {
+        const t = tenants[i % 3]!;
+        return apartment.run(t, async () => {
+          switch (i % 5) {
+            case 0: {
+              const note = await Note.create({ owner: t, body: `n${i}` });
+              const [row] = await Note.findAll({ attributes: [[sequelize.literal('current_user'), 'me']], where: { id: note.id }, raw: true });
+              return row.me;
+            }
+            case 1:
+              return (await sequelize.query(`SELECT ${me}`, { type: QueryTypes.SELECT }) as any[])[0].me;
+            case 2:
+              return (await sequelize.query(`SELECT ${me}, $1::int AS n`, { type: QueryTypes.SELECT, bind: [i] }) as any[])[0].me;
+            case 3:
+              return sequelize.transaction(async (transaction) => {
+                await Note.create({ owner: t, body: `tx${i}` }, { transaction });
+                return (await sequelize.query(`SELECT ${me}`, { type: QueryTypes.SELECT, transaction }) as any[])[0].me;
+              });
+            default: {
+              const error = await sequelize.query(`SELECT * FROM "${rolePrefix}${tenants[(i + 1) % 3]}".notes`).then(() => undefined, (e: unknown) => e);
+              return error instanceof CrossTenantError && error.tenant === t ? `${rolePrefix}${t}` : `answered or wrong error: ${String(error)}`;
+            }
+          }
+        }).then((who: string) => ({ t, who }));
+      });
+      for (const { t, who } of await Promise.all(work)) expect(who).to.equal(`${rolePrefix}${t}`);
+      // Another client of the same bouncer (so the same server connection) finds the login role and the default search_path.
+      const other = new Client({ connectionString: single!.url });
+      await other.connect();
+      try {
+        const { rows } = await other.query('SELECT current_user AS me, current_setting(\'search_path\') AS path, pg_backend_pid() AS pid');
+        expect(rows[0]).to.include({ me: login.name, path: '"$user", public' });
+      } finally {
+        await other.end();
+      }
+      for (const t of tenants) expect(await Note.count({ tenant: t })).to.equal(20);
     });
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
-import { Apartment, ApartmentError } from 'sequelize-apartment';
+import { Apartment, ApartmentError, type ApartmentOptions } from 'sequelize-apartment';
 
 /**
  * The isolation stress: many tenants with identical tables, a mixed stream of
@@ -39,12 +39,14 @@ export interface StressSetup {
   tags: Map<string, string[]>;
   /** Per tenant: what its rows must be; runs on the same setup accumulate in it. */
   ledgers: Map<string, Ledger>;
+  /** Where the final check reads every tenant's tables (default: `sequelize`, tenant-less); isolation 'role' needs a superuser. */
+  verifyWith?: Sequelize;
 }
 
 /** Defines the stress models (Account is shared) on a Sequelize instance and installs an Apartment. */
-export function installStress(sequelize: Sequelize, prefix: string): Omit<StressSetup, 'tenants' | 'accounts' | 'tags' | 'ledgers'> {
+export function installStress(sequelize: Sequelize, prefix: string, options: Partial<ApartmentOptions> = {}): Omit<StressSetup, 'tenants' | 'accounts' | 'tags' | 'ledgers'> {
   const accountsTable = `rel_accounts_${randomBytes(4).toString('hex')}`;
-  const apartment = new Apartment(sequelize, { prefix, sharedModels: ['Account'] });
+  const apartment = new Apartment(sequelize, { prefix, sharedModels: ['Account'], ...options });
   const Account = sequelize.define('Account', { id: { type: DataTypes.INTEGER, primaryKey: true }, name: DataTypes.STRING }, { tableName: accountsTable, timestamps: false });
   const Widget = sequelize.define(
     'Widget',
@@ -514,7 +516,8 @@ export async function runStress(setup: StressSetup, options: StressOptions): Pro
 
 /** Reads every tenant's tables back qualified (no routing involved) and compares them with the ledger. */
 async function verify(setup: StressSetup, ledgers: Map<string, Ledger>, report: StressReport, dialect: string): Promise<void> {
-  const { sequelize, apartment } = setup;
+  const { apartment } = setup;
+  const sequelize = setup.verifyWith ?? setup.sequelize;
   const q = (s: string) => (dialect === 'postgres' ? `"${s}"` : `\`${s}\``);
   const seen = new Map<string, string>();
   for (const tenant of setup.tenants) {
