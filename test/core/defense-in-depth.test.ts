@@ -323,8 +323,8 @@ describeDialects('defense in depth: isolation "role"', (d) => {
       const missing = await refused(after.apartment.run('old', () => after.Widget.findAll()));
       expect(missing).to.be.instanceOf(ConfigurationError);
       expect((missing as Error).message).to.include('syncRoles()').and.include('tenant:roles');
-      expect(await after.apartment.syncRoles()).to.deep.equal({ tenants: 2, created: 2, group: `${p2}_shared` });
-      expect(await after.apartment.syncRoles()).to.deep.equal({ tenants: 2, created: 0, group: `${p2}_shared` });
+      expect(await after.apartment.syncRoles()).to.deep.equal({ tenants: 2, created: 2, group: `${p2}_shared`, shared: [`${accounts}_x`] });
+      expect(await after.apartment.syncRoles()).to.deep.equal({ tenants: 2, created: 0, group: `${p2}_shared`, shared: [`${accounts}_x`] });
       const owners = await catalog("SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c WHERE c.relnamespace = ?::regnamespace AND c.relkind IN ('r', 'S') ORDER BY 1", [`${p2}old`]);
       expect(owners.every((o) => o.owner === `${p2}old`), JSON.stringify(owners)).to.equal(true);
       await after.apartment.run('old', async () => {
