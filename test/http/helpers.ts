@@ -34,7 +34,14 @@ export async function listen(app: http.RequestListener): Promise<{ url: string; 
 /** A real HTTP request with Node's client (a fresh connection unless a keep-alive `agent` is given). */
 export function request(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: unknown; agent?: http.Agent } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    agent?: http.Agent;
+    /** Send the head first and the body this many ms later (in packets of its own, as slow clients do). */
+    bodyDelay?: number;
+  } = {},
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -57,7 +64,12 @@ export function request(
       },
     );
     req.on('error', reject);
-    req.end(body);
+    if (body !== undefined && options.bodyDelay !== undefined) {
+      req.flushHeaders();
+      setTimeout(() => req.end(body), options.bodyDelay);
+    } else {
+      req.end(body);
+    }
   });
 }
 
