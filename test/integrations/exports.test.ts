@@ -11,6 +11,10 @@ const SUBPATHS: Record<string, string> = {
   fastify:
     "import { apartmentPlugin } from 'sequelize-apartment/fastify';\nimport Fastify from 'fastify';\nconst app = Fastify();\napp.register(apartmentPlugin, { apartment, resolve: 'subdomain' });\napp.get('/', async (request) => { const t: string | undefined = request.tenant; return { t }; });",
   koa: "import { apartmentMiddleware } from 'sequelize-apartment/koa';\nimport Koa from 'koa';\nnew Koa().use(apartmentMiddleware(apartment, { resolve: (ctx) => ctx.get('x-org') }));",
+  nestjs:
+    "import { ApartmentModule, ApartmentService, CurrentTenant } from 'sequelize-apartment/nestjs';\nimport type { DynamicModule } from '@nestjs/common';\nexport const m: DynamicModule = ApartmentModule.forRoot({ resolve: 'header', apartmentOptions: { prefix: 'org_' } });\nexport const p: ParameterDecorator = CurrentTenant();\nexport const current = (s: ApartmentService): string | undefined => s.current();",
+  bullmq:
+    "import { tenantProcessor, tenantQueue } from 'sequelize-apartment/bullmq';\nimport { Queue, Worker } from 'bullmq';\nconst q: Queue = tenantQueue(apartment, new Queue('q'));\nnew Worker('q', tenantProcessor(apartment, async (job) => job.data.x as number));\nexport { q };",
 };
 
 /**
@@ -25,7 +29,7 @@ describe('subpath exports, as a TypeScript consumer sees them', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apartment-consumer-'));
     fs.mkdirSync(path.join(dir, 'node_modules'));
     fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'sequelize-apartment'), 'dir');
-    for (const dep of ['sequelize', 'fastify', 'koa', '@types']) {
+    for (const dep of ['sequelize', 'fastify', 'koa', '@types', '@nestjs', 'bullmq', 'rxjs', 'reflect-metadata', 'sequelize-typescript']) {
       fs.mkdirSync(path.dirname(path.join(dir, 'node_modules', dep)), { recursive: true });
       fs.symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(dir, 'node_modules', dep), 'dir');
     }
@@ -52,6 +56,12 @@ describe('subpath exports, as a TypeScript consumer sees them', () => {
   it('node loads every subpath from the consumer', () => {
     const script = `console.log(JSON.stringify(${JSON.stringify(Object.keys(SUBPATHS))}.map((n) => Object.keys(require('sequelize-apartment/' + n)).sort())))`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' }));
-    expect(out).to.deep.equal([['apartmentMiddleware'], ['apartmentPlugin', 'default'], ['apartmentMiddleware', 'default']]);
+    expect(out).to.deep.equal([
+      ['apartmentMiddleware'],
+      ['apartmentPlugin', 'default'],
+      ['apartmentMiddleware', 'default'],
+      ['APARTMENT_MODULE_OPTIONS', 'ApartmentExceptionFilter', 'ApartmentMiddleware', 'ApartmentModule', 'ApartmentService', 'CurrentTenant'],
+      ['TENANT_DATA_KEY', 'jobTenant', 'tenantProcessor', 'tenantQueue'],
+    ]);
   });
 });
