@@ -1,0 +1,118 @@
+import type { Job, Processor, Queue } from 'bullmq';
+import type { Apartment } from '../apartment';
+import { ConfigurationError, CrossTenantError, NoTenantError, describeValue } from '../errors';
+import { apartmentOption } from './guard';
+
+/**
+ * The one key of a job's data that carries its tenant: set by a queue
+ * wrapped with `tenantQueue` when a job is added inside a tenant context,
+ * read by a processor wrapped with `tenantProcessor`. Reserved: do not use
+ * it for anything else.
+ */
+export const TENANT_DATA_KEY = 'sequelize-apartment:tenant';
+
+const WRAPPED = Symbol.for('sequelize-apartment.bullmq-queue');
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The tenant key a job carries (`job.data[TENANT_DATA_KEY]`), or undefined. */
+export function jobTenant(job: Pick<Job, 'data'>): string | undefined {
+  const value = isRecord(job?.data) ? job.data[TENANT_DATA_KEY] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The job data with the tenant in context added (or as it is, outside a tenant context). */
+function withTenant(apartment: Apartment, data: unknown, name: unknown): unknown {
+  const tenant = apartment.current();
+  if (tenant === undefined) return data;
+  if (!isRecord(data)) {
+    throw new ConfigurationError(
+      `Expected the data of job ${describeValue(name)} to be an object, so it can carry tenant '${tenant}', got ${describeValue(data)}. Wrap the value: queue.add(name, { value }).`,
+      { tenant },
+    );
+  }
+  const carried = data[TENANT_DATA_KEY];
+  if (carried !== undefined && carried !== tenant) {
+    throw new CrossTenantError(
+      `Job ${describeValue(name)} carries tenant ${describeValue(carried)} in its data but is added inside tenant '${tenant}'. Add it inside apartment.run(${describeValue(carried)}, ...), or remove \`${TENANT_DATA_KEY}\` from its data.`,
+      { tenant, instanceTenant: String(carried) },
+    );
+  }
+  return { ...data, [TENANT_DATA_KEY]: tenant };
+}
+
+/**
+ * Makes `queue.add` and `queue.addBulk` put the tenant in context (if any)
+ * into each job's data under `TENANT_DATA_KEY`. Returns the same queue.
+ * Jobs added outside a tenant context carry none (a `tenantProcessor`
+ * refuses them in strict mode).
+ *
+ * @example
+ * const emails = tenantQueue(apartment, new Queue('emails', { connection }));
+ * await apartment.run('acme', () => emails.add('welcome', { userId: 7 })); // runs in acme
+ */
+export function tenantQueue<Q extends Pick<Queue, 'add' | 'addBulk'>>(apartment: Apartment, queue: Q): Q {
+  const checked = apartmentOption(apartment, 'tenantQueue');
+  if (!queue || typeof queue.add !== 'function' || typeof queue.addBulk !== 'function') {
+    throw new ConfigurationError(`Expected a BullMQ Queue as the second argument of tenantQueue, got ${describeValue(queue)}.`);
+  }
+  if ((queue as any)[WRAPPED]) return queue;
+  const add = queue.add.bind(queue);
+  const addBulk = queue.addBulk.bind(queue);
+  Object.defineProperties(queue, {
+    [WRAPPED]: { value: true },
+    add: { configurable: true, writable: true, value: (name: string, data: unknown, opts?: unknown) => add(name, withTenant(checked, data, name), opts as any) },
+    addBulk: {
+      configurable: true,
+      writable: true,
+      value: (jobs: Array<{ name: string; data: unknown; opts?: unknown }>) =>
+        addBulk(jobs.map((job) => ({ ...job, data: withTenant(checked, job.data, job.name) })) as any),
+    },
+  });
+  return queue;
+}
+
+/** Options of `tenantProcessor`. */
+export interface TenantProcessorOptions {
+  /**
+   * Fail a job that carries no tenant with `NoTenantError` (before the
+   * processor runs). With `false` such a job runs with no tenant in context.
+   * @default the Apartment's `strict`
+   */
+  strict?: boolean;
+}
+
+/**
+ * Wraps a BullMQ processor so that each job runs inside
+ * `apartment.run(tenant, ...)` with the tenant its data carries (every
+ * attempt: a retried job stays in its tenant). A job without one fails with
+ * `NoTenantError` in strict mode.
+ *
+ * @example new Worker('emails', tenantProcessor(apartment, async (job) => sendWelcome(job.data.userId)), { connection })
+ */
+export function tenantProcessor<T = any, R = any, N extends string = string>(
+  apartment: Apartment,
+  processor: Processor<T, R, N>,
+  options: TenantProcessorOptions = {},
+): Processor<T, R, N> {
+  const checked = apartmentOption(apartment, 'tenantProcessor');
+  if (typeof processor !== 'function') {
+    throw new ConfigurationError(`Expected a processor function as the second argument of tenantProcessor, got ${describeValue(processor)}. (A sandboxed processor file must call tenantProcessor itself.)`);
+  }
+  const strict = options.strict ?? checked.strict;
+  if (typeof strict !== 'boolean') throw new ConfigurationError(`Expected \`strict\` to be a boolean, got ${describeValue(strict)}.`);
+  return async (job, ...rest) => {
+    const tenant = jobTenant(job);
+    if (tenant === undefined) {
+      if (strict) {
+        throw new NoTenantError(
+          `Job '${String(job.name)}' (id ${String(job.id)}) of queue '${String(job.queueName)}' carries no tenant. Add it inside apartment.run(tenant, ...) to a queue wrapped by tenantQueue(apartment, queue), or pass { strict: false } to tenantProcessor to run such jobs without one.`,
+        );
+      }
+      return checked.context.runWithout(() => processor(job, ...rest));
+    }
+    return checked.run(tenant, () => processor(job, ...rest));
+  };
+}
