@@ -37,9 +37,19 @@ export type AfterCreate = (tenant: TenantRef, transaction: Transaction | undefin
 
 /** Thrown inside a tenant run to carry the failure out of the lock. */
 class RunFailure extends Error {
-  constructor(readonly error: ApartmentError) {
+  constructor(readonly error: ApartmentError, readonly versions?: string[]) {
     super(error.message);
   }
+}
+
+/** How `#apply` runs: see there. */
+interface ApplyOptions {
+  /** A failure escapes the lock (createTenant, seeders), so its transaction rolls everything back. */
+  rethrow: boolean;
+  /** The schema was created in this run: there is no table of applied steps to read. */
+  fresh?: boolean;
+  /** The run's catalog read found the table of applied steps: read it without looking it up first. */
+  exists?: boolean;
 }
 
 /**
@@ -96,7 +106,7 @@ export class TenantMigrator {
       const { versions } = await adapter.withLock(tenant.name, async (transaction) => {
         await adapter.create(tenant, transaction ? { transaction } : {});
         try {
-          const outcome = await this.#apply(tenant, files, plan, transaction, true, true);
+          const outcome = await this.#apply(tenant, files, plan, transaction, { rethrow: true, fresh: true });
           if (after) await after(tenant, transaction);
           return outcome;
         } catch (error) {
@@ -171,7 +181,7 @@ export class TenantMigrator {
         const tenant = tenants[index]!;
         let result: MigrationResult;
         try {
-          result = await this.#run(tenant, files, plan);
+          result = await this.#run(tenant, files, plan, (executed.get(tenant.name)?.length ?? 0) > 0);
         } catch (error) {
           result = { ok: false, tenant: tenant.key, schema: tenant.name, error: error as Error };
         }
@@ -294,7 +304,7 @@ export class TenantMigrator {
    * failure escapes, so createTenant leaves nothing behind.
    */
   async applyPending(tenant: TenantRef, transaction: Transaction | undefined): Promise<string[]> {
-    const { versions } = await this.#apply(tenant, this.files(true), { direction: 'up', toIndex: undefined }, transaction, true);
+    const { versions } = await this.#apply(tenant, this.files(true), { direction: 'up', toIndex: undefined }, transaction, { rethrow: true });
     return versions;
   }
 
@@ -314,14 +324,14 @@ export class TenantMigrator {
   }
 
   /** One tenant, under its lock. Failures become `{ ok: false }`. */
-  async #run(tenant: TenantRef, files: MigrationFile[], plan: Plan): Promise<MigrationResult> {
+  async #run(tenant: TenantRef, files: MigrationFile[], plan: Plan, exists = false): Promise<MigrationResult> {
     try {
       // Seeders (wholeRun): a failure escapes the lock, so PostgreSQL rolls back the whole run.
-      const outcome = await this.#host.adapter.withLock(tenant.name, (transaction) => this.#apply(tenant, files, plan, transaction, this.kind.wholeRun));
+      const outcome = await this.#host.adapter.withLock(tenant.name, (transaction) => this.#apply(tenant, files, plan, transaction, { rethrow: this.kind.wholeRun, exists }));
       if (outcome.failure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: outcome.failure, versions: outcome.versions };
       return { ok: true, tenant: tenant.key, schema: tenant.name, versions: outcome.versions };
     } catch (error) {
-      if (error instanceof RunFailure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: error.error };
+      if (error instanceof RunFailure) return { ok: false, tenant: tenant.key, schema: tenant.name, error: error.error, ...(error.versions ? { versions: error.versions } : {}) };
       const wrapped = error instanceof ApartmentError ? error : new MigrationError(
         `${this.kind.noun === 'migration' ? 'Migrating' : 'Seeding'} tenant '${tenant.key}' ("${tenant.name}") failed before any ${this.kind.noun} ran: ${sentence((error as Error)?.message ?? error)} Check the connection and retry.`,
         { tenant: tenant.key, cause: error, direction: plan.direction },
@@ -334,16 +344,22 @@ export class TenantMigrator {
    * Runs the selected migrations with umzug. On PostgreSQL (`transaction`
    * given) each migration runs in a savepoint, so a failure undoes only that
    * migration and the lock's transaction commits the ones before it. With
-   * `rethrow` (createTenant) the failure escapes the lock instead, so its
-   * transaction rolls everything back. `fresh`: the schema was created in
-   * this run, so there is no table of applied steps to read.
+   * `rethrow` (createTenant, seeders) the failure escapes the lock instead,
+   * so its transaction rolls everything back.
+   *
+   * Savepoints cost a round trip each (10,000 of them in a fleet run): a step
+   * that would be rolled back with the whole transaction anyway (every step
+   * with `rethrow`, the first step of a run otherwise) runs without one, and
+   * its failure rolls the lock's transaction back, which leaves the tenant
+   * as a savepoint would have.
    */
-  async #apply(tenant: TenantRef, files: MigrationFile[], plan: Plan, transaction: Transaction | undefined, rethrow: boolean, fresh = false): Promise<Outcome> {
+  async #apply(tenant: TenantRef, files: MigrationFile[], plan: Plan, transaction: Transaction | undefined, options: ApplyOptions): Promise<Outcome> {
+    const { rethrow, fresh, exists } = options;
     const host = this.#host;
     const { noun } = this.kind;
     const Noun = noun === 'migration' ? 'Migration' : 'Seeder';
     // createTenant (`fresh`) made the schema in this run: it has no table of applied steps to read.
-    const storage = new TenantMetaStorage(host, tenant, transaction, this.kind.table, { fresh });
+    const storage = new TenantMetaStorage(host, tenant, transaction, this.kind.table, { fresh, exists });
     const names = this.#select(files, await storage.executed(), plan);
     if (names.length === 0) return { versions: [] };
     const byName = new Map(files.map((file) => [file.name, file]));
@@ -369,6 +385,10 @@ export class TenantMigrator {
           await fn.call(migration, queryInterface, Sequelize);
           return;
         }
+        if (rethrow || versions.length === 0) {
+          await fn.call(migration, boundQueryInterface(queryInterface, transaction), Sequelize);
+          return;
+        }
         await host.sequelize.transaction({ transaction }, (savepoint) =>
           Promise.resolve(fn.call(migration, boundQueryInterface(queryInterface, savepoint), Sequelize)),
         );
@@ -390,7 +410,8 @@ export class TenantMigrator {
     } catch (error) {
       const mode = !transaction ? 'partial' : this.kind.wholeRun ? 'run' : rethrow ? 'create' : 'atomic';
       const failure = this.#failure(tenant, plan.direction, error, mode);
-      if (rethrow) throw new RunFailure(failure);
+      // No savepoint undid the failed step (see above): the lock's transaction must roll back.
+      if (rethrow || (transaction && versions.length === 0)) throw new RunFailure(failure, rethrow ? undefined : versions);
       return { versions, failure };
     }
   }

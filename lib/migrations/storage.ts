@@ -28,7 +28,8 @@ function metaTable(host: MigrationHost, tenant: TenantRef, table: string): strin
  * One storage serves one run under the tenant's migration lock, so nobody
  * else changes the table meanwhile: it reads the table once (umzug asks again
  * for every `up`/`down`) and keeps the list current itself. `fresh` (a schema
- * created in this run) skips the read: there is nothing to read.
+ * created in this run) skips the read: there is nothing to read. `exists`
+ * (the run's catalog read found the table) skips the lookup before it.
  */
 export class TenantMetaStorage implements UmzugStorage {
   readonly #host: MigrationHost;
@@ -37,13 +38,15 @@ export class TenantMetaStorage implements UmzugStorage {
   readonly #table: string;
   #ensured = false;
   #executed: string[] | undefined;
+  #exists: boolean;
 
-  constructor(host: MigrationHost, tenant: TenantRef, transaction?: Transaction, table: string = META_TABLE, options: { fresh?: boolean } = {}) {
+  constructor(host: MigrationHost, tenant: TenantRef, transaction?: Transaction, table: string = META_TABLE, options: { fresh?: boolean; exists?: boolean } = {}) {
     this.#host = host;
     this.#tenant = tenant;
     this.#transaction = transaction;
     this.#table = table;
     if (options.fresh) this.#executed = [];
+    this.#exists = options.exists === true;
   }
 
   #query(sql: string, replacements: unknown[], type: 'SELECT' | 'RAW'): Promise<any> {
@@ -65,7 +68,7 @@ export class TenantMetaStorage implements UmzugStorage {
   async executed(): Promise<string[]> {
     if (this.#executed === undefined) {
       // A direct catalog lookup: its cost does not grow with the number of tenants.
-      if (!(await this.#host.adapter.tableExists(this.#tenant.name, this.#table, { transaction: this.#transaction }))) {
+      if (!this.#exists && !(await this.#host.adapter.tableExists(this.#tenant.name, this.#table, { transaction: this.#transaction }))) {
         this.#executed = [];
       } else {
         this.#ensured = true;

@@ -1,8 +1,19 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as sinon from 'sinon';
-import { Apartment } from 'sequelize-apartment';
+import { Apartment, MigrationError } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
 import { fixture } from '../support/paths';
+import { Catalog } from './catalog';
+
+/** A fresh migrations folder holding copies of the given fixture files. */
+function folderWith(...files: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migcl-'));
+  for (const file of files) fs.copyFileSync(file, path.join(dir, path.basename(file)));
+  return dir;
+}
 
 /**
  * Per-tenant state reads are direct catalog lookups by name (pg_class joined
@@ -75,6 +86,85 @@ describeDialects('catalog lookups per tenant', (d) => {
     expect(tables).to.deep.equal((await d.tables(`${prefix}qi`)).sort());
     expect(tables).to.include.members(['migb_notes', 'SequelizeMeta']);
     if (d.name === 'postgres') expect(recording.statements.filter((sql) => /information_schema/i.test(sql))).to.deep.equal([]);
+  });
+});
+
+/**
+ * A fleet run costs round trips per tenant (10,000 of them at scale): the
+ * run's one catalog read stands for each tenant's SequelizeMeta lookup, and
+ * a step that a rollback of the whole lock's transaction undoes just as well
+ * (the first of a tenant's run) takes no savepoint.
+ */
+describeDialects('round trips per tenant of a migration run', (d) => {
+  const prefix = 'migrt_';
+  const other = 'migru_';
+  const BASIC = fixture('migrations', 'basic');
+  const FAILING = fixture('migrations', 'failing');
+  before(() => Promise.all([d.dropAll(prefix), d.dropAll(other)]));
+  after(() => Promise.all([d.dropAll(prefix), d.dropAll(other)]));
+
+  function record(sequelize: ReturnType<typeof d.sequelize>): { statements: string[]; stop(): void } {
+    const spy = sinon.spy(sequelize, 'query');
+    return {
+      get statements() {
+        return spy.getCalls().map((call) => String(call.args[0]));
+      },
+      stop: () => spy.restore(),
+    };
+  }
+
+  it('migrateAll looks no tenant\'s SequelizeMeta up (the run\'s catalog read found it) and runs the first migration of each tenant without a savepoint', async () => {
+    const folder = folderWith(path.join(BASIC, '20260201000001-create-notes.js'));
+    const sequelize = d.sequelize();
+    const apartment = new Apartment(sequelize, { prefix, migrationsPath: folder });
+    for (const key of ['a', 'b', 'c']) await apartment.createTenant(key);
+    fs.copyFileSync(path.join(BASIC, '20260201000002-add-color.cjs'), path.join(folder, '20260201000002-add-color.cjs'));
+    fs.copyFileSync(path.join(BASIC, '20260201000003-create-tags.mjs'), path.join(folder, '20260201000003-create-tags.mjs'));
+    const recording = record(sequelize);
+    const results = await apartment.migrateAll().finally(() => recording.stop());
+    expect(results.map((r) => [r.tenant, r.ok, r.ok && r.versions])).to.deep.equal(
+      ['a', 'b', 'c'].map((key) => [key, true, ['20260201000002-add-color.cjs', '20260201000003-create-tags.mjs']]),
+    );
+    const all = recording.statements.join('\n');
+    // The one fleet read by table name (schemasWithTable), none per tenant.
+    expect(recording.statements.filter((sql) => /'SequelizeMeta'|table_name\s*=\s*\?|relname\s*=\s*\?/i.test(sql)), all).to.have.length(1);
+    expect(recording.statements.filter((sql) => /SELECT name FROM .*SequelizeMeta/.test(sql)), all).to.have.length(3);
+    if (d.name === 'postgres') {
+      // Two migrations per tenant: the second one in a savepoint, the first in the lock's transaction itself.
+      expect(recording.statements.filter((sql) => /^\s*SAVEPOINT\b/i.test(sql)), all).to.have.length(3);
+    }
+    for (const key of ['a', 'b', 'c']) expect((await apartment.migrationStatus(key)).pending).to.deep.equal([]);
+  });
+
+  it('a failing first migration of a run leaves the tenant as it was; a failing later one keeps the ones before it', async () => {
+    const catalog = new Catalog(d, d.sequelize());
+    const folder = folderWith(path.join(FAILING, '20260301000001-create-ok.js'));
+    await new Apartment(d.sequelize(), { prefix: other, migrationsPath: folder }).createTenant('first');
+    await new Apartment(d.sequelize(), { prefix: other, migrationsPath: folderWith() }).createTenant('later');
+    const apartment = new Apartment(d.sequelize(), { prefix: other, migrationsPath: FAILING });
+    // 'first' is at create-ok, so half-done is the first migration of its run; 'later' runs create-ok first.
+    const results = await apartment.migrateAll({ to: '20260301000002-half-done.js' });
+    expect(results.map((r) => [r.tenant, r.ok, r.versions])).to.deep.equal([
+      ['first', false, []],
+      ['later', false, ['20260301000001-create-ok.js']],
+    ]);
+    for (const result of results) {
+      expect(result.ok === false && (result.error as MigrationError)).to.be.instanceOf(MigrationError).and.include({ migration: '20260301000002-half-done.js' });
+    }
+    expect(await apartment.migrationStatus('first')).to.deep.equal({ executed: ['20260301000001-create-ok.js'], pending: ['20260301000002-half-done.js', '20260301000003-never.js'] });
+    expect(await apartment.migrationStatus('later')).to.deep.equal({ executed: ['20260301000001-create-ok.js'], pending: ['20260301000002-half-done.js', '20260301000003-never.js'] });
+    for (const key of ['first', 'later']) {
+      const tables = await d.tables(`${other}${key}`);
+      expect(tables, key).to.include('migf_ok');
+      if (d.name === 'postgres') {
+        // Nothing of the failed migration is left, with or without a savepoint around it.
+        expect(tables, key).to.not.include('migf_partial');
+        expect(await catalog.columns(`${other}${key}`, 'migf_ok'), key).to.deep.equal(['id']);
+      }
+    }
+    // The lock's transaction ended: the tenant migrates again at once (to the end it fails the same way).
+    const again = await apartment.migrateTenant('first', { to: '20260301000002-half-done.js' });
+    expect(again.ok).to.equal(false);
   });
 });
 
