@@ -29,6 +29,8 @@ export interface AffinityOptions {
 const LAST = Symbol('apartment.lastTenant');
 const SERVED = Symbol('apartment.servedTenants');
 const RETIRE = Symbol('apartment.retire');
+/** The connection's place in the pool (0 .. max - 1), the lowest free one when it first served a tenant. */
+const SLOT = Symbol('apartment.slot');
 const WRAPPED = Symbol('apartment.affinity');
 
 /** @default 2000 distinct tenants per connection (see README "Very many tenants"). */
@@ -37,6 +39,8 @@ export const DEFAULT_MAX_TENANTS_PER_CONNECTION = 2000;
 /** The slice of sequelize-pool's `Pool` (Sequelize v6's pool) that affinity relies on. */
 interface PoolLike {
   _availableObjects: Array<{ resource: any }>;
+  _inUseObjects: Array<{ resource: any }>;
+  readonly maxSize: number;
   acquire(...args: unknown[]): Promise<any>;
   release(resource: any): void;
   destroy(resource: any): Promise<void>;
@@ -47,8 +51,13 @@ interface PoolLike {
  * each sequelize-pool instance, nothing replaced:
  *
  * - `acquire` (called in the caller's async context, so the tenant in
- *   context is known): if an idle connection already served the tenant,
- *   it is moved to where the pool takes its next idle connection from. The
+ *   context is known): the best idle connection for the tenant is moved to
+ *   where the pool takes its next idle connection from. Best is the
+ *   tenant's home: each connection holds a slot (0 .. max - 1) and each
+ *   tenant hashes to one, so every tenant has one connection that serves it
+ *   whenever it is idle and each backend caches about tenants / max
+ *   tenants; then the tenant's second slot, then a connection that served
+ *   it last or at all; else the pool's own choice. The
  *   pool then dispenses as it always does: a busy tenant connection means
  *   any idle one serves, a full pool means the caller queues in order, and
  *   `max`, `min`, `idle`, `acquire` timeouts, `maxUses` and validation are
@@ -91,6 +100,7 @@ export class TenantAffinity {
   served(connection: any, tenant: TenantRef): void {
     const name = tenant.name;
     if (connection[LAST] === name) return;
+    if (connection[SLOT] === undefined) this.#assignSlot(connection);
     connection[LAST] = name;
     let served: Set<string> | undefined = connection[SERVED];
     if (!served) connection[SERVED] = served = new Set();
@@ -99,17 +109,37 @@ export class TenantAffinity {
     if (this.maxTenantsPerConnection > 0 && served.size >= this.maxTenantsPerConnection) connection[RETIRE] = true;
   }
 
+  readonly #pools: PoolLike[] = [];
+
+  /** The lowest slot no live connection of its pool holds. */
+  #assignSlot(connection: any, pool?: PoolLike): void {
+    pool ??= this.#pools.find((p) => p._inUseObjects.some((o) => o.resource === connection) || p._availableObjects.some((o) => o.resource === connection));
+    if (!pool) return;
+    const taken = new Set<number>();
+    for (const o of [...pool._inUseObjects, ...pool._availableObjects]) if (o.resource !== connection && o.resource[SLOT] !== undefined) taken.add(o.resource[SLOT]);
+    let slot = 0;
+    while (taken.has(slot)) slot++;
+    connection[SLOT] = slot;
+  }
+
   #wrap(pool: PoolLike): void {
     if ((pool as any)[WRAPPED]) return;
     (pool as any)[WRAPPED] = true;
+    this.#pools.push(pool);
     const context = this.#context;
     const prefer = this.prefer;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const affinity = this;
     const acquire = pool.acquire;
     const release = pool.release;
     if (prefer) {
       pool.acquire = function affineAcquire(this: PoolLike, ...args: unknown[]) {
         const tenant = context.tenant();
-        if (tenant) preferIdle(this._availableObjects, tenant.name);
+        if (tenant) {
+          // Idle connections that never served take their slot now, so every tenant's home exists once the pool is full.
+          for (const o of this._availableObjects) if (o.resource[SLOT] === undefined) affinity.#assignSlot(o.resource, this);
+          preferIdle(this._availableObjects, tenant.name, this.maxSize);
+        }
         return acquire.apply(this, args);
       };
     }
@@ -124,17 +154,50 @@ export class TenantAffinity {
   }
 }
 
+const HOMES = new Map<string, readonly [number, number]>();
+
+/** The tenant's two slots for a pool of `max`: FNV-1a of the name, and a second, different one. */
+function homes(name: string, max: number): readonly [number, number] {
+  const key = `${max}:${name}`;
+  let found = HOMES.get(key);
+  if (!found) {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193) >>> 0;
+    const first = hash % max;
+    const second = max > 1 ? (first + 1 + (Math.floor(hash / max) % (max - 1))) % max : first;
+    found = [first, second];
+    if (HOMES.size > 100_000) HOMES.clear();
+    HOMES.set(key, found);
+  }
+  return found;
+}
+
 /**
  * Moves the best idle connection for `name` to the end of the idle list,
- * where sequelize-pool takes the next one from: one whose last statement was
- * the tenant's (MySQL: still has its database selected), else one that served
- * it at all. Nothing moves when none did.
+ * where sequelize-pool takes the next one from: the tenant's home slot, its
+ * second slot, one whose last statement was the tenant's (MySQL: still has
+ * its database selected), one that served it at all. Nothing moves when none
+ * is idle: the pool's own choice serves.
  */
-function preferIdle(available: Array<{ resource: any }>, name: string): void {
+function preferIdle(available: Array<{ resource: any }>, name: string, max: number): void {
   const last = available.length - 1;
-  if (last < 1 || available[last]!.resource[LAST] === name) return;
+  if (last < 1) return;
   let found = -1;
-  for (let i = last - 1; i >= 0; i--) {
+  if (max > 1) {
+    const [first, second] = homes(name, max);
+    let secondAt = -1;
+    for (let i = last; i >= 0; i--) {
+      const slot = available[i]!.resource[SLOT];
+      if (slot === first) {
+        found = i;
+        break;
+      }
+      if (slot === second) secondAt = i;
+    }
+    if (found < 0) found = secondAt;
+  }
+  if (found < 0 && available[last]!.resource[LAST] === name) return;
+  for (let i = last - 1; found < 0 && i >= 0; i--) {
     if (available[i]!.resource[LAST] === name) {
       found = i;
       break;

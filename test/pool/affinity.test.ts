@@ -56,10 +56,28 @@ describeDialects('tenant-affine connections', (d) => {
     const seen = await alternate(true);
     expect(seen.a!.size).to.equal(1);
     expect(seen.b!.size).to.equal(1);
-    expect([...seen.a!][0]).to.not.equal([...seen.b!][0]);
     // The plain pool (affinity: false) hands out the connection released last: both tenants share it.
     const plain = await alternate(false);
     expect(new Set([...plain.a!, ...plain.b!]).size).to.equal(1);
+  });
+
+  it('each tenant has a home connection: with idle connections to choose from, tenants spread over the pool and each keeps its own', async () => {
+    const run = async (affinity: boolean) => {
+      const { apartment, pid, sequelize, pool } = setup({ max: 3 }, affinity);
+      // Three connections open and idle, none of which served a tenant yet.
+      await Promise.all([1, 2, 3].map(() => sequelize.query(d.name === 'postgres' ? 'SELECT pg_sleep(0.05)' : 'SELECT SLEEP(0.05)')));
+      expect(pool.size).to.equal(3);
+      const seen = new Map<string, Set<number>>(keys.map((key) => [key, new Set()]));
+      // One query at a time: a plain pool hands every one to the connection released last.
+      for (let round = 0; round < 3; round++) for (const key of keys) seen.get(key)!.add(await pid(key));
+      return seen;
+    };
+    const affine = await run(true);
+    for (const [key, pids] of affine) expect(pids.size, key).to.equal(1);
+    // The 6 tenants' homes (a hash of the name over 3 slots) are not all one connection.
+    expect(new Set([...affine.values()].map((pids) => [...pids][0])).size).to.be.at.least(2);
+    const plain = await run(false);
+    expect(new Set([...plain.values()].flatMap((pids) => [...pids])).size).to.equal(1);
   });
 
   it('routing stays correct under interleaving: 6 tenants, 60 concurrent operations, pool of 3', async () => {
