@@ -6,14 +6,23 @@ export interface ContextStore {
   readonly tenant: TenantRef | undefined;
 }
 
+const NO_TENANT: ContextStore = Object.freeze({ tenant: undefined });
+
 /**
  * The one AsyncLocalStorage of an `Apartment`. The tenant enters through
  * `run` and leaves with it: there is no module-level "current tenant".
+ *
+ * `during` is the explicit `{ tenant }` option's way in: the tenant is in
+ * context for the synchronous part of one call only (SQL generation, building
+ * instances from rows), restored in `finally`, so no `await` can carry it
+ * anywhere. It never enters AsyncLocalStorage, whose `run` switches on
+ * Node 20's async hooks for every promise of the process from then on.
  */
 export class TenantContext {
   readonly #als = new AsyncLocalStorage<ContextStore>();
   readonly #stores = new WeakMap<TenantRef, ContextStore>();
-  readonly #noTenant: ContextStore = Object.freeze({ tenant: undefined });
+  /** The tenant of the synchronous call `during` is running, which wins over the store. */
+  #during: TenantRef | undefined = undefined;
 
   /** Runs `fn` with `tenant` in context (nested runs replace it until they return). */
   run<T>(tenant: TenantRef, fn: () => T): T {
@@ -22,20 +31,47 @@ export class TenantContext {
       store = Object.freeze({ tenant });
       this.#stores.set(tenant, store);
     }
-    return this.#als.run(store, fn);
+    return this.#enter(store, fn);
   }
 
   /** Runs `fn` with no tenant in context, even inside a `run`. */
   runWithout<T>(fn: () => T): T {
-    return this.#als.run(this.#noTenant, fn);
+    return this.#enter(NO_TENANT, fn);
+  }
+
+  #enter<T>(store: ContextStore, fn: () => T): T {
+    // An inner run replaces a `during` tenant for its own synchronous part too.
+    const during = this.#during;
+    this.#during = undefined;
+    try {
+      return this.#als.run(store, fn);
+    } finally {
+      this.#during = during;
+    }
+  }
+
+  /**
+   * Calls `fn` synchronously with `tenant` in context until it returns (not
+   * across its `await`s: what runs later must carry the tenant itself, in
+   * the options Sequelize passes down).
+   */
+  during<T>(tenant: TenantRef, fn: () => T): T {
+    const previous = this.#during;
+    this.#during = tenant;
+    try {
+      return fn();
+    } finally {
+      this.#during = previous;
+    }
   }
 
   /** The tenant in context, if any. */
   tenant(): TenantRef | undefined {
-    return this.#als.getStore()?.tenant;
+    return this.#during ?? this.#als.getStore()?.tenant;
   }
 
   store(): ContextStore | undefined {
-    return this.#als.getStore();
+    const during = this.#during;
+    return during ? { tenant: during } : this.#als.getStore();
   }
 }

@@ -1,4 +1,5 @@
 import type { Model, ModelStatic } from 'sequelize';
+import type { TenantRef } from '../tenant';
 import type { Router } from './router';
 
 /** Static model methods that send SQL, and the position of their options argument. */
@@ -28,6 +29,32 @@ const STATICS: Record<string, number> = {
   drop: 0,
 };
 
+/**
+ * Static methods whose every statement is generated from the options they
+ * were given (so `{ tenant }` travels in them, see `TenantContext.during`),
+ * unless the predicate says these options take a path that builds options of
+ * its own (`individualHooks` finds rows with new options; a nested `include`
+ * on create is saved with new options).
+ */
+const CARRIED: Record<string, (options: any) => boolean> = {
+  findAll: () => true,
+  findOne: () => true,
+  findByPk: () => true,
+  findAndCountAll: () => true,
+  count: () => true,
+  aggregate: () => true,
+  max: () => true,
+  min: () => true,
+  sum: () => true,
+  create: (o) => !o?.include,
+  bulkCreate: (o) => !o?.include && !o?.individualHooks,
+  update: (o) => !o?.individualHooks,
+  destroy: (o) => !o?.individualHooks && !o?.truncate,
+  increment: () => true,
+  decrement: () => true,
+  upsert: () => true,
+};
+
 /** Instance methods that send SQL, and the position of their options argument. */
 const INSTANCE: Record<string, number> = {
   save: 0,
@@ -50,6 +77,7 @@ export function installModelMethods(router: Router, model: ModelStatic<Model>): 
   for (const [name, index] of Object.entries(STATICS)) {
     const original = statics[name];
     if (typeof original !== 'function') continue;
+    const carried = CARRIED[name];
     define(statics, name, function routedStatic(this: any, ...args: unknown[]) {
       const current = router.context.tenant();
       let explicit;
@@ -62,6 +90,9 @@ export function installModelMethods(router: Router, model: ModelStatic<Model>): 
         return Promise.reject(error);
       }
       if (!explicit || explicit === current) return original.apply(this, args);
+      // Outside any context the tenant travels in the options (no AsyncLocalStorage: on Node 20 its
+      // first run turns on async hooks for every promise of the process).
+      if (!current && carried?.(args[index]) && router.carriesTenant(this)) return router.context.during(explicit, () => original.apply(this, args));
       return router.context.run(explicit, () => original.apply(this, args));
     });
   }
@@ -84,9 +115,21 @@ export function installModelMethods(router: Router, model: ModelStatic<Model>): 
     const original = proto[name];
     if (typeof original !== 'function') continue;
     define(proto, name, function routedInstance(this: any, ...args: unknown[]) {
-      return router.withInstances(`${model.name}#${name}()`, model, [this], args[index], () => original.apply(this, args), this);
+      const run = (carry?: TenantRef) => {
+        // The instance's tenant, for the statements its options reach (a copy: the caller's object stays as it was).
+        if (carry) args[index] = withTenant(args[index], carry);
+        return original.apply(this, args);
+      };
+      // An instance created with nested includes saves them with options of Sequelize's own.
+      const carriable = !(this._options?.include?.length > 0);
+      return router.withInstances(`${model.name}#${name}()`, model, [this], args[index], run, this, carriable);
     });
   }
+}
+
+function withTenant(options: unknown, tenant: TenantRef): object {
+  if (Array.isArray(options)) return { fields: options, tenant: tenant.key };
+  return { ...(options as object | undefined), tenant: tenant.key };
 }
 
 function define(target: object, name: string, value: Function): void {

@@ -1,11 +1,10 @@
 import type { Router } from './router';
-import { withTenantComment } from './sql-comment';
 
 /**
  * Set in the options of model DML whose tables Sequelize qualified
  * (query-interface.ts), on adapters whose `routesQualifiedQueries` is false:
  * the statement skips routing. It travels with the options Sequelize copies
- * down to its `Query`, so marking costs no context switch per query.
+ * down to its `Query`, so marking costs no context switch and no copy per query.
  */
 export const QUALIFIED = Symbol('apartment.qualified');
 
@@ -44,18 +43,23 @@ export function installQueryRouting(router: Router): void {
         const model = options?.model?.name ?? options?.instance?.constructor?.name;
         return Promise.reject(router.noTenant(model ? `A query on ${model} (or one of its includes)` : 'This query'));
       }
+      if (router.qualifiedPending) {
+        // Sent by a query-interface method on a table Sequelize qualified (query-interface.ts), with
+        // the options object it just copied for itself: marking it touches no caller's object.
+        router.qualifiedPending = false;
+        if (options !== null && typeof options === 'object') options[QUALIFIED] = true;
+      }
       let explicit;
       try {
         explicit = router.explicit(options);
       } catch (error) {
         return Promise.reject(error);
       }
-      const current = context.tenant();
-      const tenant = explicit ?? current;
+      const tenant = explicit ?? context.tenant();
       const parts = typeof sql === 'string' ? adapter.splitStatements(sql, tenant) : undefined;
-      const send = parts ? () => sendEach(this, parts, options) : () => query.call(this, sql, options);
-      if (!tenant) return send();
-      const pending: Promise<unknown> = explicit && explicit !== current ? context.run(explicit, send) : send();
+      // An explicit tenant travels in the options down to the Query (RoutedQuery reads it there).
+      const pending: Promise<unknown> = parts ? sendEach(this, parts, options) : query.call(this, sql, options);
+      if (!tenant) return pending;
       return pending.catch((error: unknown) =>
         adapter.translateQueryError(error, tenant, options?.transaction ?? sequelize.constructor._cls?.get('transaction')),
       );
@@ -65,16 +69,24 @@ export function installQueryRouting(router: Router): void {
   const Base = sequelize.dialect.Query;
   class RoutedQuery extends Base {
     run(sql: string, parameters?: unknown[]): Promise<unknown> {
-      const tenant = context.tenant();
+      const options = (this as any).options;
+      const tenant = router.queryTenant(options);
       // The backend now caches this tenant's catalog: tenant-affine connections prefer it for the tenant.
       if (affinity && tenant) affinity.served((this as any).connection, tenant);
       // Model DML is marked (query-interface.ts): it skips routing, or with isolation: 'role' is routed for the role alone.
-      const qualified = (this as any).options[QUALIFIED] === true;
+      const qualified = options[QUALIFIED] === true;
       if (qualified && !adapter.routesQualifiedQueries) return super.run(sql, parameters);
       return adapter.route(this as any, sql, parameters, tenant, (text = sql) => super.run(text, parameters), qualified);
     }
+
+    // Rows become instances here, synchronously: an explicit tenant binds them as a context would.
+    handleSelectQuery(results: unknown): unknown {
+      const explicit = router.explicit((this as any).options);
+      if (explicit && explicit !== context.tenant()) return context.during(explicit, () => super.handleSelectQuery(results));
+      return super.handleSelectQuery(results);
+    }
   }
-  sequelize.dialect.Query = router.sqlComment ? withTenantComment(RoutedQuery, context) : RoutedQuery;
+  sequelize.dialect.Query = router.sqlComment ? (require('./sql-comment') as typeof import('./sql-comment')).withTenantComment(RoutedQuery, router) : RoutedQuery;
 
   // Model DML is marked as qualified where the QueryInterface is scoped (query-interface.ts).
   adapter.patchQueryGenerator(sequelize.getQueryInterface().queryGenerator);

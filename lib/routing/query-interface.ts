@@ -1,5 +1,4 @@
 import type { TenantRef } from '../tenant';
-import { QUALIFIED } from './queries';
 import type { Router } from './router';
 
 /**
@@ -72,8 +71,7 @@ export function installQueryInterfaceScoping(router: Router): void {
   for (const [name, spec] of Object.entries(TABLE_METHODS)) {
     const original = queryInterface[name];
     if (typeof original !== 'function') continue;
-    define(name, function scoped(this: any, ...args: any[]) {
-      const tenant = context.tenant();
+    const call = (self: unknown, args: any[], tenant: TenantRef | undefined): unknown => {
       const options = spec.options === undefined ? undefined : args[spec.options];
       const schemaGiven = typeof options === 'string' || (options && typeof options === 'object' && options.schema);
       if (tenant && !schemaGiven) {
@@ -85,12 +83,30 @@ export function installQueryInterfaceScoping(router: Router): void {
         }
         if (name === 'addConstraint') args[1] = constraintOptions(table, args[1], tenant);
       }
-      if (mark && spec.dml) {
-        const table = args[spec.table];
-        // A copy: the caller's options object may be reused for a raw query that needs routing.
-        if (table !== null && typeof table === 'object' && table.schema) args[spec.options!] = { ...args[spec.options!], [QUALIFIED]: true };
+      if (!mark || !spec.dml) return original.apply(self, args);
+      const table = args[spec.table];
+      if (table === null || typeof table !== 'object' || !table.schema) return original.apply(self, args);
+      // Qualified model DML: the statement this call sends (synchronously, from Sequelize's own copy of
+      // the options) is marked by the query wrapper (queries.ts), with no options copy here.
+      const previous = router.qualifiedPending;
+      router.qualifiedPending = true;
+      try {
+        return original.apply(self, args);
+      } finally {
+        router.qualifiedPending = previous;
       }
-      return original.apply(this, args);
+    };
+    define(name, function scoped(this: any, ...args: any[]) {
+      let explicit: TenantRef | undefined;
+      try {
+        explicit = spec.options === undefined ? undefined : router.explicit(args[spec.options]);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const current = context.tenant();
+      // An explicit `{ tenant }` is in context while the statement is generated (synchronously), not beyond.
+      if (explicit && explicit !== current) return context.during(explicit, () => call(this, args, explicit));
+      return call(this, args, current);
     });
   }
 

@@ -38,6 +38,12 @@ export class Router {
   readonly sqlComment: boolean;
   readonly affinity: TenantAffinity | undefined;
   /**
+   * True while a query-interface method sends qualified model DML
+   * (synchronously, query-interface.ts); the query wrapper consumes it
+   * (queries.ts). Only ever true inside one synchronous call.
+   */
+  qualifiedPending = false;
+  /**
    * Strict mode with no tenant renders this as the schema of tenant tables.
    * The query wrapper refuses any SQL that contains it, before it is sent,
    * which covers includes and through-tables reached from shared models.
@@ -53,6 +59,26 @@ export class Router {
     this.sharedModels = options.sharedModels;
     this.sqlComment = options.sqlComment ?? false;
     this.affinity = options.affinity;
+  }
+
+  /**
+   * Whether an explicit or bound tenant can travel in the options alone,
+   * without AsyncLocalStorage (see `TenantContext.during`): only when no user
+   * code runs inside the operation that might send SQL without passing the
+   * options on (hooks on the model or the instance, custom validators).
+   */
+  carriesTenant(model: ModelStatic<Model>): boolean {
+    const m = model as any;
+    if (hasOperationHooks(m.options?.hooks) || hasOperationHooks((this.sequelize as any).options?.hooks)) return false;
+    const attributes = m.rawAttributes ?? {};
+    let validators = customValidators.get(attributes);
+    if (validators === undefined) {
+      validators =
+        Object.keys(m.options?.validate ?? {}).length > 0 ||
+        Object.values<any>(attributes).some((attribute) => Object.values(attribute?.validate ?? {}).some((v) => typeof v === 'function' || typeof (v as any)?.fn === 'function'));
+      customValidators.set(attributes, validators);
+    }
+    return !validators;
   }
 
   isShared(model: { name: string }): boolean {
@@ -71,6 +97,11 @@ export class Router {
     if (options === null || typeof options !== 'object') return undefined;
     const tenant = (options as { tenant?: unknown }).tenant;
     return tenant === undefined || tenant === null ? undefined : this.names.ref(tenant);
+  }
+
+  /** The tenant a statement runs in: its explicit `{ tenant }` option (carried down by Sequelize), else the context's. */
+  queryTenant(options: unknown): TenantRef | undefined {
+    return this.explicit(options) ?? this.context.tenant();
   }
 
   noTenant(what: string): NoTenantError {
@@ -98,7 +129,16 @@ export class Router {
    * Runs an operation on instances: in the tenant they are bound to, or the
    * explicit/context tenant when they are new; refuses to mix tenants.
    */
-  withInstances<T>(what: string, model: ModelStatic<Model>, instances: unknown[], options: unknown, fn: () => Promise<T>, bindAfter?: Model): Promise<T> {
+  withInstances<T>(
+    what: string,
+    model: ModelStatic<Model>,
+    instances: unknown[],
+    options: unknown,
+    fn: (carry?: TenantRef) => Promise<T>,
+    bindAfter?: Model,
+    /** `fn(tenant)` puts the tenant into the options it passes on: it may run without AsyncLocalStorage when `carriesTenant`. */
+    carriable = false,
+  ): Promise<T> {
     let target: TenantRef | undefined;
     const current = this.context.tenant();
     try {
@@ -121,7 +161,12 @@ export class Router {
     } catch (error) {
       return Promise.reject(error);
     }
-    const promise = !target || current === target ? fn() : this.context.run(target, fn);
+    let promise: Promise<T>;
+    if (!target || current === target) promise = fn();
+    else if (carriable && !current && this.carriesTenant(model)) {
+      const tenant = target;
+      promise = this.context.during(tenant, () => fn(tenant));
+    } else promise = this.context.run(target, () => fn());
     if (!bindAfter || !target || this.tenantOf(bindAfter)) return promise;
     const tenant = target;
     return promise.then((result) => {
@@ -130,3 +175,17 @@ export class Router {
     });
   }
 }
+
+/** Hooks that only run at definition or connection time, never inside a model operation. */
+const SETUP_HOOKS = new Set(['beforeDefine', 'afterDefine', 'beforeInit', 'afterInit', 'beforeConnect', 'afterConnect', 'beforeDisconnect', 'afterDisconnect', 'beforePoolAcquire', 'afterPoolAcquire', 'beforeSync', 'afterSync', 'beforeBulkSync', 'afterBulkSync']);
+
+function hasOperationHooks(hooks: Record<string, unknown[] | undefined> | undefined): boolean {
+  if (!hooks) return false;
+  for (const name in hooks) {
+    if (!SETUP_HOOKS.has(name) && (hooks[name]?.length ?? 0) > 0) return true;
+  }
+  return false;
+}
+
+/** Whether a model (by its attributes object) has validators that are functions: user code that could send SQL. */
+const customValidators = new WeakMap<object, boolean>();

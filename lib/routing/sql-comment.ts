@@ -1,4 +1,4 @@
-import type { TenantContext } from '../context';
+import type { TenantRef } from '../tenant';
 
 /** The comment `sqlComment` adds: `/* tenant='acme' *\/` (ros-apartment's `sql_query_tags` shape). */
 export function tenantComment(key: string): string {
@@ -23,14 +23,14 @@ export function tenantComment(key: string): string {
  */
 export function withTenantComment<Q extends new (...args: any[]) => { run(sql: string, ...rest: unknown[]): Promise<unknown> }>(
   Routed: Q,
-  context: TenantContext,
+  router: { queryTenant(options: unknown): TenantRef | undefined },
 ): Q {
   const comments = new Map<string, string>();
   class TenantTaggedQuery extends Routed {
     override run(sql: string, ...rest: unknown[]): Promise<unknown> {
-      const tenant = context.tenant();
-      if (!tenant || typeof sql !== 'string') return super.run(sql, ...rest);
       const options = (this as unknown as { options: { tenant?: unknown } }).options;
+      const tenant = router.queryTenant(options);
+      if (!tenant || typeof sql !== 'string') return super.run(sql, ...rest);
       // What a logging function receives as its second argument.
       if (options && options.tenant === undefined) options.tenant = tenant.key;
       let comment = comments.get(tenant.key);

@@ -68,4 +68,14 @@ describeDialects('qualified model queries and the adapter', (d) => {
       expect(sent.filter((sql) => /SET LOCAL/.test(sql))).to.deep.equal([]);
     }
   });
+
+  it("marking model DML as qualified never touches the caller's options: the same object then routes a raw query", async () => {
+    const options: any = { raw: true };
+    const rows = await apartment.run(B, async () => {
+      await sequelize.getQueryInterface().select(m.Widget, m.Widget.getTableName(), options);
+      return sequelize.query('SELECT owner FROM widgets', { ...options, type: QueryTypes.SELECT });
+    });
+    expect(Object.getOwnPropertySymbols(options)).to.deep.equal([]);
+    expect(rows.map((r: any) => r.owner)).to.deep.equal([B, B]);
+  });
 });
