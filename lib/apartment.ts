@@ -10,7 +10,7 @@ import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
 import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
-import { createMiddleware, type MiddlewareOptions } from './http/middleware';
+import type { MiddlewareOptions } from './http/middleware';
 import { patchAssociations, routers } from './routing/associations';
 import { installModelMethods } from './routing/models';
 import { affinityOptions, TenantAffinity, type AffinityOptions } from './pool/affinity';
@@ -588,6 +588,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * @example app.use(apartment.middleware({ resolve: 'subdomain' }))
    */
   middleware(options?: MiddlewareOptions): (req: any, res: any, next: (err?: unknown) => void) => void {
+    // The HTTP resolvers load on first use: an app without middleware never pays for them.
+    const { createMiddleware } = require('./http/middleware') as typeof import('./http/middleware');
     return createMiddleware(this, options);
   }
 }

@@ -1,8 +1,13 @@
 import type { AdapterContext, DialectAdapter } from './contract';
 import { ConfigurationError, describeValue } from '../errors';
-import { CitusAdapter } from './citus';
-import { MysqlAdapter } from './mysql';
-import { PostgresAdapter } from './postgres';
+
+// Each adapter loads when an Apartment is made for its dialect, not at `require('sequelize-apartment')`.
+/* eslint-disable @typescript-eslint/no-var-requires */
+const load = {
+  postgres: () => (require('./postgres') as typeof import('./postgres')).PostgresAdapter,
+  citus: () => (require('./citus') as typeof import('./citus')).CitusAdapter,
+  mysql: () => (require('./mysql') as typeof import('./mysql')).MysqlAdapter,
+};
 
 /** The adapter for the Sequelize instance's dialect: the only place that branches on it. */
 export function adapterFor(ctx: AdapterContext, defaultSchema?: string, distribute?: 'citus'): DialectAdapter {
@@ -17,10 +22,10 @@ export function adapterFor(ctx: AdapterContext, defaultSchema?: string, distribu
   }
   switch (dialect) {
     case 'postgres':
-      return distribute ? new CitusAdapter(ctx, defaultSchema) : new PostgresAdapter(ctx, defaultSchema);
+      return distribute ? new (load.citus())(ctx, defaultSchema) : new (load.postgres())(ctx, defaultSchema);
     case 'mysql':
     case 'mariadb':
-      return new MysqlAdapter(ctx, defaultSchema);
+      return new (load.mysql())(ctx, defaultSchema);
     default:
       throw new ConfigurationError(
         `sequelize-apartment supports the 'postgres', 'mysql' and 'mariadb' dialects, got '${dialect}'. Create the Sequelize instance with one of them.`,
