@@ -30,14 +30,22 @@ export interface ApartmentOptions {
    */
   prefix?: string;
   /**
-   * Folder of tenant migrations (sequelize-cli format), relative to `process.cwd()`.
+   * Folder of tenant migrations (sequelize-cli format), relative to
+   * `process.cwd()`; an absolute path (`path.join(__dirname, ...)`) works
+   * whatever folder the app is started from. A folder that does not exist is
+   * a `ConfigurationError` for every call that runs migrations, `createTenant`
+   * included. `false`: this app has no tenant migrations (`createTenant` makes
+   * an empty schema/database, `migrateTenant`/`migrateAll` have nothing to do).
    * @default 'tenant-migrations'
+   * @example new Apartment(sequelize, { migrationsPath: path.join(__dirname, 'tenant-migrations') })
+   * @example new Apartment(sequelize, { migrationsPath: false }) // tables made by sync() inside run()
    */
-  migrationsPath?: string;
+  migrationsPath?: string | false;
   /**
    * Folder of tenant seeders (sequelize-cli format: `up(queryInterface, Sequelize)` /
-   * `down`), relative to `process.cwd()`; `false` for none. The default
-   * folder may be missing (no seeders); a folder you set must exist.
+   * `down`), relative to `process.cwd()` (or absolute); `false` for none.
+   * Only read when seeding; then a folder that does not exist is a
+   * `ConfigurationError` (default or configured), as for `migrationsPath`.
    * @default 'tenant-seeders'
    * @example new Apartment(sequelize, { seedersPath: 'db/tenant-seeders' })
    */
@@ -139,8 +147,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   readonly sequelize: Sequelize;
   /** @default 'tenant_' */
   readonly prefix: string;
-  /** Absolute path of the tenant migrations folder. */
-  readonly migrationsPath: string;
+  /** Absolute path of the tenant migrations folder, or `false` (no tenant migrations). */
+  readonly migrationsPath: string | false;
   /** @default true */
   readonly strict: boolean;
   /** `'role'`: the database refuses what routing gets wrong (README: Defense in depth). @default 'none' */
@@ -158,7 +166,6 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   /** Citus-only operations (reference tables, distributing existing tenants); see `distribute`. */
   readonly citus: CitusOperations;
   #seeder: TenantMigrator | undefined;
-  readonly #seedersExplicit: boolean;
   /** Absolute path of the tenant seeders folder, or `false` (none). */
   readonly seedersPath: string | false;
   /** @default false */
@@ -194,8 +201,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     if (seedersPath !== false && (typeof seedersPath !== 'string' || seedersPath === '')) {
       throw new ConfigurationError(`Expected \`seedersPath\` to be a folder path or \`false\`, got ${describeValue(seedersPath)}.`);
     }
-    if (typeof migrationsPath !== 'string' || migrationsPath === '') {
-      throw new ConfigurationError(`Expected \`migrationsPath\` to be a folder path, got ${describeValue(migrationsPath)}.`);
+    if (migrationsPath !== false && (typeof migrationsPath !== 'string' || migrationsPath === '')) {
+      throw new ConfigurationError(`Expected \`migrationsPath\` to be a folder path or \`false\`, got ${describeValue(migrationsPath)}.`);
     }
     const affinitySettings = affinityOptions(options.affinity);
     const affinity = affinitySettings ? new TenantAffinity(this.context, affinitySettings) : undefined;
@@ -205,9 +212,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     this.strict = strict;
     this.isolation = isolation;
     this.sharedModels = new Set(sharedModels);
-    this.migrationsPath = path.resolve(process.cwd(), migrationsPath);
+    this.migrationsPath = migrationsPath === false ? false : path.resolve(process.cwd(), migrationsPath);
     this.seedersPath = seedersPath === false ? false : path.resolve(process.cwd(), seedersPath);
-    this.#seedersExplicit = options.seedersPath !== undefined;
     this.seedAfterCreate = seedAfterCreate;
     this.adapter = adapterFor(
       {
@@ -266,7 +272,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     if (!this.#seeder) {
       const { TenantMigrator: Migrator } = require('./migrations/migrator') as typeof import('./migrations/migrator');
       const { seedersKind } = require('./migrations/kind') as typeof import('./migrations/kind');
-      this.#seeder = new Migrator(this.#host(), seedersKind(this.seedersPath, this.#seedersExplicit));
+      this.#seeder = new Migrator(this.#host(), seedersKind(this.seedersPath));
     }
     return this.#seeder;
   }
@@ -315,7 +321,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     if (typeof seed !== 'boolean') {
       throw new ConfigurationError(`Expected \`seed\` to be a boolean, got ${describeValue(seed)}.`, { tenant: ref.key });
     }
-    if (seed) this.seeder.files(true); // a configured folder that is missing fails before anything is created
+    if (seed) this.seeder.files(); // a missing folder fails before anything is created
     const result = await this.migrator.createTenant(ref, seed ? (t, transaction) => this.seeder.applyPending(t, transaction) : undefined);
     this.emit('tenantCreated', ref);
     return result;

@@ -66,9 +66,10 @@ export async function withApartment<T>(ctx: CommandContext, needsMigrations: boo
     }
   }
   try {
-    if (needsMigrations && !fs.existsSync(apartment.migrationsPath)) {
+    // migrationsPath: false (an --apartment module's choice): no tenant migrations, nothing to check.
+    if (needsMigrations && apartment.migrationsPath !== false && !fs.existsSync(apartment.migrationsPath)) {
       throw new ConfigurationError(
-        `The tenant migrations folder ${apartment.migrationsPath} does not exist. Create it (\`apartment migration:generate --name <name>\` does), or point ${appModule ? `\`migrationsPath\` of the Apartment in ${appModule}` : "--migrations-path or `tenant-migrations-path` in .sequelizerc"} at your tenant migrations.`,
+        `The tenant migrations folder ${apartment.migrationsPath} does not exist (the current directory is ${process.cwd()}). Create it (\`apartment migration:generate --name <name>\` does), or point ${appModule ? `\`migrationsPath\` of the Apartment in ${appModule}` : "--migrations-path or `tenant-migrations-path` in .sequelizerc"} at your tenant migrations.`,
       );
     }
     return await fn(apartment);
@@ -289,7 +290,7 @@ export async function generate(ctx: CommandContext, flags: GenerateFlags): Promi
   // The folder: --migrations-path / .sequelizerc, else the app's Apartment (--apartment, or the
   // --from-models module when it exports one), else the default.
   const configured = !appModule && (ctx.flags.migrationsPath ?? rc['tenant-migrations-path']) !== undefined;
-  let migrationsPath = configured ? tenantSettings(ctx.cwd, ctx.flags, rc).migrationsPath : undefined;
+  let migrationsPath: string | false | undefined = configured ? tenantSettings(ctx.cwd, ctx.flags, rc).migrationsPath : undefined;
   let content: string | undefined;
   if (flags.fromModels !== undefined) {
     if (flags.ts) throw new ConfigurationError('--from-models writes a JavaScript migration; drop --ts (rename the file to .ts and add types afterwards if you like).');
@@ -314,6 +315,11 @@ export async function generate(ctx: CommandContext, flags: GenerateFlags): Promi
     const apartment = await loadApartment(appModule!);
     migrationsPath = apartment.migrationsPath;
     await apartment.sequelize.close().catch(() => undefined);
+  }
+  if (migrationsPath === false) {
+    throw new ConfigurationError(
+      `The app's Apartment (${appModule ?? flags.fromModels}) has \`migrationsPath: false\` (no tenant migrations), so there is no folder to write to. Set its \`migrationsPath\` to a folder, e.g. path.join(__dirname, 'tenant-migrations'), and run this command again.`,
+    );
   }
   const file = generateMigration(migrationsPath, flags.name, Boolean(flags.ts), new Date(), content);
   const shown = path.relative(ctx.cwd, file) || file;

@@ -9,8 +9,8 @@ export interface MigrationHost {
   readonly adapter: DialectAdapter;
   readonly context: TenantContext;
   readonly names: TenantNames;
-  /** Absolute path of the tenant migrations folder. */
-  readonly migrationsPath: string;
+  /** Absolute path of the tenant migrations folder, or `false`: the app has none. */
+  readonly migrationsPath: string | false;
   /** Every tenant, as refs, sorted by key. */
   listTenants(): Promise<TenantRef[]>;
 }

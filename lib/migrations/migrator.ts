@@ -77,18 +77,16 @@ export class TenantMigrator {
   }
 
   /**
-   * The migration files, ordered by name. A missing folder is an error unless
-   * `optional` (createTenant: an app without tenant migrations yet).
-   * @throws ConfigurationError when the folder is missing and not optional
+   * The migration files, ordered by name; none with `migrationsPath: false`.
+   * @throws ConfigurationError when the folder is missing (createTenant too: an empty tenant nobody asked for would fail later, far from the cause)
    */
-  files(optional = false): MigrationFile[] {
-    const { folder, noun } = this.kind;
+  files(): MigrationFile[] {
+    const { folder, noun, option } = this.kind;
     if (folder === false) return [];
     const files = listMigrationFiles(folder);
     if (files) return files;
-    if (!this.kind.required && (optional || this.kind.missingIsEmpty)) return [];
     throw new ConfigurationError(
-      `The tenant ${noun}s folder ${folder} does not exist. Create it (mkdir -p ${folder}) and add ${noun} files, or ${this.kind.how}.`,
+      `The tenant ${noun}s folder ${folder} does not exist (a relative \`${option}\` is resolved against the current directory, ${process.cwd()}). Create it (mkdir -p ${folder}) and add ${noun} files, ${this.kind.how}.`,
     );
   }
 
@@ -97,7 +95,7 @@ export class TenantMigrator {
    * @throws TenantExistsError (nothing is touched), MigrationError with `.result` (nothing is left behind)
    */
   async createTenant(tenant: TenantRef, after?: AfterCreate): Promise<MigrationResult> {
-    const files = this.files(true);
+    const files = this.files();
     // A prewarmed spare, renamed and brought up to date, when there is one.
     if (await this.warm.claim(tenant, after)) return { ok: true, tenant: tenant.key, schema: tenant.name, versions: files.map((f) => f.name) };
     const plan: Plan = { direction: 'up', toIndex: undefined };
@@ -272,7 +270,7 @@ export class TenantMigrator {
     const toIndex = indexOfVersion(files, to);
     if (toIndex === -1) {
       throw new ConfigurationError(
-        `No tenant migration has the version ${describeValue(to)} in ${this.kind.folder}. Pass the leading number of a migration file name${files.length ? `, e.g. '${files[files.length - 1]!.version}'` : ''}.`,
+        `No tenant migration has the version ${describeValue(to)} in ${where(this.kind)}. Pass the leading number of a migration file name${files.length ? `, e.g. '${files[files.length - 1]!.version}'` : ''}.`,
       );
     }
     return { direction, toIndex, only, all };
@@ -290,7 +288,7 @@ export class TenantMigrator {
       const file = files.find((f) => f.name === name || f.name.replace(/\.[cm]?[jt]s$/, '') === name);
       if (!file) {
         throw new ConfigurationError(
-          `No tenant ${this.kind.noun} named ${describeValue(name)} in ${this.kind.folder}. Pass a file name from it${files.length ? `, e.g. '${files[0]!.name}'` : ''}.`,
+          `No tenant ${this.kind.noun} named ${describeValue(name)} in ${where(this.kind)}. Pass a file name from it${files.length ? `, e.g. '${files[0]!.name}'` : ''}.`,
         );
       }
       names.add(file.name);
@@ -304,7 +302,7 @@ export class TenantMigrator {
    * failure escapes, so createTenant leaves nothing behind.
    */
   async applyPending(tenant: TenantRef, transaction: Transaction | undefined): Promise<string[]> {
-    const { versions } = await this.#apply(tenant, this.files(true), { direction: 'up', toIndex: undefined }, transaction, { rethrow: true });
+    const { versions } = await this.#apply(tenant, this.files(), { direction: 'up', toIndex: undefined }, transaction, { rethrow: true });
     return versions;
   }
 
@@ -367,7 +365,7 @@ export class TenantMigrator {
     if (missing) {
       throw new RunFailure(
         new MigrationError(
-          `${Noun} ${missing} is applied in tenant '${tenant.key}' ("${tenant.name}") but its file is not in ${this.kind.folder}. Restore the file to revert it.`,
+          `${Noun} ${missing} is applied in tenant '${tenant.key}' ("${tenant.name}") but its file is not in ${where(this.kind)}. Restore the file to revert it.`,
           { tenant: tenant.key, migration: missing, direction: plan.direction },
         ),
       );
@@ -447,4 +445,9 @@ export class TenantMigrator {
 function statusOf(files: readonly MigrationFile[], executed: string[]): MigrationStatus {
   const applied = new Set(executed);
   return { executed, pending: files.filter((f) => !applied.has(f.name)).map((f) => f.name) };
+}
+
+/** How messages name the folder. */
+function where(kind: StepKind): string {
+  return kind.folder === false ? `this app (\`${kind.option}: false\`: no tenant ${kind.noun}s)` : kind.folder;
 }

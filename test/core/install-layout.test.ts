@@ -56,7 +56,7 @@ describeDialects('the package installed beside an app with its own Sequelize cop
       folders.push(dir);
       const { stdout } = await run(process.execPath, ['app.js'], {
         cwd: dir,
-        env: { ...process.env, DB_URL: d.url, KEY_PREFIX: keyPrefix, MIGRATIONS_PATH: fixture('no-migrations') },
+        env: { ...process.env, DB_URL: d.url, KEY_PREFIX: keyPrefix },
       }).catch((error) => {
         throw new Error(`the app failed:\n${error.stdout}\n${error.stderr}`);
       });
@@ -90,7 +90,7 @@ describe('an instance whose association classes cannot be reached', () => {
     await sequelize.close();
     sequelize.define('Thing', { name: DataTypes.STRING });
     const query = sequelize.query;
-    const attempt = () => new Apartment(sequelize, { migrationsPath: fixture('no-migrations') });
+    const attempt = () => new Apartment(sequelize, { migrationsPath: false });
     expect(attempt).to.throw(ConfigurationError, /has no BelongsToMany/);
     expect(sequelize.query).to.equal(query);
     expect(sequelize.options.hooks?.afterDefine ?? []).to.have.length(0);
@@ -106,6 +106,6 @@ describe('an instance whose association classes cannot be reached', () => {
     const B = sequelize.define('B', {});
     // What happens when an app mixes copies: an association class of the other copy made by hand.
     A.associations.Bs = new other.HasMany(A, B, {});
-    expect(() => new Apartment(sequelize, { migrationsPath: fixture('no-migrations') })).to.throw(ConfigurationError, /A\.Bs was not made by the association classes/);
+    expect(() => new Apartment(sequelize, { migrationsPath: false })).to.throw(ConfigurationError, /A\.Bs was not made by the association classes/);
   });
 });

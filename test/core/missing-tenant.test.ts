@@ -81,7 +81,7 @@ describeRouting('a tenant that does not exist', (d) => {
   it('inside a transaction, model and raw queries throw TenantNotFoundError (also with a pool of one)', async () => {
     const single = d.sequelize({ pool: { max: 1 } });
     const models = defineModels(single);
-    const solo = new Apartment(single, { sharedModels: ['Account'], migrationsPath: 'test/fixtures/no-migrations', ...d.apartmentOptions });
+    const solo = new Apartment(single, { sharedModels: ['Account'], migrationsPath: false, ...d.apartmentOptions });
     for (const work of [
       (t: any) => models.Widget.create({ name: 'x' }, { transaction: t }),
       (t: any) => models.Widget.findAll({ transaction: t }),
@@ -104,7 +104,7 @@ describeRouting('a tenant that does not exist', (d) => {
 
     // Another process: its own Sequelize instance and Apartment, which this one hears nothing from.
     const other = d.sequelize();
-    await new Apartment(other, { migrationsPath: 'test/fixtures/no-migrations' }).dropTenant(GONE);
+    await new Apartment(other, { migrationsPath: false }).dropTenant(GONE);
 
     expectNotFound(await failure(read()), GONE);
     expectNotFound(await failure(readBound()), GONE);

@@ -54,7 +54,7 @@ describeDialects('renameTenant', (d) => {
   });
 
   it('refuses while another process holds the tenant migration lock, and works once it is released', async () => {
-    const other = new Apartment(d.sequelize(), { migrationsPath: 'test/fixtures/no-migrations' });
+    const other = new Apartment(d.sequelize(), { migrationsPath: false });
     let release!: () => void;
     let locked!: () => void;
     const isLocked = new Promise<void>((resolve) => (locked = resolve));

@@ -119,7 +119,7 @@ describeDialects('sqlComment: every statement in a tenant says which tenant', (d
 
   it('is off by default, and must be a boolean', async () => {
     const plain = d.sequelize({ logging: (sql: string) => void logged.push({ sql, tenant: undefined }) });
-    const other = new Apartment(plain, { prefix: 'tenant_cmt_off_', migrationsPath: 'test/fixtures/no-migrations' });
+    const other = new Apartment(plain, { prefix: 'tenant_cmt_off_', migrationsPath: false });
     await other.createTenant('x');
     await other.run('x', () => plain.query('SELECT 3 AS three'));
     expect(logged.find((l) => l.sql.includes('SELECT 3 AS three'))?.sql).to.not.include('tenant=');

@@ -48,7 +48,7 @@ describeDialects('tenants: names, lifecycle, installation', (d) => {
     await d.dropAll('tenant_core-t');
     await d.dropAll('core_pfx_');
     sequelize = d.sequelize();
-    apartment = new Apartment(sequelize, { migrationsPath: 'test/fixtures/no-migrations' });
+    apartment = new Apartment(sequelize, { migrationsPath: false });
   });
   after(async () => {
     await d.dropAll('tenant_core-t');

@@ -34,8 +34,8 @@ describeDialects('tenant migrations: two processes at once', (d) => {
 
   beforeEach(async () => {
     await d.dropAll(prefix);
-    // Tenants exist before any migration: create them with no migrations folder.
-    const apartment = new Apartment(d.sequelize(), { prefix, migrationsPath: '/nonexistent/mig-none' });
+    // Tenants exist before any migration: create them without tenant migrations.
+    const apartment = new Apartment(d.sequelize(), { prefix, migrationsPath: false });
     for (const key of keys) await apartment.createTenant(key);
   });
   after(() => d.dropAll(prefix));

@@ -155,15 +155,49 @@ describeDialects('tenant migrations: migrate, status, createTenant, migrateAll',
   });
 
   describe('the migrations folder', () => {
-    it('missing: createTenant works with no migrations; migrate and status say what to fix', async () => {
-      const missing = path.join(os.tmpdir(), 'mig-does-not-exist');
-      const apartment = new Apartment(d.sequelize(), { prefix: 'migb_', migrationsPath: missing });
-      expect(await apartment.createTenant('bare')).to.deep.equal({ ok: true, tenant: 'bare', schema: 'migb_bare', versions: [] });
-      expect(await d.tables('migb_bare')).to.deep.equal([]);
-      for (const call of [() => apartment.migrateTenant('bare'), () => apartment.migrateAll(), () => apartment.migrationStatus('bare')]) {
+    it('missing: createTenant, migrate and status throw ConfigurationError naming the absolute path and the cwd; nothing is created', async () => {
+      const relative = path.join('no-such-dir', 'tenant-migrations');
+      const absolute = path.resolve(process.cwd(), relative);
+      const apartment = new Apartment(d.sequelize(), { prefix: 'migb_', migrationsPath: relative });
+      expect(apartment.migrationsPath).to.equal(absolute);
+      for (const call of [
+        () => apartment.createTenant('bare'),
+        () => apartment.migrateTenant('bare'),
+        () => apartment.migrateAll(),
+        () => apartment.migrationStatus('bare'),
+        () => apartment.migrationStatusAll(),
+        () => apartment.prewarm(1),
+      ]) {
         const error = await call().catch((e) => e);
         expect(error).to.be.instanceOf(ConfigurationError);
-        expect(error.message).to.include(missing).and.include('migrationsPath');
+        expect(error.message).to.include(absolute).and.include(process.cwd()).and.include('migrationsPath: false');
+      }
+      expect(await d.schemaExists('migb_bare')).to.equal(false);
+      expect(await apartment.tenants()).to.not.include('bare');
+    });
+
+    it('migrationsPath: false: createTenant makes an empty tenant; migrate, migrateAll and status have nothing to do', async () => {
+      await d.dropAll('migf_');
+      const apartment = new Apartment(d.sequelize(), { prefix: 'migf_', migrationsPath: false });
+      expect(apartment.migrationsPath).to.equal(false);
+      expect(await apartment.createTenant('plain')).to.deep.equal({ ok: true, tenant: 'plain', schema: 'migf_plain', versions: [] });
+      expect(await d.schemaExists('migf_plain')).to.equal(true);
+      expect(await d.tables('migf_plain')).to.deep.equal([]);
+      expect(await apartment.migrateTenant('plain')).to.deep.equal({ ok: true, tenant: 'plain', schema: 'migf_plain', versions: [] });
+      expect(await apartment.migrateTenant('plain', { direction: 'down' })).to.deep.equal({ ok: true, tenant: 'plain', schema: 'migf_plain', versions: [] });
+      expect(await apartment.migrateAll()).to.deep.equal([{ ok: true, tenant: 'plain', schema: 'migf_plain', versions: [] }]);
+      expect(await apartment.migrationStatus('plain')).to.deep.equal({ executed: [], pending: [] });
+      expect(await apartment.migrationStatusAll()).to.deep.equal([{ tenant: 'plain', schema: 'migf_plain', executed: [], pending: [] }]);
+      expect(await d.tables('migf_plain')).to.deep.equal([]); // not even a SequelizeMeta
+      const wrong = await (apartment as any).migrateTenant('plain', { to: '20260101000000' }).catch((e: unknown) => e);
+      expect(wrong).to.be.instanceOf(ConfigurationError);
+      expect(wrong.message).to.include('migrationsPath: false');
+      await apartment.dropTenant('plain');
+    });
+
+    it('migrationsPath must be a folder path or false', () => {
+      for (const bad of ['', true, 0, null]) {
+        expect(() => new Apartment(d.sequelize(), { migrationsPath: bad as any })).to.throw(ConfigurationError, /migrationsPath` to be a folder path or `false`/);
       }
     });
   });

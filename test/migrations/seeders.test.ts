@@ -147,23 +147,29 @@ describeDialects('tenant seeders: seedTenant, seedAll, undo, seed on create', (d
     expect(await notes('a')).to.deep.equal(['help-1', 'help-2', 'welcome']); // once, not twice
   });
 
-  it('folders: the default may be missing (no seeders), a configured one must exist, false means none', async () => {
+  it('folders: a missing one (default or set) is a ConfigurationError naming the path and the cwd when seeding, and creates nothing; false means none', async () => {
     build({ seedersPath: undefined });
     expect(apartment.seedersPath).to.equal(path.resolve('tenant-seeders'));
-    await apartment.createTenant('a', { seed: true });
-    expect(await apartment.seedTenant('a')).to.deep.include({ ok: true, versions: [] });
-
-    build({ seedersPath: 'test/fixtures/seeders/missing' });
-    const error = await apartment.createTenant('b', { seed: true }).catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(ConfigurationError);
-    expect((error as Error).message).to.include(path.resolve('test/fixtures/seeders/missing')).and.include('seedersPath');
+    await apartment.createTenant('a'); // no seeding asked for: the folder is not read
+    for (const missing of [undefined, 'test/fixtures/seeders/missing']) {
+      build({ seedersPath: missing });
+      const absolute = path.resolve(missing ?? 'tenant-seeders');
+      for (const call of [() => apartment.createTenant('b', { seed: true }), () => apartment.seedTenant('a'), () => apartment.seedAll(), () => apartment.seedStatus('a')]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(ConfigurationError);
+        expect((error as Error).message).to.include(absolute).and.include(process.cwd()).and.include('seedersPath: false');
+      }
+      expect(await d.schemaExists(PREFIX + 'b')).to.equal(false);
+    }
+    build({ seedersPath: undefined, seedAfterCreate: true });
+    expect(await apartment.createTenant('b').catch((e: unknown) => e)).to.be.instanceOf(ConfigurationError);
     expect(await d.schemaExists(PREFIX + 'b')).to.equal(false);
-    await apartment.createTenant('b');
-    expect(await apartment.seedTenant('b').catch((e: unknown) => e)).to.be.instanceOf(ConfigurationError);
 
-    build({ seedersPath: false });
+    build({ seedersPath: false, seedAfterCreate: true });
     expect(apartment.seedersPath).to.equal(false);
+    await apartment.createTenant('b');
     expect(await apartment.seedAll()).to.have.length(2);
+    expect(await apartment.seedStatus('b')).to.deep.equal({ executed: [], pending: [] });
     expect(() => build({ seedersPath: '' })).to.throw(ConfigurationError, /seedersPath/);
   });
 

@@ -38,7 +38,7 @@ export async function tenantWorld(
   options: ApartmentOptions = {},
 ): Promise<{ apartment: Apartment; models: Models }> {
   const models = defineModels(sequelize);
-  const apartment = new Apartment(sequelize, { sharedModels: ['Account'], migrationsPath: 'test/fixtures/no-migrations', ...options });
+  const apartment = new Apartment(sequelize, { sharedModels: ['Account'], migrationsPath: false, ...options });
   if (apartment.adapter.cluster) {
     // Citus: tenant tables reference the shared table, so it must be a reference table first.
     await models.Account.sync();
