@@ -103,7 +103,7 @@ async function inProcess(ctx: BenchContext, schema: string): Promise<Row[]> {
   const routed = connect(ctx.dialect, { pool: { max: 1 } });
   const plain = ctx.dialect === 'postgres' ? connect(ctx.dialect, { pool: { max: 1 } }) : connectTo(ctx.dialect, schema, { pool: { max: 1 } });
   try {
-    const apartment = new Apartment(routed, { prefix: `${ctx.prefix}q_` });
+    const apartment = new Apartment(routed, { migrationsPath: false, prefix: `${ctx.prefix}q_` });
     const A = defineModels(routed);
     const B = defineModels(plain, ctx.dialect === 'postgres' ? schema : undefined);
     const inTenant = <T>(fn: () => Promise<T>) => apartment.run('x', fn);

@@ -20,7 +20,7 @@ export const rawSql: BenchCase = {
     const routed = connect(ctx.dialect);
     const plain = connect(ctx.dialect);
     try {
-      const apartment = new Apartment(routed, { prefix: ctx.prefix });
+      const apartment = new Apartment(routed, { migrationsPath: false, prefix: ctx.prefix });
       const q = (name: string) => fixtures.q(name);
       const sql = (qualifier: string) => `SELECT ${q('id')}, ${q('name')} FROM ${qualifier}${q('widgets')} WHERE ${q('id')} = 1`;
       const unqualified = sql('');

@@ -17,7 +17,7 @@ export const serverMemory: BenchCase = {
     const keys = await ctx.fixtures.bulk(count, ctx.log);
     const sequelize = connect(ctx.dialect, { pool: { max: 1, min: 1 } });
     try {
-      const apartment = new Apartment(sequelize, { prefix: ctx.fixtures.bulkPrefix });
+      const apartment = new Apartment(sequelize, { migrationsPath: false, prefix: ctx.fixtures.bulkPrefix });
       const { Widget } = defineModels(sequelize);
       const measure = async () => {
         const [rows] = await sequelize.query(

@@ -44,7 +44,7 @@ export const tenantScale: BenchCase = {
     let growth: number;
     let maxOpen = 0;
     try {
-      const apartment = new Apartment(sequelize, { prefix: ctx.fixtures.bulkPrefix });
+      const apartment = new Apartment(sequelize, { migrationsPath: false, prefix: ctx.fixtures.bulkPrefix });
       const { Widget } = defineModels(sequelize);
       // Warm up code paths and the pool on one tenant, so only per-tenant state is left to grow.
       await perOp(200, () => apartment.run(keys[0], () => Widget.findByPk(1)))();

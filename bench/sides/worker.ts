@@ -114,7 +114,7 @@ async function main(config: SideConfig): Promise<void> {
     sequelize = connect(config.dialect, { pool });
     // Loaded only here: the floor sides never load the package.
     const { Apartment } = require('../../lib');
-    apartment = new Apartment(sequelize, { prefix: config.prefix });
+    apartment = new Apartment(sequelize, { migrationsPath: false, prefix: config.prefix });
     m = defineModels(sequelize);
   }
   await sequelize.authenticate();

@@ -13,6 +13,7 @@ export async function main(sequelize: Sequelize): Promise<Record<string, unknown
 
   const apartment = new Apartment(sequelize, {
     sharedModels: ['Account'], // lives in the default schema/database, also inside a tenant
+    migrationsPath: false, //     this example makes tenant tables with sync(), not migrations
   });
   // #endregion models
   await Account.sync();

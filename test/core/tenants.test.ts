@@ -95,7 +95,7 @@ describeDialects('tenants: names, lifecycle, installation', (d) => {
     const max = d.name === 'postgres' ? 63 : 64;
     expect(apartment.schemaFor('a'.repeat(max - 'tenant_'.length))).to.have.length(max);
     expect(() => apartment.schemaFor('a'.repeat(max - 'tenant_'.length + 1))).to.throw(TenantNameError, /too long/);
-    const bare = new Apartment(d.sequelize(), { prefix: '' });
+    const bare = new Apartment(d.sequelize(), { migrationsPath: false, prefix: '' });
     for (const reserved of ['public', 'information_schema', 'pg_catalog', 'pg_anything', 'mysql', 'sys', 'performance_schema', d.defaultSchema]) {
       expect(() => bare.schemaFor(reserved), reserved).to.throw(TenantNameError, /reserved/);
     }
@@ -130,7 +130,7 @@ describeDialects('tenants: names, lifecycle, installation', (d) => {
   });
 
   it('tenants() lists only keys with this prefix, prefix removed', async () => {
-    const other = new Apartment(d.sequelize(), { prefix: 'core_pfx_' });
+    const other = new Apartment(d.sequelize(), { migrationsPath: false, prefix: 'core_pfx_' });
     await other.createTenant('x1');
     expect(await other.tenants()).to.deep.equal(['x1']);
     expect(await apartment.tenants()).to.not.include('x1');

@@ -17,7 +17,7 @@ describeDialects('middleware: hostile input', (d) => {
   before(async () => {
     await d.dropAll('http_h_');
     sequelize = d.sequelize();
-    apartment = new Apartment(sequelize, { prefix: 'http_h_' });
+    apartment = new Apartment(sequelize, { migrationsPath: false, prefix: 'http_h_' });
     const Secret = sequelize.define('Secret', { owner: DataTypes.STRING }, { tableName: 'secrets' });
     for (const key of ['acme', 'beta']) {
       await apartment.createTenant(key);

@@ -14,7 +14,7 @@ describeDialects('middleware', (d) => {
   before(async () => {
     await d.dropAll('http_');
     sequelize = d.sequelize();
-    apartment = new Apartment(sequelize, { prefix: 'http_' });
+    apartment = new Apartment(sequelize, { migrationsPath: false, prefix: 'http_' });
     Widget = sequelize.define('Widget', { name: DataTypes.STRING }, { tableName: 'widgets' });
     for (const key of ['acme', 'beta']) {
       await apartment.createTenant(key);

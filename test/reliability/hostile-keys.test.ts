@@ -126,7 +126,7 @@ describeDialects('reliability: hostile tenant keys', (d) => {
     it(`${cases.length} generated keys with prefix ${JSON.stringify(prefix)}: each round-trips or is refused with TenantNameError before any SQL; no database error escapes`, async function () {
       this.timeout(120_000);
       const sequelize = d.sequelize();
-      const apartment = new Apartment(sequelize, { prefix });
+      const apartment = new Apartment(sequelize, { migrationsPath: false, prefix });
       const query = sinon.spy(sequelize, 'query');
       const connections = sinon.spy((sequelize as any).connectionManager, 'getConnection');
       const accepted: Array<{ input: unknown; name: string }> = [];

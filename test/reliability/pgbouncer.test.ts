@@ -95,7 +95,7 @@ describe('reliability: behind PgBouncer in transaction-pooling mode [postgres]',
       // The same interleaving through Apartment's routing is correct.
       const sequelize = new Sequelize(single.url, { logging: false, pool: { max: 2 } });
       try {
-        const apartment = new Apartment(sequelize, { prefix });
+        const apartment = new Apartment(sequelize, { migrationsPath: false, prefix });
         const read = (t: string) => apartment.run(t, () => sequelize.query('SELECT owner FROM widgets', { plain: false, raw: true }).then(([rows]) => (rows as any[]).map((r) => r.owner)));
         const readBind = (t: string) => apartment.run(t, () => sequelize.query('SELECT owner FROM widgets WHERE owner = $1 OR true', { bind: ['x'] }).then(([rows]) => (rows as any[]).map((r) => r.owner)));
         const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? readBind : read)(i % 4 < 2 ? 'naive_a' : 'naive_b').then((rows) => [i % 4 < 2 ? 'naive_a' : 'naive_b', rows] as const)));
@@ -217,7 +217,7 @@ describe('reliability: behind PgBouncer in transaction-pooling mode [postgres]',
       const statementMode = await startPgBouncer({ poolMode: 'statement', poolSize: 2 });
       const sequelize = new Sequelize(statementMode.url, { logging: false, pool: { max: 4 } });
       try {
-        const apartment = new Apartment(sequelize, { prefix });
+        const apartment = new Apartment(sequelize, { migrationsPath: false, prefix });
         // Tenants from the previous tests: m1, m2 (created directly on the server, visible through any pooler).
         const attempts = await Promise.all(
           Array.from({ length: 40 }, (_, i) => {

@@ -46,7 +46,7 @@ export interface StressSetup {
 /** Defines the stress models (Account is shared) on a Sequelize instance and installs an Apartment. */
 export function installStress(sequelize: Sequelize, prefix: string, options: Partial<ApartmentOptions> = {}): Omit<StressSetup, 'tenants' | 'accounts' | 'tags' | 'ledgers'> {
   const accountsTable = `rel_accounts_${randomBytes(4).toString('hex')}`;
-  const apartment = new Apartment(sequelize, { prefix, sharedModels: ['Account'], ...options });
+  const apartment = new Apartment(sequelize, { migrationsPath: false, prefix, sharedModels: ['Account'], ...options });
   const Account = sequelize.define('Account', { id: { type: DataTypes.INTEGER, primaryKey: true }, name: DataTypes.STRING }, { tableName: accountsTable, timestamps: false });
   const Widget = sequelize.define(
     'Widget',
