@@ -173,7 +173,7 @@ describeCitus('tenants distributed over a Citus cluster', () => {
     const mode = await apartment.moveTenant('p1', { ...workers[0]!, mode: 'teleport' as any }).catch((e: unknown) => e);
     expect(mode).to.be.instanceOf(ConfigurationError);
     expect(await apartment.moveTenant('nobody', workers[0]!).catch((e: unknown) => e)).to.be.instanceOf(TenantNotFoundError);
-    const empty = new Apartment(open(), { prefix: P, distribute: 'citus', migrationsPath: fixture('no-migrations') });
+    const empty = new Apartment(open(), { prefix: P, distribute: 'citus', migrationsPath: false });
     await empty.createTenant('bare');
     expect(await empty.placement('bare')).to.equal(undefined);
     expect(await empty.moveTenant('bare', workers[0]!).catch((e: unknown) => e)).to.be.instanceOf(ConfigurationError);

@@ -23,7 +23,7 @@ describe("distribute: 'citus' without a Citus cluster", () => {
 
     it('createTenant fails with ConfigurationError saying CREATE EXTENSION citus, and creates nothing', async function () {
       if (d.citus) this.skip(); // the coordinator has the extension
-      const apartment = new Apartment(d.sequelize(), { prefix: 'nocitus_', distribute: 'citus', migrationsPath: 'test/fixtures/no-migrations' });
+      const apartment = new Apartment(d.sequelize(), { prefix: 'nocitus_', distribute: 'citus', migrationsPath: false });
       const error = await apartment.createTenant('acme').catch((e: unknown) => e);
       expect(error).to.be.instanceOf(ConfigurationError);
       expect((error as Error).message).to.match(/CREATE EXTENSION citus/);

@@ -22,7 +22,7 @@ describeDialects('fastify plugin', (d) => {
   before(async () => {
     await d.dropAll('fy_');
     sequelize = d.sequelize();
-    apartment = new Apartment(sequelize, { prefix: 'fy_' });
+    apartment = new Apartment(sequelize, { prefix: 'fy_', migrationsPath: false });
     Widget = await widgetTenants(apartment, sequelize);
   });
   after(() => d.dropAll('fy_'));

@@ -17,7 +17,7 @@ describeDialects('koa middleware', (d) => {
   before(async () => {
     await d.dropAll('koa_');
     sequelize = d.sequelize();
-    apartment = new Apartment(sequelize, { prefix: 'koa_' });
+    apartment = new Apartment(sequelize, { prefix: 'koa_', migrationsPath: false });
     Widget = await widgetTenants(apartment, sequelize);
   });
   after(() => d.dropAll('koa_'));
