@@ -13,9 +13,9 @@ function hasCurl(): boolean {
   }
 }
 
-/** Replays a printed `curl -s [-X M] URL [-H 'h: v']... [-d 'json']` line with Node's client. */
-async function replay(line: string): Promise<string> {
-  const words = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
+/** Replays a printed `curl -s [-X M] URL [-H 'h: v']... [-d 'json']` line with Node's client; `$NAME` in "..." from `env`. */
+async function replay(line: string, env: Record<string, string> = {}): Promise<string> {
+  const words = [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]?.replace(/\$(\w+)/g, (_, name) => env[name] ?? '') ?? m[3]);
   let method = 'GET';
   let url = '';
   let body: unknown;
@@ -38,7 +38,7 @@ describe('npm run demo (embedded PostgreSQL, in memory)', function () {
     if (child && child.exitCode === null) child.kill('SIGTERM');
   });
 
-  it('prints a URL and three curl lines that create a tenant, a widget and list it', async () => {
+  it('prints a URL and three curl lines that sign up (user and tenant), create a widget with the token and list it', async () => {
     child = spawn(process.execPath, [path.join(ROOT, 'dist/examples/widget-saas/src/main.js'), '--memory', '--port', '0'], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: '' },
@@ -58,15 +58,20 @@ describe('npm run demo (embedded PostgreSQL, in memory)', function () {
     expect(out).to.match(/Listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(out).to.include('in memory');
 
-    const run = hasCurl() ? async (line: string) => execFileSync('sh', ['-c', line], { encoding: 'utf8' }) : replay;
+    const run = hasCurl()
+      ? async (line: string, env: Record<string, string> = {}) => execFileSync('sh', ['-c', line], { encoding: 'utf8', env: { ...process.env, ...env } })
+      : replay;
     const created = JSON.parse(await run(lines[0]));
-    expect(created).to.include({ key: 'acme', schema: 'tenant_acme' });
-    const widget = JSON.parse(await run(lines[1]));
+    expect(created).to.include({ key: 'acme', schema: 'tenant_acme', email: 'admin@acme.example.com' });
+    expect(out).to.include('TOKEN=<the "token" from that answer>');
+    const env = { TOKEN: created.token as string };
+    const widget = JSON.parse(await run(lines[1], env));
     expect(widget).to.include({ name: 'sprocket', quantity: 3 });
-    const list = JSON.parse(await run(lines[2]));
+    const list = JSON.parse(await run(lines[2], env));
     expect(list).to.deep.equal([widget]);
-    // The parser agrees with curl on what the lines mean.
-    expect(JSON.parse(await replay(lines[2]))).to.deep.equal([widget]);
+    // The parser agrees with curl on what the lines mean; without the token the app refuses.
+    expect(JSON.parse(await replay(lines[2], env))).to.deep.equal([widget]);
+    expect(JSON.parse(await replay(lines[2]))).to.include({ error: 'Unauthorized' });
 
     child.kill('SIGTERM');
     const code = await new Promise((resolve) => child!.once('exit', resolve));

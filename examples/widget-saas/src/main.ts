@@ -42,12 +42,13 @@ export async function main(args = process.argv.slice(2)): Promise<void> {
   console.log(`Widget SaaS on ${database.description}${tenants.length ? ` (tenants: ${tenants.join(', ')})` : ''}`);
   console.log(`Listening on ${base}`);
   console.log('');
-  console.log('Try it:');
-  console.log(`curl -s -X POST ${base}/tenants -H 'content-type: application/json' -d '{"key":"${key}"}'`);
-  console.log(`curl -s -X POST ${base}/widgets -H 'x-tenant: ${key}' -H 'content-type: application/json' -d '{"name":"sprocket","quantity":3,"tags":["blue"]}'`);
-  console.log(`curl -s ${base}/widgets -H 'x-tenant: ${key}'`);
+  console.log('Try it: sign up (a user and their tenant), then use the token it answers:');
+  console.log(`curl -s -X POST ${base}/signup -H 'content-type: application/json' -d '{"email":"admin@${key}.example.com","tenant":"${key}"}'`);
+  console.log('TOKEN=<the "token" from that answer>');
+  console.log(`curl -s -X POST ${base}/widgets -H 'x-tenant: ${key}' -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name":"sprocket","quantity":3,"tags":["blue"]}'`);
+  console.log(`curl -s ${base}/widgets -H 'x-tenant: ${key}' -H "authorization: Bearer $TOKEN"`);
   console.log('');
-  console.log(`Also: GET ${base}/tenants, the subdomain form http://${key}.localhost:${(server.address() as AddressInfo).port}/widgets, Ctrl-C to stop.`);
+  console.log(`Also: GET ${base}/tenants (your tenants), the subdomain form http://${key}.localhost:${(server.address() as AddressInfo).port}/widgets, Ctrl-C to stop.`);
 
   let closing = false;
   const stop = async () => {

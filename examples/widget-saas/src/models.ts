@@ -32,14 +32,32 @@ export interface Tag extends Model<InferAttributes<Tag>, InferCreationAttributes
   name: string;
 }
 
+/** Shared: someone who can sign in. The app stores a hash of the API token, never the token. */
+export interface User extends Model<InferAttributes<User>, InferCreationAttributes<User>> {
+  id: CreationOptional<number>;
+  email: string;
+  tokenHash: string;
+}
+
+/** Shared: user X belongs to tenant (account) Y. What the app checks on every tenant request. */
+export interface Membership extends Model<InferAttributes<Membership>, InferCreationAttributes<Membership>> {
+  userId: number;
+  accountId: number;
+}
+
 export interface Models {
   Account: ModelStatic<Account>;
+  User: ModelStatic<User>;
+  Membership: ModelStatic<Membership>;
   Widget: ModelStatic<Widget>;
   Tag: ModelStatic<Tag>;
 }
 
-/** Defines the models on `sequelize`. `accountsTable` lets tests use a shared table of their own. */
-export function defineModels(sequelize: Sequelize, { accountsTable = 'accounts' } = {}): Models {
+/** The shared models' names: the app passes them to `sharedModels`. */
+export const SHARED_MODELS = ['Account', 'User', 'Membership'];
+
+/** Defines the models on `sequelize`. `sharedTablePrefix` lets tests use shared tables of their own. */
+export function defineModels(sequelize: Sequelize, { sharedTablePrefix = '' } = {}): Models {
   const Account = sequelize.define<Account>(
     'Account',
     {
@@ -47,7 +65,24 @@ export function defineModels(sequelize: Sequelize, { accountsTable = 'accounts' 
       key: { type: DataTypes.STRING(63), allowNull: false, unique: true },
       createdAt: DataTypes.DATE,
     },
-    { tableName: accountsTable, updatedAt: false },
+    { tableName: `${sharedTablePrefix}accounts`, updatedAt: false },
+  );
+  const User = sequelize.define<User>(
+    'User',
+    {
+      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+      email: { type: DataTypes.STRING(254), allowNull: false, unique: true, validate: { isEmail: true } },
+      tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+    },
+    { tableName: `${sharedTablePrefix}users`, timestamps: false },
+  );
+  const Membership = sequelize.define<Membership>(
+    'Membership',
+    {
+      userId: { type: DataTypes.INTEGER, primaryKey: true, references: { model: User, key: 'id' }, onDelete: 'CASCADE' },
+      accountId: { type: DataTypes.INTEGER, primaryKey: true, references: { model: Account, key: 'id' }, onDelete: 'CASCADE' },
+    },
+    { tableName: `${sharedTablePrefix}memberships`, timestamps: false },
   );
   const Widget = sequelize.define<Widget>(
     'Widget',
@@ -67,7 +102,9 @@ export function defineModels(sequelize: Sequelize, { accountsTable = 'accounts' 
     { tableName: 'tags' },
   );
   const WidgetTag = sequelize.define('WidgetTag', {}, { tableName: 'widget_tags', timestamps: false });
+  Membership.belongsTo(Account, { foreignKey: 'accountId', onDelete: 'CASCADE' });
+  Account.belongsToMany(User, { through: Membership, foreignKey: 'accountId', otherKey: 'userId', onDelete: 'CASCADE' });
   Widget.belongsToMany(Tag, { through: WidgetTag, as: 'tags', foreignKey: 'widgetId', otherKey: 'tagId' });
   Tag.belongsToMany(Widget, { through: WidgetTag, as: 'widgets', foreignKey: 'tagId', otherKey: 'widgetId' });
-  return { Account, Widget, Tag };
+  return { Account, User, Membership, Widget, Tag };
 }
