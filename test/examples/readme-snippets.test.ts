@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { quickstart } from '../../examples/readme/quickstart';
 import { middlewareApp } from '../../examples/readme/middleware';
@@ -46,6 +47,36 @@ describeDialects('README quick start and middleware snippets', (d) => {
       expect(body.json).to.deep.equal({ error: 'TenantNotFoundError', tenant: 'initech' });
     } finally {
       await ref.close();
+    }
+  });
+
+  it('quick start in CommonJS: the whole app file runs with node and serves each tenant its notes', async function () {
+    this.timeout(60_000);
+    await d.dropAll('tenant_acme');
+    const child = spawn(process.execPath, [path.join(ROOT, 'examples/readme/quickstart.js')], {
+      cwd: path.join(ROOT, 'test'), // another folder than the app's: migrationsPath is absolute
+      env: { ...process.env, DATABASE_URL: d.url, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (chunk) => {
+          output += chunk;
+          const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+          if (match) resolve(match[1]!);
+        });
+        child.stderr!.on('data', (chunk) => (output += chunk));
+        child.on('exit', (code) => reject(new Error(`quickstart.js exited with ${code}:\n${output}`)));
+      });
+      const acme = await request(`${url}/notes`, { headers: { host: 'acme.example.com' } });
+      expect(acme.json.map((n: any) => n.body)).to.deep.equal(['hello from acme']);
+      const globex = await request(`${url}/notes`, { headers: { host: 'globex.example.com' } });
+      expect(globex.status).to.equal(404);
+      expect(await d.tables('tenant_acme')).to.include('notes');
+    } finally {
+      child.kill();
+      await d.dropAll('tenant_acme');
     }
   });
 });
