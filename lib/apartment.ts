@@ -309,7 +309,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * with `seed` (default: the `seedAfterCreate` option) the tenant seeders
    * too, in the same lock (and on PostgreSQL the same transaction): a failing
    * seeder leaves no tenant behind.
-   * @throws TenantNameError, TenantExistsError, MigrationError (carrying the failed `MigrationResult`), ConfigurationError (a configured seeders folder is missing)
+   * @throws TenantNameError, TenantExistsError, MigrationError (carrying the failed `MigrationResult`), ConfigurationError (the migrations folder, or when seeding the seeders folder, does not exist)
    * @example await apartment.createTenant('acme', { seed: true })
    */
   async createTenant(tenant: Tenant, options: CreateTenantOptions = {}): Promise<MigrationResult> {
@@ -565,7 +565,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * tenant's `SequelizeData` (sequelize-cli's table). On PostgreSQL the run
    * is one transaction, so a failing seeder leaves nothing of the run behind.
    * Never throws for a failing seeder (the result has `ok: false`).
-   * @throws TenantNameError, TenantNotFoundError, ConfigurationError (unknown `only` name, configured folder missing)
+   * @throws TenantNameError, TenantNotFoundError, ConfigurationError (unknown `only` name, seeders folder missing)
    * @example await apartment.seedTenant('acme', { only: '20260101000000-plans.js' })
    */
   async seedTenant(tenant: Tenant, options: SeedOptions = {}): Promise<MigrationResult> {
