@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DataTypes, Sequelize } from 'sequelize';
-import { Apartment, ConfigurationError } from 'sequelize-apartment';
+import { Apartment, ConfigurationError, CrossTenantError } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
 import { connect, URLS } from '../support/servers';
 import { extractPackage, pack } from '../support/pack';
@@ -79,6 +79,40 @@ describeDialects('the package installed beside an app with its own Sequelize cop
       expect(await d.schemaExists(`tenant_${A}`)).to.equal(false); // the app dropped its tenants
     });
   }
+
+  it('two Sequelize copies in one process: the associations of each are routed (patched per copy, not once)', async () => {
+    const prefix = 'core_copies_';
+    await d.dropAll(prefix);
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const other = require(APP_SEQUELIZE) as typeof import('sequelize');
+    expect(other.Sequelize).to.not.equal(Sequelize);
+    try {
+      for (const [name, copy] of [['this repository\'s', Sequelize], ['the app\'s', other.Sequelize]] as const) {
+        const sequelize = new copy(d.url, { logging: false });
+        const Band = sequelize.define('Band', { name: DataTypes.STRING }, { tableName: 'bands' });
+        const Member = sequelize.define('Member', { name: DataTypes.STRING }, { tableName: 'members' });
+        Band.hasMany(Member);
+        Member.belongsTo(Band);
+        const apartment = new Apartment(sequelize as Sequelize, { prefix, migrationsPath: false });
+        for (const key of ['a', 'b']) {
+          if (!(await apartment.exists(key))) await apartment.createTenant(key);
+          await apartment.run(key, () => sequelize.sync());
+        }
+        const band: any = await apartment.run('a', async () => {
+          const created: any = await Band.create({ name: 'a-band' });
+          await created.createMember({ name: 'a-member' });
+          return created;
+        });
+        await apartment.run('b', () => Member.create({ name: 'b-member' }));
+        const crossed = await apartment.run('b', () => band.getMembers()).catch((e: unknown) => e);
+        expect(crossed, `${name} copy`).to.be.instanceOf(CrossTenantError);
+        expect((await band.getMembers()).map((m: any) => m.name), `${name} copy, outside any context`).to.deep.equal(['a-member']);
+        await sequelize.close();
+      }
+    } finally {
+      await d.dropAll(prefix);
+    }
+  });
 });
 
 describe('an instance whose association classes cannot be reached', () => {
