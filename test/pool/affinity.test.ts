@@ -17,7 +17,7 @@ describeDialects('tenant-affine connections', (d) => {
   before(async () => {
     await d.dropAll(prefix);
     const sequelize = d.sequelize();
-    const apartment = new Apartment(sequelize, { prefix, migrationsPath: 'test/fixtures/no-migrations' });
+    const apartment = new Apartment(sequelize, { prefix, migrationsPath: false });
     const Widget = sequelize.define('Widget', { name: DataTypes.STRING }, { tableName: 'widgets' });
     for (const key of keys) {
       await apartment.createTenant(key);
