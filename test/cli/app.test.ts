@@ -21,12 +21,12 @@ const RECORDS_VERSION = `module.exports = {
 `;
 
 /** The module an app has anyway: it creates Sequelize and the Apartment, and exports them. */
-function appModule(url: string, prefix: string): string {
+function appModule(url: string, prefix: string, migrationsPath = "path.join(__dirname, 'db', 'tenant-migrations')"): string {
   return `const path = require('node:path');
 const { Sequelize } = require('sequelize');
 const { Apartment } = require(${JSON.stringify(path.join(ROOT, 'dist', 'lib', 'index.js'))});
 const sequelize = new Sequelize(${JSON.stringify(url)}, { logging: false });
-const apartment = new Apartment(sequelize, { prefix: ${JSON.stringify(prefix)}, migrationsPath: path.join(__dirname, 'db', 'tenant-migrations') });
+const apartment = new Apartment(sequelize, { prefix: ${JSON.stringify(prefix)}, migrationsPath: ${migrationsPath} });
 module.exports = { sequelize, apartment };
 `;
 }
@@ -72,6 +72,18 @@ describeDialects("apartment CLI: the app's own Sequelize and Apartment", (d) => 
     expectCode(list, 0);
     expect(list.json()).to.deep.include({ prefix, tenants: [{ tenant: 'acme', schema: `${prefix}acme` }] });
     expectCode(await project.run(['db:migrate:status', '--tenant', 'acme']), 0);
+  });
+
+  it('an Apartment with migrationsPath: false: tenant:create makes an empty tenant, db:migrate has nothing to do, migration:generate says where to set a folder', async () => {
+    project = new Project(APP_COPY).write('src/db.js', appModule(d.url, prefix, 'false'));
+    const created = await project.run(['tenant:create', 'acme', '--apartment', './src/db.js', '--json']);
+    expectCode(created, 0);
+    expect(created.json().results[0]).to.deep.include({ tenant: 'acme', ok: true, versions: [] });
+    expect(await d.tables(`${prefix}acme`)).to.deep.equal([]);
+    expectCode(await project.run(['db:migrate', '--apartment', './src/db.js']), 0);
+    const generate = await project.run(['migration:generate', '--name', 'first', '--apartment', './src/db.js']);
+    expectCode(generate, 1);
+    expect(generate.stderr).to.contain('migrationsPath: false').and.contain('src/db.js');
   });
 
   it('refuses flags the instance already answers, and a module without an Apartment', async () => {

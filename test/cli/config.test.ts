@@ -104,13 +104,18 @@ describeDialects('apartment CLI: configuration', (d) => {
     expect(run.stderr).to.contain('no "development" section');
   });
 
-  it('says what to fix when the tenant migrations folder is missing', async () => {
+  it('says what to fix when the tenant migrations folder is missing, naming it and the current folder (tenant:create too: no empty tenant)', async () => {
     project.rc({ url: d.url, 'tenant-migrations-path': 'db/tenant-migrations' });
-    for (const command of ['db:migrate', 'db:migrate:undo', 'db:migrate:status']) {
-      const run = await project.run([command]);
+    for (const command of [['tenant:create', 'cfgmissing'], ['db:migrate'], ['db:migrate:undo'], ['db:migrate:status']]) {
+      const run = await project.run(command);
       expectCode(run, 1);
-      expect(run.stderr).to.contain(project.path('db', 'tenant-migrations')).and.contain('does not exist').and.contain('--migrations-path');
+      expect(run.stderr, command.join(' '))
+        .to.contain(project.path('db', 'tenant-migrations'))
+        .and.contain('does not exist')
+        .and.contain(`the current directory is ${project.dir}`)
+        .and.contain('--migrations-path');
     }
+    expect(await d.schemaExists('tenant_cfgmissing')).to.equal(false);
   });
 
   it('shows the stack only with --debug', async () => {
