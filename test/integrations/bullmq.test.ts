@@ -27,7 +27,7 @@ describeDialects('bullmq helper', (d) => {
     this.timeout(120_000);
     await d.dropAll('bq_');
     sequelize = d.sequelize();
-    apartment = new Apartment(sequelize, { prefix: 'bq_' });
+    apartment = new Apartment(sequelize, { prefix: 'bq_', migrationsPath: false });
     Widget = await widgetTenants(apartment, sequelize);
     queue = tenantQueue(apartment, new Queue(queueName, { connection: REDIS, prefix: redisPrefix }));
     events = new QueueEvents(queueName, { connection: REDIS, prefix: redisPrefix });

@@ -21,7 +21,7 @@ describeDialects('express middleware, the shared integration suite', (d) => {
   before(async () => {
     await d.dropAll('ex_');
     sequelize = d.sequelize();
-    apartment = new Apartment(sequelize, { prefix: 'ex_' });
+    apartment = new Apartment(sequelize, { prefix: 'ex_', migrationsPath: false });
     Widget = await widgetTenants(apartment, sequelize);
   });
   after(() => d.dropAll('ex_'));

@@ -25,7 +25,7 @@ describeDialects(
     const open: INestApplication[] = [];
     before(async () => {
       await d.dropAll('nestc_');
-      const apartment = new Apartment(d.sequelize(), { prefix: 'nestc_' });
+      const apartment = new Apartment(d.sequelize(), { prefix: 'nestc_', migrationsPath: false });
       await apartment.createTenant('acme');
     });
     afterEach(async () => {

@@ -62,7 +62,7 @@ describeDialects('nestjs module', (d) => {
   before(async () => {
     await d.dropAll('nest_');
     sequelize = d.sequelize();
-    apartment = new Apartment(sequelize, { prefix: 'nest_' });
+    apartment = new Apartment(sequelize, { prefix: 'nest_', migrationsPath: false });
     Widget = await widgetTenants(apartment, sequelize);
   });
   after(() => d.dropAll('nest_'));

@@ -96,7 +96,7 @@ function appModule(config: NestServerConfig, app: NestAppConfig) {
     }
   }
 
-  const options = { ...app.options, apartmentOptions: { prefix: config.prefix, ...app.options.apartmentOptions } };
+  const options = { ...app.options, apartmentOptions: { prefix: config.prefix, migrationsPath: false as const, ...app.options.apartmentOptions } };
   @Module({
     imports: [
       SequelizeModule.forRoot({ uri: config.url, logging: false, models: [Widget], pool: { max: 5 } } as any),
