@@ -36,6 +36,8 @@ export class TenantContext {
 
   /** Runs `fn` with no tenant in context, even inside a `run`. */
   runWithout<T>(fn: () => T): T {
+    // Already none (PostgreSQL's type refresh on every new connection, say): no AsyncLocalStorage.run.
+    if (this.#during === undefined && this.#als.getStore()?.tenant === undefined) return fn();
     return this.#enter(NO_TENANT, fn);
   }
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as sinon from 'sinon';
 import { QueryTypes } from 'sequelize';
-import type { Apartment } from 'sequelize-apartment';
+import { Apartment } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
 import { tenantWorld, type Models } from '../support/models';
 
@@ -65,6 +65,22 @@ describeDialects('explicit { tenant } without AsyncLocalStorage', (d) => {
       }
       expect(apartment.current()).to.equal(undefined);
     });
+  });
+
+  it('a new pooled connection (PostgreSQL refreshes its type OIDs on each) enters no AsyncLocalStorage either', async () => {
+    const fresh = d.sequelize({ pool: { max: 1 } });
+    try {
+      const other = new Apartment(fresh, { migrationsPath: 'test/fixtures/no-migrations' });
+      const Widget = fresh.define('Widget', { name: (m.Widget as any).rawAttributes.name.type, owner: (m.Widget as any).rawAttributes.owner.type }, { tableName: 'widgets', paranoid: true });
+      await withoutAls(async () => {
+        // The first statement opens the pool's first connection.
+        const widget = await Widget.findOne({ where: { owner: A }, tenant: A });
+        expect(widget!.get('owner')).to.equal(A);
+      });
+      expect(other.current()).to.equal(undefined);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('writes with { tenant } and later calls on the instances (bound to their tenant) land in that tenant and enter no AsyncLocalStorage', async () => {
