@@ -70,7 +70,7 @@ describeDialects('explicit { tenant } without AsyncLocalStorage', (d) => {
   it('a new pooled connection (PostgreSQL refreshes its type OIDs on each) enters no AsyncLocalStorage either', async () => {
     const fresh = d.sequelize({ pool: { max: 1 } });
     try {
-      const other = new Apartment(fresh, { migrationsPath: 'test/fixtures/no-migrations' });
+      const other = new Apartment(fresh, { migrationsPath: false });
       const Widget = fresh.define('Widget', { name: (m.Widget as any).rawAttributes.name.type, owner: (m.Widget as any).rawAttributes.owner.type }, { tableName: 'widgets', paranoid: true });
       await withoutAls(async () => {
         // The first statement opens the pool's first connection.
