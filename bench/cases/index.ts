@@ -1,6 +1,7 @@
 import type { BenchCase } from '../types';
 import { createTenant } from './create-tenant';
 import { importCost } from './import-cost';
+import { isolationRole } from './isolation-role';
 import { fleet } from './fleet';
 import { middleware } from './middleware';
 import { migrateAll } from './migrate-all';
@@ -11,4 +12,4 @@ import { serverMemory } from './server-memory';
 import { tenantScale } from './tenant-scale';
 
 /** In the order they run and appear in the table. */
-export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, createTenant, migrateAll, status, middleware, tenantScale, serverMemory, importCost, fleet];
+export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, isolationRole, createTenant, migrateAll, status, middleware, tenantScale, serverMemory, importCost, fleet];

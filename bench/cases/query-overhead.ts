@@ -41,7 +41,7 @@ async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
         continue;
       }
       for (const op of OPS) {
-        const names: Array<'floor' | 'floor-als' | 'routed' | 'explicit'> = op === 'findByPk' ? ['floor', 'floor-als', 'routed', 'explicit'] : ['floor', 'routed'];
+        const names: SideName[] = op === 'findByPk' ? ['floor', 'floor-als', 'routed', 'explicit'] : ['floor', 'routed'];
         const subset = new Map([...sides].filter(([name]) => names.includes(name)));
         const m = await interleaveSides(subset, op, iterations(ctx, op), ctx.rounds(11, 2));
         const floor = m.get('floor')!;

@@ -19,7 +19,7 @@ import type { Sequelize } from 'sequelize';
 import { connect, connectTo, type DialectName } from '../env';
 import { defineModels, type BenchModels } from '../models';
 
-export type SideName = 'floor' | 'floor-als' | 'routed' | 'explicit';
+export type SideName = 'floor' | 'floor-als' | 'routed' | 'explicit' | 'roles';
 export type HttpFramework = 'express' | 'fastify';
 
 export interface SideConfig {
@@ -34,6 +34,8 @@ export interface SideConfig {
   pool: number;
   /** Serve `GET /widgets/:id` (findByPk) with this framework instead of running blocks. */
   http?: HttpFramework;
+  /** The `roles` side: the package with `isolation: 'role'`, connected as this (NOINHERIT) login role's URL. */
+  rolesUrl?: string;
 }
 
 export type Request =
@@ -65,6 +67,7 @@ function operations(config: SideConfig, sequelize: Sequelize, m: BenchModels): R
   // The floor qualifies raw SQL by hand (it has no tenant); the package resolves unqualified names.
   const table = config.side.startsWith('floor') ? `${q(config.schema)}.${q('widgets')}` : q('widgets');
   const raw = `SELECT ${q('id')}, ${q('name')} FROM ${table} WHERE ${q('id')} = 1`;
+  const rawBind = `SELECT ${q('id')}, ${q('name')} FROM ${table} WHERE ${q('id')} = $1`;
   return {
     findByPk: (i) => m.Widget.findByPk(1 + (i % 10), t),
     'findAll + through include': () => m.Widget.findAll({ include: [{ model: m.Tag }], limit: 5, ...t }),
@@ -73,6 +76,8 @@ function operations(config: SideConfig, sequelize: Sequelize, m: BenchModels): R
       await widget.destroy();
     },
     'raw SQL': () => sequelize.query(raw, { raw: true, ...t }),
+    // Bind parameters (extended protocol): the routed sides need a BEGIN/COMMIT bracket for SET LOCAL.
+    'raw SQL with bind': () => sequelize.query(rawBind, { raw: true, bind: [1], ...t }),
   };
 }
 
@@ -110,6 +115,12 @@ async function main(config: SideConfig): Promise<void> {
   if (floor) {
     sequelize = config.dialect === 'postgres' ? connect(config.dialect, { pool }) : connectTo(config.dialect, config.schema, { pool });
     m = defineModels(sequelize, config.dialect === 'postgres' ? config.schema : undefined);
+  } else if (config.side === 'roles') {
+    const { Sequelize: S } = require('sequelize');
+    sequelize = new S(config.rolesUrl, { logging: false, pool });
+    const { Apartment } = require('../../lib');
+    apartment = new Apartment(sequelize, { prefix: config.prefix, isolation: 'role' });
+    m = defineModels(sequelize);
   } else {
     sequelize = connect(config.dialect, { pool });
     // Loaded only here: the floor sides never load the package.
@@ -123,7 +134,7 @@ async function main(config: SideConfig): Promise<void> {
   const store = {};
   /** How this side enters its context around a block. */
   const enter = <T>(fn: () => Promise<T>): Promise<T> => {
-    if (config.side === 'routed') return apartment.run(config.key, fn);
+    if (config.side === 'routed' || config.side === 'roles') return apartment.run(config.key, fn);
     if (config.side === 'floor-als') return als.run(store, fn);
     return fn();
   };

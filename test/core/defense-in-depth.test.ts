@@ -296,6 +296,22 @@ describeDialects('defense in depth: isolation "role"', (d) => {
     }
   });
 
+  it('createTenant makes the role in the schema\'s transaction: a failing migration leaves neither schema nor role', async () => {
+    const failing = fs.mkdtempSync(path.join(os.tmpdir(), 'apartment-roles-fail-'));
+    fs.writeFileSync(path.join(failing, '20260101000000-create-widgets.js'), CREATE_WIDGETS);
+    fs.writeFileSync(path.join(failing, '20260101000001-broken.js'), "module.exports = { async up(qi) { await qi.sequelize.query('SELECT no_such_column FROM widgets'); }, async down() {} };");
+    const f = world(login.url, prefix, failing, accounts);
+    try {
+      const result = await f.apartment.createTenant('broken').then((r) => r, (e: any) => e.result ?? e);
+      expect(result.ok, String(result.error ?? result)).to.equal(false);
+      expect(await d.schemaExists(`${prefix}broken`)).to.equal(false);
+      expect(await rolesWithPrefix(`${prefix}broken`)).to.deep.equal([]);
+    } finally {
+      await f.sequelize.close();
+      fs.rmSync(failing, { recursive: true, force: true });
+    }
+  });
+
   it('dropTenant drops the role too (DROP OWNED BY, DROP ROLE)', async () => {
     await w.apartment.createTenant('gone');
     expect(await rolesWithPrefix(`${prefix}gone`)).to.deep.equal([`${prefix}gone`]);
