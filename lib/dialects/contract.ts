@@ -8,7 +8,7 @@ export interface DialectQuery {
 }
 
 /** Runs the query as Sequelize would have (optionally with adjusted SQL text). */
-export type RunQuery = (sql?: string) => Promise<unknown>;
+export type RunQuery = (sql?: string, parameters?: unknown[]) => Promise<unknown>;
 
 /**
  * Everything that differs between PostgreSQL (schema per tenant) and

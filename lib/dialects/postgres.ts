@@ -1,9 +1,11 @@
+import * as path from 'node:path';
 import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
 import { ConfigurationError } from '../errors';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, TRANSACTION_CONTROL } from './contract';
 import { PostgresRoles } from './postgres-roles';
+import { inlineParameters } from './statements';
 
 /** Statements to send in front of the next statement on this connection (consumed by the wrapped `query`). */
 const PREFIX = Symbol('apartment.prefix');
@@ -247,6 +249,12 @@ export class PostgresAdapter extends BaseAdapter {
         connection[PREFIX] = prefix;
         return run();
       }
+      // isolation: 'role': bind values inlined as escaped literals, so the statement goes with its prefix in one message.
+      const inlined = this.#roles && parameters?.length && !this.sendsAlone(sql) ? inlineBind(connection, sql, parameters) : undefined;
+      if (inlined !== undefined) {
+        connection[PREFIX] = prefix;
+        return run(inlined, []);
+      }
       try {
         await clientQuery(connection, `BEGIN; ${prefix.text}`);
       } catch (error) {
@@ -354,6 +362,42 @@ export class PostgresAdapter extends BaseAdapter {
       return sql.replace('IF EXISTS ', `IF EXISTS ${this.quoteIdentifier(table.schema)}.`);
     };
   }
+}
+
+/** node-postgres' own `prepareValue` (how it turns a bind value into text), found next to the client's class; undefined when unknown. */
+const PREPARE = new WeakMap<object, ((value: unknown) => unknown) | null>();
+function driverPrepareValue(connection: any): ((value: unknown) => unknown) | undefined {
+  const Client = connection?.constructor;
+  if (typeof Client !== 'function') return undefined;
+  let prepare = PREPARE.get(Client);
+  if (prepare === undefined) {
+    prepare = null;
+    for (const loaded of Object.values(require.cache)) {
+      if (!loaded || loaded.exports !== Client) continue;
+      const utils = require.cache[path.join(path.dirname(loaded.filename), 'utils.js')]?.exports;
+      if (typeof utils?.prepareValue === 'function') prepare = utils.prepareValue as (value: unknown) => unknown;
+      break;
+    }
+    PREPARE.set(Client, prepare);
+  }
+  return prepare ?? undefined;
+}
+
+/**
+ * `sql` with its bind values as escaped literals: the text node-postgres
+ * would send as each parameter, quoted with its `escapeLiteral`; an untyped
+ * literal is resolved by the server from its context as an untyped
+ * parameter is. Undefined (keep bind parameters) for binary values
+ * (Buffers) or when the driver's helpers are not found.
+ */
+function inlineBind(connection: any, sql: string, parameters: unknown[]): string | undefined {
+  const prepare = driverPrepareValue(connection);
+  if (!prepare || typeof connection.escapeLiteral !== 'function') return undefined;
+  return inlineParameters(sql, parameters, (value) => {
+    const text = prepare(value);
+    if (text === null) return 'NULL';
+    return typeof text === 'string' ? connection.escapeLiteral(text) : undefined;
+  });
 }
 
 /** Runs a statement on the pg client directly, outside Sequelize (routing bookkeeping only). */

@@ -57,3 +57,69 @@ export function splitStatements(sql: string): string[] {
   push(sql.length);
   return statements;
 }
+
+/**
+ * `sql` with its PostgreSQL bind parameters (`$1`, `$2`, …) replaced by
+ * `literal(parameters[n - 1])`, outside quoted strings, quoted identifiers,
+ * dollar-quoted bodies and comments (and not inside an identifier such as
+ * `a$1`). Undefined when a placeholder has no parameter or `literal` cannot
+ * render a value: the statement is then sent with bind parameters as it was.
+ *
+ * @example inlineParameters('SELECT $1::int', [7], (v) => `'${v}'`) // "SELECT '7'::int"
+ */
+export function inlineParameters(sql: string, parameters: readonly unknown[], literal: (value: unknown) => string | undefined): string | undefined {
+  let out = '';
+  let last = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const escapes = c === "'" && i > 0 && /[eE]/.test(sql[i - 1]!) && !/\w/.test(sql[i - 2] ?? '');
+      i++;
+      while (i < sql.length) {
+        if (escapes && sql[i] === '\\') i += 2;
+        else if (sql[i] === c && sql[i + 1] === c) i += 2;
+        else if (sql[i] === c) break;
+        else i++;
+      }
+      i++;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      i = end === -1 ? sql.length : end + 1;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < sql.length && depth > 0) {
+        if (sql[i] === '/' && sql[i + 1] === '*') (depth++, (i += 2));
+        else if (sql[i] === '*' && sql[i + 1] === '/') (depth--, (i += 2));
+        else i++;
+      }
+    } else if (c === '$') {
+      if (/[\w$]/.test(sql[i - 1] ?? '')) {
+        i++; // part of an identifier (a$1) or of a tag already passed
+        continue;
+      }
+      const placeholder = /^\$(\d+)/.exec(sql.slice(i, i + 12));
+      if (placeholder) {
+        const n = Number(placeholder[1]);
+        if (n < 1 || n > parameters.length) return undefined;
+        const text = literal(parameters[n - 1]);
+        if (text === undefined) return undefined;
+        out += sql.slice(last, i) + text;
+        i += placeholder[0].length;
+        last = i;
+        continue;
+      }
+      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
+      if (tag) {
+        const end = sql.indexOf(tag[0], i + tag[0].length);
+        i = end === -1 ? sql.length : end + tag[0].length;
+      } else {
+        i++;
+      }
+    } else {
+      i++;
+    }
+  }
+  return out + sql.slice(last);
+}

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as sinon from 'sinon';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -157,6 +158,38 @@ describeDialects('defense in depth: isolation "role"', (d) => {
     for (const s of seen) expect(s.sql, s.sql).to.not.match(/\$1/);
     expect(await apartment.run('a', () => Widget.count({ where: { name: 'nut 2' } }))).to.equal(1);
     void sequelize;
+  });
+
+  it('raw SQL with bind outside a transaction: one message (values inlined as the driver would send them), same results as bind parameters', async () => {
+    // One pooled connection, so the spy sees every message this test sends.
+    const { apartment, sequelize } = world(login.url, prefix, folder, accounts, 'role');
+    (sequelize as any).options.pool.max = 1;
+    (sequelize as any).connectionManager.initPools();
+    const plain = connect('postgres', { pool: { max: 1 } });
+    await apartment.run('a', () => sequelize.query('SELECT 1'));
+    const manager = (sequelize as any).connectionManager;
+    const connection = await manager.getConnection();
+    manager.releaseConnection(connection);
+    const spy = sinon.spy(connection, 'query');
+    try {
+      const sql = 'SELECT $1::text AS s, $2::int AS n, $3::boolean AS b, $4::jsonb AS j, $5::int[] AS a, $6::timestamptz AS t, $7::text AS nothing, $1 = $1 AS same, current_user AS me';
+      const values = ["it's a \\ back'slash", 42, true, { k: ["v", 1] }, [1, 2, 3], new Date('2026-12-02T08:00:00.123Z'), null];
+      spy.resetHistory();
+      const [row] = (await apartment.run('a', () => sequelize.query(sql, { type: QueryTypes.SELECT, bind: values }))) as any[];
+      expect(spy.callCount, 'pg client queries for one bind statement').to.equal(1);
+      expect(spy.firstCall.args[1], 'sent without bind parameters').to.not.be.an('array');
+      const [expected] = (await plain.query(sql.replace(', current_user AS me', ''), { type: QueryTypes.SELECT, bind: values })) as any[];
+      expect(row).to.deep.equal({ ...expected, me: `${prefix}a` });
+      // A Buffer is sent as a bind parameter (binary): the BEGIN/COMMIT bracket.
+      spy.resetHistory();
+      const [bytes] = (await apartment.run('a', () => sequelize.query('SELECT $1::bytea AS b, current_user AS me', { type: QueryTypes.SELECT, bind: [Buffer.from([0, 1, 255])] }))) as any[];
+      expect(bytes).to.deep.equal({ b: Buffer.from([0, 1, 255]), me: `${prefix}a` });
+      expect(spy.callCount).to.equal(3);
+    } finally {
+      spy.restore();
+      await plain.close();
+      await sequelize.close();
+    }
   });
 
   it("inside run('a'), tenant b's table is refused with CrossTenantError in every path", async () => {
