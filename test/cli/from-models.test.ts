@@ -11,7 +11,7 @@ import { P, Project, expectCode } from './project';
  * with what those lack (sizes, ENUM, DECIMAL, a renamed column, composite and
  * single unique keys, indexes, onDelete/onUpdate), on the app's Apartment.
  */
-function appModule(url: string, prefix: string): string {
+function appModule(url: string, prefix: string, citus: boolean): string {
   return `const path = require('node:path');
 const { Sequelize, DataTypes } = require('sequelize');
 const { Apartment } = require(${JSON.stringify(path.join(ROOT, 'dist', 'lib', 'index.js'))});
@@ -30,7 +30,7 @@ const Gadget = sequelize.define('Gadget', {
 Gadget.belongsTo(Widget, { onDelete: 'CASCADE', onUpdate: 'RESTRICT' });
 // The test process loads this module too, for the tenant made by sync() (no migrations there).
 const migrationsPath = path.join(__dirname, process.env.APP_MIGRATIONS || 'tenant-migrations');
-module.exports = new Apartment(sequelize, { prefix: ${JSON.stringify(prefix)}, sharedModels: ['Account'], migrationsPath });
+module.exports = new Apartment(sequelize, { prefix: ${JSON.stringify(prefix)}, sharedModels: ['Account'], migrationsPath${citus ? ", distribute: 'citus'" : ''} });
 `;
 }
 
@@ -79,7 +79,7 @@ describeDialects('apartment migration:generate --from-models', (d) => {
 
   before(async () => {
     await d.dropAll(prefix);
-    project = new Project().write('src/db.js', appModule(d.url, prefix));
+    project = new Project().write('src/db.js', appModule(d.url, prefix, d.citus));
     fs.mkdirSync(project.path('src', 'empty'));
     admin = d.sequelize();
     // The tenant a sync() user has: made in this process with the app's own module and models.

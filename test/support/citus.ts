@@ -8,6 +8,16 @@ import * as dialects from '../../lib/dialects';
  */
 export const CITUS_URL = process.env.CITUS_URL || undefined;
 
+/**
+ * Shared suites (describeDialects titles) that cannot apply to a Citus
+ * coordinator, with the reason; they run on plain PostgreSQL only. The
+ * README ("Scale out with Citus") lists them too.
+ */
+export const NOT_ON_CITUS: ReadonlyMap<string, string> = new Map([
+  ['on a PostgreSQL server without the extension', 'about a server without Citus; the coordinator has it'],
+  ['apartment CLI: --distribute citus on PostgreSQL without the extension', 'about a server without Citus; the coordinator has it'],
+]);
+
 /** Sequelize instances on the coordinator: every Apartment on one gets `distribute: 'citus'`. */
 const onCitus = new WeakSet<Sequelize>();
 
