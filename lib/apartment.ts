@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { TenantContext } from './context';
 import { adapterFor, type DialectAdapter } from './dialects';
-import { checkMove, CitusOperations, type MoveOptions, type NodeAddress } from './cluster';
+import { checkMove, CitusOperations, type MoveOptions, type MoveResult, type NodeAddress } from './cluster';
 import type { Isolation, RolesResult } from './dialects/contract';
 import { ConfigurationError, TenantBusyError, TenantExistsError, TenantNotFoundError, describeValue } from './errors';
 import type { TenantMigrator } from './migrations/migrator';
@@ -477,13 +477,15 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * Moves a tenant to another node online (Citus's `citus_schema_move`):
    * queries keep working while it copies; writes block only for the switch
    * (`mode: 'block_writes'`: for the whole copy).
-   * @throws ConfigurationError (no Citus, unknown node, no tables yet), TenantNotFoundError
-   * @example await apartment.moveTenant('acme', { host: '10.0.0.3', port: 5432 })
+   * A tenant on `host:port` already stays there (`moved: false`).
+   * @throws ConfigurationError (no Citus, unknown node, no tables yet, Citus refused), TenantNotFoundError
+   * @example await apartment.moveTenant('acme', { host: '10.0.0.3', port: 5432 }) // { from: { host: '10.0.0.2', ... }, moved: true, ... }
    */
-  async moveTenant(tenant: Tenant, options: MoveOptions): Promise<void> {
+  async moveTenant(tenant: Tenant, options: MoveOptions): Promise<MoveResult> {
     const ref = this.names.ref(tenant);
     const target = checkMove(options, ref);
-    await this.citus.ops('apartment.moveTenant()', ref).move(ref, target, target.mode);
+    const { from, moved } = await this.citus.ops('apartment.moveTenant()', ref).move(ref, target, target.mode);
+    return { tenant: ref.key, schema: ref.name, from, to: { host: target.host, port: target.port }, mode: target.mode, moved };
   }
 
   // ---- Tenant migrations (lib/migrations) ----

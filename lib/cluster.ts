@@ -1,6 +1,6 @@
 import type { Model, ModelStatic } from 'sequelize';
 import type { ClusterOperations, DialectAdapter, NodeAddress } from './dialects/contract';
-import { ConfigurationError, describeValue } from './errors';
+import { ApartmentError, ConfigurationError, describeValue } from './errors';
 import type { Tenant, TenantNames, TenantRef } from './tenant';
 
 export type { NodeAddress } from './dialects/contract';
@@ -20,8 +20,25 @@ export interface MoveOptions extends NodeAddress {
 export interface DistributeResult {
   tenant: string;
   schema: string;
-  /** false: it was distributed already. */
+  /** false when Citus refused this tenant (see `error`); the others go on. */
+  ok: boolean;
+  /** true: distributed now; false: it was distributed already (or it failed). */
   distributed: boolean;
+  /** Why it failed, when `ok` is false. */
+  error?: ApartmentError;
+}
+
+/** What `apartment.moveTenant` did. */
+export interface MoveResult {
+  tenant: string;
+  schema: string;
+  /** The node it was on. */
+  from: NodeAddress;
+  /** The node it is on now. */
+  to: NodeAddress;
+  mode: NonNullable<MoveOptions['mode']>;
+  /** false: it was on `to` already, nothing moved. */
+  moved: boolean;
 }
 
 const MODES = new Set(['auto', 'force_logical', 'block_writes']);
@@ -87,13 +104,25 @@ export class CitusOperations {
     return this.ops('apartment.citus.distribute()', ref).distribute(ref);
   }
 
-  /** Distributes every tenant not distributed yet, one at a time; `onProgress` after each. */
+  /**
+   * Distributes every tenant not distributed yet, one at a time; `onProgress`
+   * after each. Like `migrateAll`, a tenant Citus refuses is reported
+   * (`ok: false`, `error`) and the others go on; a server without Citus throws.
+   * @example const report = await apartment.citus.distributeAll({ onProgress: (r) => console.log(r.tenant, r.ok) })
+   */
   async distributeAll(options: { onProgress?(result: DistributeResult): void } = {}): Promise<DistributeResult[]> {
     const ops = this.ops('apartment.citus.distributeAll()');
+    await ops.ready();
     const results: DistributeResult[] = [];
     for (const key of await this.#host.tenants()) {
       const ref = this.#host.names.ref(key);
-      const result = { tenant: ref.key, schema: ref.name, distributed: await ops.distribute(ref) };
+      let result: DistributeResult;
+      try {
+        result = { tenant: ref.key, schema: ref.name, ok: true, distributed: await ops.distribute(ref) };
+      } catch (error) {
+        if (!(error instanceof ApartmentError)) throw error;
+        result = { tenant: ref.key, schema: ref.name, ok: false, distributed: false, error };
+      }
       results.push(result);
       options.onProgress?.(result);
     }

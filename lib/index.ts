@@ -20,5 +20,5 @@ export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigratio
 export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions } from './http/middleware';
 export { CitusOperations } from './cluster';
-export type { MoveOptions, NodeAddress, DistributeResult } from './cluster';
+export type { MoveOptions, MoveResult, NodeAddress, DistributeResult } from './cluster';
 export type { AffinityOptions } from './pool/affinity';

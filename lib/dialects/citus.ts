@@ -89,7 +89,9 @@ export class CitusAdapter extends PostgresAdapter implements ClusterOperations {
   }
 
   async placement(tenant: TenantRef): Promise<NodeAddress | undefined> {
-    return (await this.#placements('s.schemaid = to_regnamespace(?)', [tenant.name])).get(tenant.name);
+    const found = (await this.#placements('s.schemaid = to_regnamespace(?)', [tenant.name])).get(tenant.name);
+    if (found === undefined && !(await this.exists(tenant))) throw this.notFound(tenant, undefined);
+    return found;
   }
 
   async placements(prefix: string): Promise<Map<string, NodeAddress | undefined>> {
@@ -123,7 +125,7 @@ export class CitusAdapter extends PostgresAdapter implements ClusterOperations {
     return found;
   }
 
-  async move(tenant: TenantRef, target: NodeAddress, mode: string): Promise<void> {
+  async move(tenant: TenantRef, target: NodeAddress, mode: string): Promise<{ from: NodeAddress; moved: boolean }> {
     await this.ready();
     if (!(await this.exists(tenant))) {
       throw this.notFound(tenant, undefined);
@@ -135,15 +137,51 @@ export class CitusAdapter extends PostgresAdapter implements ClusterOperations {
         { tenant: tenant.key },
       );
     }
-    if ((await this.placement(tenant)) === undefined) {
+    const from = await this.placement(tenant);
+    if (from === undefined) {
       throw new ConfigurationError(
         `Tenant '${tenant.key}' has no distributed tables yet, so there is nothing to move. Run its migrations first (apartment.migrateTenant('${tenant.key}')), or distribute it with apartment.citus.distribute('${tenant.key}').`,
         { tenant: tenant.key },
       );
     }
+    // Where it is already: done (Citus itself refuses "cannot move shard to the same node").
+    if (from.host === target.host && from.port === target.port) return { from, moved: false };
+    if (mode !== 'block_writes') await this.#refuseAsyncCommit(tenant, from);
     await this.admin('SELECT citus_schema_move(?::regnamespace, ?, ?, ?::citus.shard_transfer_mode)', {
       replacements: [tenant.name, target.host, target.port, mode],
+    }).catch((error: unknown) => {
+      throw this.#refused(error, tenant, `move tenant '${tenant.key}' ("${tenant.name}") to ${target.host}:${target.port}`,
+        `It stays on ${from.host}:${from.port}. Fix what Citus names (mode 'block_writes' needs no replica identity), then call apartment.moveTenant('${tenant.key}', { host, port, mode }) again.`);
     });
+    return { from, moved: true };
+  }
+
+  /**
+   * A logical move (auto, force_logical) catches up from the source's WAL;
+   * measured on Citus 13.2.2, writes acknowledged under `synchronous_commit =
+   * off` during the move were missing on the target afterwards. Refuse
+   * before anything moves while the source or the coordinator commits asynchronously.
+   */
+  async #refuseAsyncCommit(tenant: TenantRef, from: NodeAddress): Promise<void> {
+    const [rows] = await this.admin(
+      `SELECT n.nodename AS host, n.nodeport AS port, r.result AS value
+         FROM run_command_on_all_nodes('SHOW synchronous_commit') r JOIN pg_dist_node n USING (nodeid)
+        WHERE r.success AND r.result = 'off' AND (n.groupid = 0 OR (n.nodename = ? AND n.nodeport = ?))`,
+      { replacements: [from.host, from.port] },
+    );
+    const off = rows as Array<{ host: string; port: number }>;
+    if (off.length === 0) return;
+    throw new ConfigurationError(
+      `Moving tenant '${tenant.key}' with logical replication could lose writes: synchronous_commit is off on ${off.map((n) => `${n.host}:${n.port}`).join(' and ')}, and writes acknowledged that way during the move can be missing on the target afterwards. Nothing moved. Set synchronous_commit = on there, or move with mode 'block_writes' (apartment.moveTenant('${tenant.key}', { host, port, mode: 'block_writes' })).`,
+      { tenant: tenant.key },
+    );
+  }
+
+  /** A Citus refusal as a ConfigurationError that says what was tried, what Citus said, and what to do. */
+  #refused(error: unknown, tenant: TenantRef, what: string, next: string): ConfigurationError {
+    const e = error as { message?: string; original?: { detail?: string; hint?: string } };
+    const said = [e.message, e.original?.detail, e.original?.hint].filter(Boolean).join('. ');
+    return new ConfigurationError(`Citus could not ${what}: ${said}. ${next}`, { tenant: tenant.key, cause: error });
   }
 
   async reference(table: { tableName: string; schema: string }): Promise<boolean> {
@@ -174,7 +212,10 @@ export class CitusAdapter extends PostgresAdapter implements ClusterOperations {
     if (already !== undefined) return false;
     await this.withLock(tenant.name, (transaction) =>
       this.admin('SELECT citus_schema_distribute(?::regnamespace)', { replacements: [tenant.name], transaction }),
-    );
+    ).catch((error: unknown) => {
+      throw this.#refused(error, tenant, `distribute tenant '${tenant.key}' ("${tenant.name}")`,
+        `Nothing changed. A table it references outside its schema must be a reference table first: pass its name to apartment.citus.reference(), then call apartment.citus.distribute('${tenant.key}') again.`);
+    });
     return true;
   }
 }

@@ -127,12 +127,14 @@ export interface NodeAddress {
 
 /** What a distributing adapter (Citus) adds: placement, moves, reference tables. */
 export interface ClusterOperations {
+  /** Resolves when the server is a usable cluster; ConfigurationError when it is not (no Citus 12+). */
+  ready(): Promise<void>;
   /** The node holding the tenant's tables, or undefined while it has none. */
   placement(tenant: TenantRef): Promise<NodeAddress | undefined>;
   /** The placement of every distributed tenant schema starting with `prefix`, by schema name. */
   placements(prefix: string): Promise<Map<string, NodeAddress | undefined>>;
-  /** Moves the tenant's tables to `target` online (`mode`: Citus's shard_transfer_mode). */
-  move(tenant: TenantRef, target: NodeAddress, mode: string): Promise<void>;
+  /** Moves the tenant's tables to `target` online (`mode`: Citus's shard_transfer_mode); where they were. */
+  move(tenant: TenantRef, target: NodeAddress, mode: string): Promise<{ from: NodeAddress; moved: boolean }>;
   /** Makes a shared table a reference table; false when it already is one. */
   reference(table: { tableName: string; schema: string }): Promise<boolean>;
   /** Distributes an existing tenant's schema; false when it already is distributed. */

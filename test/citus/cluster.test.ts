@@ -179,6 +179,35 @@ describeCitus('tenants distributed over a Citus cluster', () => {
     expect(await empty.moveTenant('bare', workers[0]!).catch((e: unknown) => e)).to.be.instanceOf(ConfigurationError);
   });
 
+  it('a logical move is refused while the source commits asynchronously (synchronous_commit = off loses writes); block_writes still moves', async function () {
+    this.timeout(120_000);
+    const from = (await apartment.placement('p2'))!;
+    const to = workers.find((w) => w.port !== from.port)!;
+    const url = new URL(CITUS_URL as string);
+    url.hostname = from.host;
+    url.port = String(from.port);
+    const source = new Sequelize(url.toString(), { logging: false });
+    const set = async (sql: string) => {
+      await source.query(sql);
+      await source.query('SELECT pg_reload_conf()');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    };
+    try {
+      await set('ALTER SYSTEM SET synchronous_commit = off');
+      for (const mode of [undefined, 'auto', 'force_logical'] as const) {
+        const error = await apartment.moveTenant('p2', { ...to, ...(mode ? { mode } : {}) }).catch((e: unknown) => e);
+        expect(error, mode).to.be.instanceOf(ConfigurationError);
+        expect((error as Error).message).to.contain(`synchronous_commit is off on ${from.host}:${from.port}`).and.contain("mode: 'block_writes'");
+        expect(await apartment.placement('p2')).to.deep.equal(from);
+      }
+      expect(await apartment.moveTenant('p2', { ...to, mode: 'block_writes' })).to.deep.include({ from, to, moved: true });
+    } finally {
+      await set('ALTER SYSTEM RESET synchronous_commit');
+      await source.close();
+    }
+    expect(await apartment.placement('p2')).to.deep.equal(to);
+  });
+
   it('two processes dropping (or creating) one tenant: one wins, the other gets the domain error, no deadlock', async function () {
     this.timeout(180_000);
     const other = new Apartment(open(), { prefix: P, distribute: 'citus', sharedModels: ['CitAccount'], migrationsPath: OK });
@@ -212,6 +241,38 @@ describeCitus('tenants distributed over a Citus cluster', () => {
     expect(all.every((r) => r.distributed === false)).to.equal(true);
     expect(all.map((r) => r.tenant)).to.include('legacy');
     expect(await apartment.citus.distribute('nobody').catch((e: unknown) => e)).to.be.instanceOf(TenantNotFoundError);
+  });
+
+  it('INTEGER autoIncrement (int4): through the coordinator ids run 1, 2, 3 across a move; on a worker nextval is refused, BIGINT gets per-node ranges', async function () {
+    this.timeout(120_000);
+    await apartment.createTenant('seq');
+    const ids = async () => ((await apartment.run('seq', () => Order.findAll({ order: [['id', 'ASC']], raw: true }))) as any[]).map((r) => Number(r.id));
+    await apartment.run('seq', async () => {
+      await Order.create({ amount: 1 });
+      await Order.create({ amount: 2 });
+    });
+    const from = (await apartment.placement('seq'))!;
+    const to = workers.find((w) => w.port !== from.port)!;
+    expect(await apartment.moveTenant('seq', to)).to.deep.include({ tenant: 'seq', schema: `${P}seq`, from, to, moved: true });
+    await apartment.run('seq', () => Order.create({ amount: 3 }));
+    expect(await ids()).to.deep.equal([1, 2, 3]);
+
+    // Written on the worker itself (not what this package does), int4 defaults fail and bigint ones jump to the node's range.
+    await sequelize.query(`CREATE TABLE "${P}seq".big (id BIGSERIAL PRIMARY KEY, v int)`);
+    const url = new URL(CITUS_URL as string);
+    url.hostname = to.host;
+    url.port = String(to.port);
+    const worker = new Sequelize(url.toString(), { logging: false });
+    try {
+      const refused = await worker.query(`INSERT INTO "${P}seq".cit_orders (amount) VALUES (4)`).catch((e: Error) => e);
+      expect(refused).to.be.instanceOf(Error);
+      expect((refused as Error).message).to.equal('nextval(sequence) calls in worker nodes are not supported for column defaults of type int or smallint');
+      const [[big]] = (await worker.query(`INSERT INTO "${P}seq".big (v) VALUES (1) RETURNING id`)) as any;
+      expect(BigInt(big.id) >= 2n ** 48n, `bigint id on a worker: ${big.id}`).to.equal(true);
+    } finally {
+      await worker.close();
+    }
+    expect(await ids()).to.deep.equal([1, 2, 3]);
   });
 
   it('warm spares are distributed too, and a claimed spare keeps its placement', async function () {
