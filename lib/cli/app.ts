@@ -6,7 +6,7 @@ import { ConfigurationError, describeValue } from '../errors';
 import { importFile, type GlobalFlags } from './config';
 
 /** Flags that --apartment replaces: the instance already says all of this. */
-const FROM_INSTANCE = [['url', '--url'], ['config', '--config'], ['env', '--env'], ['prefix', '--prefix'], ['migrationsPath', '--migrations-path']] as const;
+const FROM_INSTANCE = [['url', '--url'], ['config', '--config'], ['env', '--env'], ['prefix', '--prefix'], ['migrationsPath', '--migrations-path'], ['distribute', '--distribute']] as const;
 
 /**
  * The module named by `--apartment`, else by `.sequelizerc` `apartment`

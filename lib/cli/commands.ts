@@ -56,10 +56,10 @@ export async function withApartment<T>(ctx: CommandContext, needsMigrations: boo
       ? new app.Sequelize(connection.url, options)
       : new app.Sequelize(connection.database, connection.username as string, connection.password as string, options);
     if (ctx.flags.debug) {
-      process.stderr.write(`sequelize ${app.version} from ${app.dir}; database from ${connection.source}; prefix ${settings.prefix}; migrations ${settings.migrationsPath}\n`);
+      process.stderr.write(`sequelize ${app.version} from ${app.dir}; database from ${connection.source}; prefix ${settings.prefix};${settings.distribute ? ` distribute ${settings.distribute};` : ''} migrations ${settings.migrationsPath}\n`);
     }
     try {
-      apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath, seedersPath: settings.seedersPath, ...(isolation ? { isolation } : {}) });
+      apartment = new Apartment(sequelize, { prefix: settings.prefix, migrationsPath: settings.migrationsPath, seedersPath: settings.seedersPath, ...(isolation ? { isolation } : {}), ...(settings.distribute ? { distribute: settings.distribute } : {}) });
     } catch (error) {
       await sequelize.close().catch(() => undefined);
       throw error;

@@ -17,6 +17,8 @@ export interface GlobalFlags {
   debug?: boolean;
   /** A module exporting the app's Apartment instance (`--apartment`). */
   apartment?: string;
+  /** `--distribute citus`: the Apartment option `distribute`. */
+  distribute?: string;
 }
 
 /** Where the database comes from, ready for `new Sequelize(...)`. */
@@ -32,6 +34,8 @@ interface RcFile {
   'tenant-migrations-path'?: string;
   'tenant-seeders-path'?: string;
   'tenant-prefix'?: string;
+  /** The Apartment option `distribute` (as `--distribute`): 'citus'. */
+  'tenant-distribute'?: string;
   /** The module exporting the app's Apartment instance (as `--apartment`). */
   apartment?: string;
 }
@@ -71,9 +75,14 @@ export function environment(flags: GlobalFlags, rc: RcFile): string {
   return flags.env || rc.env || process.env.NODE_ENV || 'development';
 }
 
-/** Tenant prefix, migrations and seeders folders: flag > .sequelizerc > default. */
-export function tenantSettings(cwd: string, flags: GlobalFlags, rc: RcFile): { prefix: string; migrationsPath: string; seedersPath: string } {
+/** Tenant prefix, migrations and seeders folders, `distribute`: flag > .sequelizerc > default. */
+export function tenantSettings(cwd: string, flags: GlobalFlags, rc: RcFile): { prefix: string; migrationsPath: string; seedersPath: string; distribute?: 'citus' } {
+  const distribute = flags.distribute ?? rc['tenant-distribute'];
+  if (distribute !== undefined && distribute !== 'citus') {
+    throw new ConfigurationError(`Expected ${flags.distribute !== undefined ? '`--distribute`' : "`tenant-distribute` in .sequelizerc"} to be 'citus' (or left out), got ${describeValue(distribute)}.`);
+  }
   return {
+    ...(distribute ? { distribute } : {}),
     prefix: flags.prefix ?? rc['tenant-prefix'] ?? 'tenant_',
     migrationsPath: path.resolve(cwd, flags.migrationsPath ?? rc['tenant-migrations-path'] ?? 'tenant-migrations'),
     seedersPath: path.resolve(cwd, flags.seedersPath ?? rc['tenant-seeders-path'] ?? 'tenant-seeders'),

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import * as commands from './commands';
+import { registerCitusCommands } from './citus';
 import { registerRenameCommand } from './rename';
 import { registerRolesCommand } from './roles';
 import { registerSeedCommands } from './seed';
@@ -25,6 +26,7 @@ export function program(): Command {
     .option('--migrations-path <dir>', 'tenant migrations folder (default: .sequelizerc `tenant-migrations-path`, else tenant-migrations)')
     .option('--seeders-path <dir>', 'tenant seeders folder (default: .sequelizerc `tenant-seeders-path`, else tenant-seeders)')
     .option('--prefix <prefix>', 'tenant schema/database prefix (default: .sequelizerc `tenant-prefix`, else tenant_)')
+    .option('--distribute <cluster>', "spread tenants over a cluster: citus (default: .sequelizerc `tenant-distribute`, else off)")
     .option('--apartment <module>', "module exporting the app's Apartment instance; database, prefix and migrations folder come from it (default: .sequelizerc `apartment`)")
     .option('--json', 'machine-readable JSON on stdout (nothing else goes to stdout)')
     .option('--debug', 'log SQL and show stacks on errors (also when DEBUG is set)')
@@ -73,6 +75,7 @@ export function program(): Command {
   registerSeedCommands(cli, action);
   registerRenameCommand(cli, action);
   registerRolesCommand(cli, action);
+  registerCitusCommands(cli, action);
 
   cli.command('migration:generate')
     .description('write a new tenant migration skeleton (YYYYMMDDHHMMSS-<name>.js) into the migrations folder')

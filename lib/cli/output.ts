@@ -41,6 +41,15 @@ const REMEDIES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(?:apartment\.)?prewarm\((\d+)\)/g, 'apartment tenant:prewarm --count $1'],
   [/\bapartment\.tenants\(\)/g, 'apartment tenant:list'],
   [/\b(?:apartment\.)?syncRoles\(\)(?: \(CLI: [^)]*\))?/g, 'apartment tenant:roles'],
+  [/\bapartment\.placements?\(\)/g, 'apartment tenant:placement'],
+  [/\bapartment\.moveTenant\(\)/g, 'apartment tenant:move'],
+  [/\bapartment\.moveTenant\('([^']*)', \{ host, port, mode \}\)/g, 'apartment tenant:move $1 --to <host:port> --mode <mode>'],
+  [/\bapartment\.moveTenant\('([^']*)', \{ host, port, mode: '(\w+)' \}\)/g, 'apartment tenant:move $1 --to <host:port> --mode $2'],
+  [/\bapartment\.citus\.reference\(\)/g, 'apartment citus:reference'],
+  [/\bapartment\.citus\.distribute\('([^']*)'\)/g, 'apartment citus:distribute --tenant $1'],
+  [/\bapartment\.citus\.distribute(?:All)?\(\)/g, 'apartment citus:distribute'],
+  [/create the Apartment with `distribute: 'citus'`/g, "pass --distribute citus (or set `tenant-distribute: 'citus'` in .sequelizerc; with --apartment, create that Apartment with `distribute: 'citus'`)"],
+  [/drop the `distribute` option/g, 'drop --distribute citus (or `tenant-distribute`, or the `distribute` option of the --apartment Apartment)'],
 ];
 
 /** `message` with the API calls it recommends replaced by the CLI commands that do the same. */
