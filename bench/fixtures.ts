@@ -1,4 +1,4 @@
-import type { Sequelize } from 'sequelize';
+import { Sequelize } from 'sequelize';
 import { connect, type DialectName } from './env';
 import { eachLimit } from './harness';
 import { MigrationSets } from './migration-sets';
@@ -15,22 +15,27 @@ export class Fixtures {
   readonly sets = new MigrationSets();
   /** Folder with just the base migration: what the bulk tenants are "migrated" to. */
   readonly baseFolder: string;
+  /** Another server than the dialect's (the Citus coordinator), and whether its schemas are made distributed. */
+  readonly server: { url?: string; distributed?: boolean };
   #admin: Sequelize | undefined;
   #bulk = 0;
   #queryTenant = false;
 
-  constructor(dialect: DialectName, prefix: string) {
+  constructor(dialect: DialectName, prefix: string, server: { url?: string; distributed?: boolean } = {}) {
     this.dialect = dialect;
     this.prefix = prefix;
+    this.server = server;
     this.baseFolder = this.sets.generate('base', 1);
   }
 
   /** A connection that accepts several statements per query. */
   get admin(): Sequelize {
-    this.#admin ??= connect(this.dialect, {
+    const options = {
+      logging: false,
       pool: { max: 2 },
       ...(this.dialect === 'mysql' ? { dialectOptions: { multipleStatements: true } } : {}),
-    });
+    } as const;
+    this.#admin ??= this.server.url ? new Sequelize(this.server.url, options) : connect(this.dialect, options);
     return this.#admin;
   }
 
@@ -105,6 +110,8 @@ export class Fixtures {
   }
 
   #createSchema(name: string): string {
+    // Citus: a distributed schema, as `distribute: 'citus'` makes them (the rest of the text is one implicit transaction).
+    if (this.server.distributed) return `SET LOCAL citus.enable_schema_based_sharding TO on; CREATE SCHEMA ${this.q(name)};`;
     return this.dialect === 'postgres' ? `CREATE SCHEMA ${this.q(name)};` : `CREATE DATABASE ${this.q(name)};`;
   }
 

@@ -1,4 +1,5 @@
 import type { BenchCase } from '../types';
+import { citus } from './citus';
 import { createTenant } from './create-tenant';
 import { importCost } from './import-cost';
 import { isolationRole } from './isolation-role';
@@ -12,4 +13,4 @@ import { serverMemory } from './server-memory';
 import { tenantScale } from './tenant-scale';
 
 /** In the order they run and appear in the table. */
-export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, isolationRole, createTenant, migrateAll, status, middleware, tenantScale, serverMemory, importCost, fleet];
+export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, isolationRole, createTenant, migrateAll, status, middleware, tenantScale, citus, serverMemory, importCost, fleet];

@@ -102,7 +102,7 @@ export async function startSides(node: string, names: SideName[], config: Omit<S
   return sides;
 }
 
-export async function closeSides(sides: Map<SideName, Side>): Promise<void> {
+export async function closeSides(sides: Map<unknown, Side>): Promise<void> {
   await Promise.all([...sides.values()].map((side) => side.close()));
 }
 
@@ -115,19 +115,19 @@ export interface SideMedians {
  * `rounds` rounds of one block per side, the order rotating every round so
  * drift hits every side alike; one warm-up block per side first.
  */
-export async function interleaveSides(sides: Map<SideName, Side>, op: string, iterations: number, rounds: number): Promise<Map<SideName, SideMedians>> {
-  const list = [...sides.values()];
-  for (const side of list) await side.block(op, iterations);
-  const samples = new Map<SideName, BlockResult[]>(list.map((side) => [side.name, []]));
+export async function interleaveSides<K = SideName>(sides: Map<K, Side>, op: string, iterations: number, rounds: number): Promise<Map<K, SideMedians>> {
+  const list = [...sides];
+  for (const [, side] of list) await side.block(op, iterations);
+  const samples = new Map<K, BlockResult[]>(list.map(([key]) => [key, []]));
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < list.length; k++) {
-      const side = list[(round + k) % list.length];
-      samples.get(side.name)!.push(await side.block(op, iterations));
+      const [key, side] = list[(round + k) % list.length]!;
+      samples.get(key)!.push(await side.block(op, iterations));
     }
   }
-  const result = new Map<SideName, SideMedians>();
-  for (const [name, values] of samples) {
-    result.set(name, { wallUs: median(values.map((v) => v.wallUs)), cpuUs: median(values.map((v) => v.cpuUs)) });
+  const result = new Map<K, SideMedians>();
+  for (const [key, values] of samples) {
+    result.set(key, { wallUs: median(values.map((v) => v.wallUs)), cpuUs: median(values.map((v) => v.cpuUs)) });
   }
   return result;
 }

@@ -15,7 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Sequelize } from 'sequelize';
+import { Sequelize } from 'sequelize';
 import { connect, connectTo, type DialectName } from '../env';
 import { defineModels, type BenchModels } from '../models';
 
@@ -36,6 +36,10 @@ export interface SideConfig {
   http?: HttpFramework;
   /** The `roles` side: the package with `isolation: 'role'`, connected as this (NOINHERIT) login role's URL. */
   rolesUrl?: string;
+  /** Another server than the dialect's (the Citus coordinator). */
+  url?: string;
+  /** The package's `distribute` option on the routed sides. */
+  distribute?: 'citus';
 }
 
 export type Request =
@@ -112,8 +116,9 @@ async function main(config: SideConfig): Promise<void> {
   let sequelize: Sequelize;
   let m: BenchModels;
   let apartment: any;
+  const open = () => (config.url ? new Sequelize(config.url, { logging: false, pool }) : connect(config.dialect, { pool }));
   if (floor) {
-    sequelize = config.dialect === 'postgres' ? connect(config.dialect, { pool }) : connectTo(config.dialect, config.schema, { pool });
+    sequelize = config.dialect === 'postgres' ? open() : connectTo(config.dialect, config.schema, { pool });
     m = defineModels(sequelize, config.dialect === 'postgres' ? config.schema : undefined);
   } else if (config.side === 'roles') {
     const { Sequelize: S } = require('sequelize');
@@ -122,10 +127,10 @@ async function main(config: SideConfig): Promise<void> {
     apartment = new Apartment(sequelize, { prefix: config.prefix, isolation: 'role' });
     m = defineModels(sequelize);
   } else {
-    sequelize = connect(config.dialect, { pool });
+    sequelize = open();
     // Loaded only here: the floor sides never load the package.
     const { Apartment } = require('../../lib');
-    apartment = new Apartment(sequelize, { migrationsPath: false, prefix: config.prefix });
+    apartment = new Apartment(sequelize, { migrationsPath: false, prefix: config.prefix, ...(config.distribute ? { distribute: config.distribute } : {}) });
     m = defineModels(sequelize);
   }
   await sequelize.authenticate();
