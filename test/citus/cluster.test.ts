@@ -192,6 +192,7 @@ describeCitus('tenants distributed over a Citus cluster', () => {
       await source.query('SELECT pg_reload_conf()');
       await new Promise((resolve) => setTimeout(resolve, 300));
     };
+    const [[{ before }]] = (await source.query("SELECT current_setting('synchronous_commit') AS before")) as any;
     try {
       await set('ALTER SYSTEM SET synchronous_commit = off');
       for (const mode of [undefined, 'auto', 'force_logical'] as const) {
@@ -202,7 +203,10 @@ describeCitus('tenants distributed over a Citus cluster', () => {
       }
       expect(await apartment.moveTenant('p2', { ...to, mode: 'block_writes' })).to.deep.include({ from, to, moved: true });
     } finally {
+      // Back to what the node had (RESET alone would fall back to postgresql.conf, which may differ).
       await set('ALTER SYSTEM RESET synchronous_commit');
+      const [[{ now }]] = (await source.query("SELECT current_setting('synchronous_commit') AS now")) as any;
+      if (now !== before) await set(`ALTER SYSTEM SET synchronous_commit = '${before}'`);
       await source.close();
     }
     expect(await apartment.placement('p2')).to.deep.equal(to);
