@@ -70,6 +70,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     }
     else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --profile <dir>, --out <file>, --prefix <prefix>, --scale <tenants>`);
   }
+  // `--scale N` sizes the fleet case: alone, it runs just that case (the others have sizes of their own).
+  if (options.scale !== undefined) options.only ??= ['fleet'];
   if (options.profile) {
     // Profiling replaces timing: the query case only, and the timed results.json is left alone.
     options.only ??= ['query'];

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from '../../bench/index';
 import { ROOT } from '../support/paths';
 
 const ENTRY = path.join(ROOT, 'dist', 'bench', 'index.js');
@@ -45,6 +46,14 @@ describe('bench --quick (smoke)', function () {
       expect(r.met === null || typeof r.met === 'boolean').to.equal(true);
       if (r.a !== null && r.b !== null && r.b !== 0) expect(r.ratio).to.be.closeTo(r.a / r.b, 1e-9);
     }
+  });
+
+  it('--scale N runs the fleet case alone at N tenants unless --only says otherwise', () => {
+    expect(parseArgs(['--scale', '10000'])).to.deep.include({ scale: 10000, only: ['fleet'] });
+    expect(parseArgs(['--scale', '500', '--only', 'fleet,status'])).to.deep.include({ scale: 500, only: ['fleet', 'status'] });
+    expect(parseArgs([]).only).to.equal(undefined);
+    expect(() => parseArgs(['--scale', '1'])).to.throw(/--scale/);
+    expect(bench(['--scale', 'many']).status).to.equal(2);
   });
 
   it('refuses unknown options and cases with exit code 2', () => {
