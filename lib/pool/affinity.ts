@@ -52,12 +52,13 @@ interface PoolLike {
  *
  * - `acquire` (called in the caller's async context, so the tenant in
  *   context is known): the best idle connection for the tenant is moved to
- *   where the pool takes its next idle connection from. Best is the
- *   tenant's home: each connection holds a slot (0 .. max - 1) and each
- *   tenant hashes to one, so every tenant has one connection that serves it
- *   whenever it is idle and each backend caches about tenants / max
- *   tenants; then the tenant's second slot, then a connection that served
- *   it last or at all; else the pool's own choice. The
+ *   where the pool takes its next idle connection from. Best is the one
+ *   whose last statement was the tenant's; then the tenant's home: each
+ *   connection holds a slot (0 .. max - 1) and each tenant hashes to one, so
+ *   every tenant has one connection that serves it whenever it is idle and
+ *   each backend caches about tenants / max tenants; then the tenant's
+ *   second slot, then one that served it at all; else the pool's own
+ *   choice. The
  *   pool then dispenses as it always does: a busy tenant connection means
  *   any idle one serves, a full pool means the caller queues in order, and
  *   `max`, `min`, `idle`, `acquire` timeouts, `maxUses` and validation are
@@ -174,16 +175,23 @@ function homes(name: string, max: number): readonly [number, number] {
 
 /**
  * Moves the best idle connection for `name` to the end of the idle list,
- * where sequelize-pool takes the next one from: the tenant's home slot, its
- * second slot, one whose last statement was the tenant's (MySQL: still has
- * its database selected), one that served it at all. Nothing moves when none
+ * where sequelize-pool takes the next one from: one whose last statement was
+ * the tenant's (MySQL: still has its database selected), the tenant's home
+ * slot, its second slot, one that served it at all. Nothing moves when none
  * is idle: the pool's own choice serves.
  */
 function preferIdle(available: Array<{ resource: any }>, name: string, max: number): void {
   const last = available.length - 1;
-  if (last < 1) return;
+  if (last < 1 || available[last]!.resource[LAST] === name) return;
   let found = -1;
-  if (max > 1) {
+  // Its last statement was the tenant's: cached, and on MySQL its database is still selected (no USE).
+  for (let i = last - 1; i >= 0; i--) {
+    if (available[i]!.resource[LAST] === name) {
+      found = i;
+      break;
+    }
+  }
+  if (found < 0 && max > 1) {
     const [first, second] = homes(name, max);
     let secondAt = -1;
     for (let i = last; i >= 0; i--) {
@@ -195,13 +203,6 @@ function preferIdle(available: Array<{ resource: any }>, name: string, max: numb
       if (slot === second) secondAt = i;
     }
     if (found < 0) found = secondAt;
-  }
-  if (found < 0 && available[last]!.resource[LAST] === name) return;
-  for (let i = last - 1; found < 0 && i >= 0; i--) {
-    if (available[i]!.resource[LAST] === name) {
-      found = i;
-      break;
-    }
   }
   if (found < 0) {
     for (let i = last; i >= 0; i--) {
