@@ -100,9 +100,12 @@ export interface ApartmentOptions {
   distribute?: 'citus';
   /**
    * Tenant-affine connections (lib/pool): the pool hands a tenant's queries
-   * to an idle connection that already served the tenant, so each tenant's
-   * catalog is cached in about one PostgreSQL backend instead of every pooled
-   * one (and, on MySQL, its database is usually still selected). A preference,
+   * to an idle connection that last served the tenant, else to the tenant's
+   * home connection (its name hashed over the pool's slots), so each
+   * tenant's catalog is cached in about one PostgreSQL backend instead of
+   * every pooled one (and, on MySQL, its database is usually still
+   * selected). It needs idle connections to choose from: a pool saturated by
+   * as many concurrent requests as connections has one. A preference,
    * never a wait: a busy connection means any idle one serves. Connections
    * are retired once they served `maxTenantsPerConnection` distinct tenants.
    * Works on Sequelize's own pool and its options (`max`, `min`, `idle`,

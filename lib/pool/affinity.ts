@@ -9,9 +9,10 @@ import type { TenantRef } from '../tenant';
  */
 export interface AffinityOptions {
   /**
-   * Hand a tenant's queries to an idle connection that already ran that
-   * tenant's statements, when there is one. Never waits for it: when it is
-   * busy, the pool serves as usual.
+   * Hand a tenant's queries to the idle connection that last ran that
+   * tenant's statements, else to the tenant's home (or second) connection,
+   * else to one that served it, when one is idle. Never waits for it: when
+   * they are busy, the pool serves as usual.
    * @default true
    */
   prefer?: boolean;
