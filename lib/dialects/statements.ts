@@ -15,47 +15,57 @@ export function splitStatements(sql: string): string[] {
     if (text !== '') statements.push(text);
   };
   while (i < sql.length) {
-    const c = sql[i]!;
-    if (c === "'" || c === '"') {
-      // Quotes are escaped by doubling them; E'' strings may also use a backslash.
-      const escapes = c === "'" && i > 0 && /[eE]/.test(sql[i - 1]!) && !/\w/.test(sql[i - 2] ?? '');
-      i++;
-      while (i < sql.length) {
-        if (escapes && sql[i] === '\\') i += 2;
-        else if (sql[i] === c && sql[i + 1] === c) i += 2;
-        else if (sql[i] === c) break;
-        else i++;
-      }
-      i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      const end = sql.indexOf('\n', i);
-      i = end === -1 ? sql.length : end + 1;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      // PostgreSQL block comments nest.
-      let depth = 1;
-      i += 2;
-      while (i < sql.length && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') (depth++, (i += 2));
-        else if (sql[i] === '*' && sql[i + 1] === '/') (depth--, (i += 2));
-        else i++;
-      }
-    } else if (c === '$') {
-      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
-      if (tag && !/\w/.test(sql[i - 1] ?? '')) {
-        const end = sql.indexOf(tag[0], i + tag[0].length);
-        i = end === -1 ? sql.length : end + tag[0].length;
-      } else {
-        i++;
-      }
-    } else if (c === ';') {
-      push(i);
-      start = ++i;
-    } else {
-      i++;
-    }
+    const next = skipOpaque(sql, i);
+    if (next !== i) i = next;
+    else if (sql[i] === ';') (push(i), (start = ++i));
+    else i++;
   }
   push(sql.length);
   return statements;
+}
+
+/**
+ * The index just past the quoted string, quoted identifier, comment or
+ * dollar-quoted body that starts at `i`, or `i` when none starts there: the
+ * one lexer both functions here share, so they agree on what is code.
+ */
+function skipOpaque(sql: string, i: number): number {
+  const c = sql[i];
+  if (c === "'" || c === '"') {
+    // Quotes are escaped by doubling them; E'' strings may also use a backslash.
+    const escapes = c === "'" && i > 0 && /[eE]/.test(sql[i - 1]!) && !/\w/.test(sql[i - 2] ?? '');
+    i++;
+    while (i < sql.length) {
+      if (escapes && sql[i] === '\\') i += 2;
+      else if (sql[i] === c && sql[i + 1] === c) i += 2;
+      else if (sql[i] === c) break;
+      else i++;
+    }
+    return i + 1;
+  }
+  if (c === '-' && sql[i + 1] === '-') {
+    const end = sql.indexOf('\n', i);
+    return end === -1 ? sql.length : end + 1;
+  }
+  if (c === '/' && sql[i + 1] === '*') {
+    // PostgreSQL block comments nest.
+    let depth = 1;
+    i += 2;
+    while (i < sql.length && depth > 0) {
+      if (sql[i] === '/' && sql[i + 1] === '*') (depth++, (i += 2));
+      else if (sql[i] === '*' && sql[i + 1] === '/') (depth--, (i += 2));
+      else i++;
+    }
+    return i;
+  }
+  if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
+    const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
+    if (tag) {
+      const end = sql.indexOf(tag[0], i + tag[0].length);
+      return end === -1 ? sql.length : end + tag[0].length;
+    }
+  }
+  return i;
 }
 
 /**
@@ -72,51 +82,21 @@ export function inlineParameters(sql: string, parameters: readonly unknown[], li
   let last = 0;
   let i = 0;
   while (i < sql.length) {
-    const c = sql[i]!;
-    if (c === "'" || c === '"') {
-      const escapes = c === "'" && i > 0 && /[eE]/.test(sql[i - 1]!) && !/\w/.test(sql[i - 2] ?? '');
-      i++;
-      while (i < sql.length) {
-        if (escapes && sql[i] === '\\') i += 2;
-        else if (sql[i] === c && sql[i + 1] === c) i += 2;
-        else if (sql[i] === c) break;
-        else i++;
-      }
-      i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      const end = sql.indexOf('\n', i);
-      i = end === -1 ? sql.length : end + 1;
-    } else if (c === '/' && sql[i + 1] === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < sql.length && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') (depth++, (i += 2));
-        else if (sql[i] === '*' && sql[i + 1] === '/') (depth--, (i += 2));
-        else i++;
-      }
-    } else if (c === '$') {
-      if (/[\w$]/.test(sql[i - 1] ?? '')) {
-        i++; // part of an identifier (a$1) or of a tag already passed
-        continue;
-      }
-      const placeholder = /^\$(\d+)/.exec(sql.slice(i, i + 12));
-      if (placeholder) {
-        const n = Number(placeholder[1]);
-        if (n < 1 || n > parameters.length) return undefined;
-        const text = literal(parameters[n - 1]);
-        if (text === undefined) return undefined;
-        out += sql.slice(last, i) + text;
-        i += placeholder[0].length;
-        last = i;
-        continue;
-      }
-      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
-      if (tag) {
-        const end = sql.indexOf(tag[0], i + tag[0].length);
-        i = end === -1 ? sql.length : end + tag[0].length;
-      } else {
-        i++;
-      }
+    const next = skipOpaque(sql, i);
+    if (next !== i) {
+      i = next;
+      continue;
+    }
+    // A placeholder, unless the $ is part of an identifier (a$1).
+    const placeholder = sql[i] === '$' && !/[\w$]/.test(sql[i - 1] ?? '') ? /^\$(\d+)/.exec(sql.slice(i, i + 12)) : null;
+    if (placeholder) {
+      const n = Number(placeholder[1]);
+      if (n < 1 || n > parameters.length) return undefined;
+      const text = literal(parameters[n - 1]);
+      if (text === undefined) return undefined;
+      out += sql.slice(last, i) + text;
+      i += placeholder[0].length;
+      last = i;
     } else {
       i++;
     }
