@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
+import type { Sequelize } from 'sequelize';
 import { Apartment, MigrationError } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
 import { fixture } from '../support/paths';
@@ -21,20 +22,22 @@ function folderWith(...files: string[]): string {
  * tenants (information_schema.tables scans every tenant's tables there), and
  * createTenant reads nothing it just created.
  */
+/** Every statement `sequelize.query` is given until `stop()`: the spy proves what was (not) sent. */
+function record(sequelize: Sequelize): { statements: string[]; stop(): void } {
+  const spy = sinon.spy(sequelize, 'query');
+  return {
+    get statements() {
+      return spy.getCalls().map((call) => String(call.args[0]));
+    },
+    stop: () => spy.restore(),
+  };
+}
+
 describeDialects('catalog lookups per tenant', (d) => {
   const prefix = 'migcl_';
   before(() => d.dropAll(prefix));
   after(() => d.dropAll(prefix));
 
-  function record(sequelize: ReturnType<typeof d.sequelize>): { statements: string[]; stop(): void } {
-    const spy = sinon.spy(sequelize, 'query');
-    return {
-      get statements() {
-        return spy.getCalls().map((call) => String(call.args[0]));
-      },
-      stop: () => spy.restore(),
-    };
-  }
   /** Statements that ask whether a tenant's SequelizeMeta exists (the name as a value, not as an identifier). */
   const metaLookups = (statements: string[]) => statements.filter((sql) => /'SequelizeMeta'|table_name\s*=\s*\?|relname\s*=\s*\?/i.test(sql));
 
@@ -103,15 +106,6 @@ describeDialects('round trips per tenant of a migration run', (d) => {
   before(() => Promise.all([d.dropAll(prefix), d.dropAll(other)]));
   after(() => Promise.all([d.dropAll(prefix), d.dropAll(other)]));
 
-  function record(sequelize: ReturnType<typeof d.sequelize>): { statements: string[]; stop(): void } {
-    const spy = sinon.spy(sequelize, 'query');
-    return {
-      get statements() {
-        return spy.getCalls().map((call) => String(call.args[0]));
-      },
-      stop: () => spy.restore(),
-    };
-  }
 
   it('migrateAll looks no tenant\'s SequelizeMeta up (the run\'s catalog read found it) and runs the first migration of each tenant without a savepoint', async () => {
     const folder = folderWith(path.join(BASIC, '20260201000001-create-notes.js'));
