@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
 import { Apartment, ApartmentError, type ApartmentOptions } from 'sequelize-apartment';
@@ -571,6 +572,20 @@ export function poolState(sequelize: Sequelize): { size: number; available: numb
 }
 
 /** Records unhandled rejections while `fn` runs. */
+/**
+ * The verdict every isolation stress run must reach: no operation failed or
+ * answered wrongly, no foreign row, no lost write, and more rows checked than
+ * operations (so the checks ran).
+ */
+export function expectSound(report: StressReport, ops: number): void {
+  expect(report.unexpectedErrors, 'operations that failed').to.deep.equal([]);
+  expect(report.mismatches).to.deep.equal([]);
+  expect(report.foreignRows).to.equal(0);
+  expect(report.lostWrites).to.equal(0);
+  expect(report.failed).to.equal(0);
+  expect(report.rowsChecked).to.be.greaterThan(ops);
+}
+
 export async function catchingUnhandled<T>(fn: () => Promise<T>): Promise<{ result: T; unhandled: unknown[] }> {
   const unhandled: unknown[] = [];
   const listener = (reason: unknown) => unhandled.push(reason);
