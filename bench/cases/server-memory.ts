@@ -17,7 +17,8 @@ export const serverMemory: BenchCase = {
     const keys = await ctx.fixtures.bulk(count, ctx.log);
     const sequelize = connect(ctx.dialect, { pool: { max: 1, min: 1 } });
     try {
-      const apartment = new Apartment(sequelize, { migrationsPath: false, prefix: ctx.fixtures.bulkPrefix });
+      // One backend must serve every tenant: no recycling after maxTenantsPerConnection (the default, 2,000, is this count).
+      const apartment = new Apartment(sequelize, { migrationsPath: false, prefix: ctx.fixtures.bulkPrefix, affinity: { maxTenantsPerConnection: 0 } });
       const { Widget } = defineModels(sequelize);
       const measure = async () => {
         const [rows] = await sequelize.query(
