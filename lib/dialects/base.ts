@@ -11,8 +11,8 @@ export interface CatalogSql {
   drop(quoted: string): string;
   /** One `?`: the name. Returns rows when it exists. */
   exists: string;
-  /** Two `?`: prefix length, prefix. Returns `name`, ordered. */
-  list: string;
+  /** The query (and its replacements) for the names that start with `prefix`. Returns `name`, ordered. */
+  list(prefix: string): [sql: string, replacements: unknown[]];
   /** Three `?`: table, prefix length, prefix. Returns `name`. */
   withTable: string;
   /**
@@ -136,7 +136,8 @@ export abstract class BaseAdapter implements DialectAdapter {
   }
 
   async list(prefix: string): Promise<string[]> {
-    return this.names(this.sql.list, [prefix.length, prefix]);
+    const [sql, replacements] = this.sql.list(prefix);
+    return this.names(sql, replacements);
   }
 
   async tableExists(schema: string, table: string, options: QueryOptions = {}): Promise<boolean> {

@@ -42,7 +42,7 @@ export class MysqlAdapter extends BaseAdapter {
     create: (quoted) => `CREATE DATABASE ${quoted}`,
     drop: (quoted) => `DROP DATABASE ${quoted}`,
     exists: 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
-    list: 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME',
+    list: (prefix) => ['SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME', [prefix.length, prefix]],
     withTable: 'SELECT TABLE_SCHEMA AS name FROM information_schema.TABLES WHERE TABLE_NAME = ? AND LEFT(TABLE_SCHEMA, ?) = ?',
     // Constant schema and table: the server opens that one database's directory, not every tenant's.
     tableExists: 'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
