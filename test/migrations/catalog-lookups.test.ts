@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as sinon from 'sinon';
 import type { Sequelize } from 'sequelize';
 import { Apartment, MigrationError } from 'sequelize-apartment';
+import { STATE_CHUNK, STATE_PARALLEL } from '../../lib/migrations/storage';
 import { describeDialects } from '../support/dialects';
 import { fixture } from '../support/paths';
 import { Catalog } from './catalog';
@@ -163,6 +164,69 @@ describeDialects('round trips per tenant of a migration run', (d) => {
     // The lock's transaction ended: the tenant migrates again at once (to the end it fails the same way).
     const again = await apartment.migrateTenant('first', { to: '20260301000002-half-done.js' });
     expect(again.ok).to.equal(false);
+  });
+});
+
+/**
+ * Fleet state reads (migrationStatusAll, migrateAll's work list) open every
+ * tenant's SequelizeMeta: in UNION ALL statements of STATE_CHUNK tenants,
+ * STATE_PARALLEL at once, because PostgreSQL plans a long UNION ALL in more
+ * than linear time (README "Very many tenants").
+ */
+describeDialects('state reads of many tenants', (d) => {
+  const prefix = 'migsr_';
+  const BASIC = fixture('migrations', 'basic');
+  const FILES = fs.readdirSync(BASIC).sort();
+  before(() => d.dropAll(prefix));
+  after(() => d.dropAll(prefix));
+
+  it(`migrationStatusAll reads ${2 * 50 + 7} tenants in statements of at most ${50} tenants, at most ${2} at once, each tenant its own state`, async () => {
+    expect([STATE_CHUNK, STATE_PARALLEL]).to.deep.equal([50, 2]);
+    const count = 2 * STATE_CHUNK + 7;
+    const sequelize = d.sequelize();
+    // Built by hand (as a restore would): tenant i has applied (i mod 4) of the three migrations; every fifth has no SequelizeMeta.
+    const key = (i: number) => `t${String(i).padStart(3, '0')}`;
+    const applied = (i: number) => (i % 5 === 0 ? null : FILES.slice(0, i % 4));
+    const sql: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const name = d.q(`${prefix}${key(i)}`);
+      sql.push(d.name === 'postgres' ? `CREATE SCHEMA ${name}` : `CREATE DATABASE ${name}`);
+      const names = applied(i);
+      if (names === null) continue;
+      sql.push(`CREATE TABLE ${name}.${d.q('SequelizeMeta')} (${d.q('name')} VARCHAR(255) NOT NULL PRIMARY KEY)`);
+      if (names.length > 0) sql.push(`INSERT INTO ${name}.${d.q('SequelizeMeta')} (${d.q('name')}) VALUES ${names.map((n) => `('${n}')`).join(', ')}`);
+    }
+    for (const statement of sql) await sequelize.query(statement);
+
+    const apartment = new Apartment(sequelize, { prefix, migrationsPath: BASIC });
+    // What each statement read, and how many were in flight at its start.
+    const query = sequelize.query;
+    const reads: Array<{ tenants: number; inFlight: number }> = [];
+    let inFlight = 0;
+    sequelize.query = async function (this: unknown, ...args: any[]) {
+      const text = String(args[0]);
+      const tenants = (text.match(/SequelizeMeta/g) ?? []).length;
+      const read = / UNION ALL |^SELECT .* AS tenant_schema, name FROM /.test(text);
+      if (read) reads.push({ tenants, inFlight: ++inFlight });
+      try {
+        return await (query as any).apply(this, args);
+      } finally {
+        if (read) inFlight--;
+      }
+    } as typeof query;
+    let status;
+    try {
+      status = await apartment.migrationStatusAll();
+    } finally {
+      sequelize.query = query;
+    }
+    expect(status.map((s) => [s.tenant, s.executed])).to.deep.equal(Array.from({ length: count }, (_, i) => [key(i), applied(i) ?? []]));
+    expect(status.every((s) => s.pending.length === FILES.length - s.executed.length)).to.equal(true);
+    const withTable = Array.from({ length: count }, (_, i) => i).filter((i) => applied(i) !== null).length;
+    expect(reads.reduce((sum, r) => sum + r.tenants, 0)).to.equal(withTable);
+    expect(reads).to.have.length(Math.ceil(withTable / STATE_CHUNK));
+    expect(Math.max(...reads.map((r) => r.tenants))).to.equal(STATE_CHUNK);
+    expect(Math.max(...reads.map((r) => r.inFlight))).to.equal(STATE_PARALLEL);
   });
 });
 
