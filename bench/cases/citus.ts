@@ -3,7 +3,7 @@ import { Apartment } from '../../lib';
 import { connect } from '../env';
 import { Fixtures } from '../fixtures';
 import { interleave, median, timed } from '../harness';
-import { closeSides, interleaveSides, startSides, type Side } from '../sides';
+import { closeSides, interleaveSides, startSides, type SideGroup } from '../sides';
 import { row, type BenchCase, type BenchContext, type Row } from '../types';
 import { migrationsReady } from './availability';
 
@@ -22,7 +22,7 @@ async function findByPk(ctx: BenchContext, url: string, schema: string): Promise
   const rows: Row[] = [];
   const base = { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 1 } as const;
   for (const node of ctx.nodes) {
-    const sides = new Map<string, Side>();
+    const sides = new Map<string, SideGroup>();
     try {
       for (const [key, side] of await startSides(node.path, ['floor', 'routed'], { ...base, url, distribute: 'citus' })) sides.set(`citus ${key}`, side);
       for (const [key, side] of await startSides(node.path, ['routed'], base)) sides.set(`postgres ${key}`, side);

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { now } from '../harness';
-import { closeSides, startSides, type Framework, type Side } from '../sides';
+import { closeSides, startSides, type Framework, type Side, type SideGroup } from '../sides';
+import { REPLICAS } from './query-overhead';
 import { row, type BenchCase, type BenchContext, type Row } from '../types';
 import { middlewareReady } from './availability';
 
@@ -56,23 +57,26 @@ async function compare(ctx: BenchContext, framework: Framework, schema: string):
   const rows: Row[] = [];
   const count = ctx.quick ? 100 : 1000;
   for (const node of ctx.nodes) {
-    const sides = await startSides(node.path, ['floor', 'routed'], { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 5, http: framework });
+    const sides = await startSides(node.path, ['floor', 'routed'], { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 5, http: framework }, ctx.quick ? 1 : REPLICAS);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     try {
+      // Each side is REPLICAS server processes, taking the rounds in turn.
       const floor = sides.get('floor')!;
       const routed = sides.get('routed')!;
-      const runs = new Map<Side, () => Promise<number>>([
-        [floor, load(floor.ready.port!, agent, count, 8, {})],
-        [routed, load(routed.ready.port!, agent, count, 8, { 'x-tenant': 'x' })],
-      ]);
+      const runs = new Map<Side, () => Promise<number>>();
+      for (const side of floor.processes) runs.set(side, load(side.ready.port!, agent, count, 8, {}));
+      for (const side of routed.processes) runs.set(side, load(side.ready.port!, agent, count, 8, { 'x-tenant': 'x' }));
       for (const [, run] of runs) await run();
-      const samples = new Map<Side, Round[]>([[floor, []], [routed, []]]);
+      const samples = new Map<SideGroup, Round[]>([[floor, []], [routed, []]]);
       const order = [floor, routed];
-      for (let r = 0; r < ctx.rounds(11, 2); r++) {
-        for (const side of r % 2 === 0 ? order : [...order].reverse()) samples.get(side)!.push(await round(side, runs.get(side)!, count));
+      for (let r = 0; r < ctx.rounds(3 * REPLICAS, 2); r++) {
+        for (const group of r % 2 === 0 ? order : [...order].reverse()) {
+          const [side] = group.take();
+          samples.get(group)!.push(await round(side, runs.get(side)!, count));
+        }
       }
-      const rps = (side: Side) => median(samples.get(side)!.map((s) => s.rps));
-      const cpu = (side: Side) => median(samples.get(side)!.map((s) => s.cpuUs));
+      const rps = (group: SideGroup) => median(samples.get(group)!.map((s) => s.rps));
+      const cpu = (group: SideGroup) => median(samples.get(group)!.map((s) => s.cpuUs));
       const label = framework === 'express' ? 'Express' : 'Fastify';
       const base = { case: 'middleware', dialect: ctx.dialect } as const;
       rows.push(
@@ -95,7 +99,8 @@ async function compare(ctx: BenchContext, framework: Framework, schema: string):
  * own: `apartment.middleware({ resolve: 'header' })` (and the Fastify plugin,
  * once it is there) vs plain Express/Fastify and the static model in a
  * process that never loads this package. The load comes from this process
- * (node's http client, keep-alive, 8 at a time, 127.0.0.1); pool of 5 on both.
+ * (node's http client, keep-alive, 8 at a time, 127.0.0.1); pool of 5 on both;
+ * each side is REPLICAS server processes taking the rounds in turn.
  */
 export const middleware: BenchCase = {
   id: 'middleware',

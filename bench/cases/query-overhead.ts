@@ -4,10 +4,16 @@ import { Apartment } from '../../lib';
 import { connect, connectTo } from '../env';
 import { interleave, perOp } from '../harness';
 import { defineModels } from '../models';
-import { closeSides, interleaveSides, startSides, type Side, type SideName } from '../sides';
+import { closeSides, interleaveSides, startSides, type SideGroup, type SideName } from '../sides';
 import { row, type BenchCase, type BenchContext, type Row } from '../types';
 
 export const OPS = ['findByPk', 'findAll + through include', 'create + destroy'] as const;
+
+/**
+ * Processes per side (full run): identical processes differ by a few percent
+ * (the floor-spread rows show by how much), so each side is several.
+ */
+export const REPLICAS = 5;
 
 /** Iterations per block: about 100 ms of work per block on a 2-core machine. */
 function iterations(ctx: BenchContext, op: string): number {
@@ -21,7 +27,8 @@ function iterations(ctx: BenchContext, op: string): number {
  * connected to that database; never loads this package), the floor inside
  * one AsyncLocalStorage.run (what Node's AsyncLocalStorage alone costs), the
  * package inside `apartment.run('x')`, and the package with `{ tenant: 'x' }`.
- * Same models, same data, pool of one, rounds interleaved; per Node version.
+ * Same models, same data, pool of one, rounds interleaved; each side is
+ * REPLICAS processes taking blocks in turn (one with --quick); per Node version.
  */
 async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
   const rows: Row[] = [];
@@ -32,7 +39,7 @@ async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
       prefix: `${ctx.prefix}q_`,
       key: 'x',
       pool: 1,
-    });
+    }, ctx.quick || ctx.profile ? 1 : REPLICAS);
     // Goals apply where AsyncLocalStorage no longer uses async hooks (Node 24); older versions are reported.
     const goals = node.major >= 24;
     try {
@@ -43,7 +50,7 @@ async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
       for (const op of OPS) {
         const names: SideName[] = op === 'findByPk' ? ['floor', 'floor-als', 'routed', 'explicit'] : ['floor', 'routed'];
         const subset = new Map([...sides].filter(([name]) => names.includes(name)));
-        const m = await interleaveSides(subset, op, iterations(ctx, op), ctx.rounds(11, 2));
+        const m = await interleaveSides(subset, op, iterations(ctx, op), ctx.rounds(3 * REPLICAS, 2));
         const floor = m.get('floor')!;
         const routed = m.get('routed')!;
         const base = { case: 'query overhead', dialect: ctx.dialect } as const;
@@ -60,6 +67,11 @@ async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
           rows.push(
             row({ ...base, metric: `${op}, client CPU, AsyncLocalStorage alone (floor inside als.run), ${node.label}`, unit: 'µs/op', a: als.cpuUs, b: floor.cpuUs, note: `+${(als.cpuUs - floor.cpuUs).toFixed(1)} µs` }),
             row({ ...base, metric: `${op}, client CPU, explicit { tenant } (no run), ${node.label}`, unit: 'µs/op', a: explicit.cpuUs, b: floor.cpuUs, note: `+${(explicit.cpuUs - floor.cpuUs).toFixed(1)} µs` }),
+          );
+        }
+        if (!ctx.quick) {
+          rows.push(
+            row({ ...base, metric: `${op}, wall, slowest / fastest of the ${REPLICAS} floor processes, ${node.label}`, unit: 'ratio', a: floor.spread, b: null, note: 'identical processes: the resolution of the ratios above' }),
           );
         }
       }
@@ -79,13 +91,14 @@ const PROFILE_ITERATIONS: Record<string, number> = { findByPk: 4000, 'findAll + 
  * `<dialect>-node<major>-<op>-<side>.cpuprofile` (compare two with
  * `node dist/bench/profile-diff.js`, or open one in chrome://inspect).
  */
-async function profileSides(ctx: BenchContext, major: number, sides: Map<SideName, Side>): Promise<void> {
+async function profileSides(ctx: BenchContext, major: number, sides: Map<SideName, SideGroup>): Promise<void> {
   const dir = ctx.profile!;
   fs.mkdirSync(dir, { recursive: true });
   for (const op of OPS) {
     const n = ctx.quick ? Math.ceil(PROFILE_ITERATIONS[op]! / 4) : PROFILE_ITERATIONS[op]!;
-    for (const [name, side] of sides) {
+    for (const [name, group] of sides) {
       if (op !== 'findByPk' && name !== 'floor' && name !== 'routed') continue;
+      const side = group.first;
       await side.block(op, Math.ceil(n / 4));
       const file = path.join(dir, `${ctx.dialect}-node${major}-${op.replace(/\W+/g, '-')}-${name}.cpuprofile`);
       await side.profile(op, n, file);

@@ -1,8 +1,9 @@
 /**
  * The parent side of separate-process comparisons: each side runs in its own
- * child process (bench/sides/worker.ts) on a chosen Node binary; rounds are
- * interleaved across the sides (the order rotates every round) and medians
- * reported.
+ * child process (bench/sides/worker.ts) on a chosen Node binary, or in
+ * several (replicas: identical processes differ by a few percent); rounds
+ * are interleaved across the sides (the order rotates every round) and
+ * medians reported.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
@@ -90,11 +91,20 @@ export class Side {
   }
 }
 
-/** Starts one child per side (sequentially: each warms its own pool). */
-export async function startSides(node: string, names: SideName[], config: Omit<SideConfig, 'side'>): Promise<Map<SideName, Side>> {
-  const sides = new Map<SideName, Side>();
+/**
+ * Starts `replicas` children per side (sequentially: each warms its own
+ * pool). Identical processes differ by several percent on a shared machine
+ * (measured: 228-252 µs wall for the same findByPk floor in six processes,
+ * README "Performance"), so a side's figure is taken over several processes.
+ */
+export async function startSides(node: string, names: SideName[], config: Omit<SideConfig, 'side'>, replicas = 1): Promise<Map<SideName, SideGroup>> {
+  const sides = new Map<SideName, SideGroup>();
   try {
-    for (const name of names) sides.set(name, await Side.start(node, { ...config, side: name }));
+    for (const name of names) {
+      const group: Side[] = [];
+      sides.set(name, new SideGroup(group));
+      for (let i = 0; i < replicas; i++) group.push(await Side.start(node, { ...config, side: name }));
+    }
   } catch (error) {
     await closeSides(sides);
     throw error;
@@ -102,32 +112,71 @@ export async function startSides(node: string, names: SideName[], config: Omit<S
   return sides;
 }
 
-export async function closeSides(sides: Map<unknown, Side>): Promise<void> {
+/** The processes of one side: blocks go to each in turn; `first` for what needs one process (an HTTP port, a profile). */
+export class SideGroup {
+  readonly processes: readonly Side[];
+  #next = 0;
+
+  constructor(processes: Side[]) {
+    this.processes = processes;
+  }
+
+  get first(): Side {
+    return this.processes[0]!;
+  }
+
+  get name(): SideName {
+    return this.first.name;
+  }
+
+  /** The next process in turn, and its index. */
+  take(): [Side, number] {
+    const index = this.#next;
+    this.#next = (this.#next + 1) % this.processes.length;
+    return [this.processes[index]!, index];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.processes.map((side) => side.close()));
+  }
+}
+
+export async function closeSides(sides: Map<unknown, Side | SideGroup>): Promise<void> {
   await Promise.all([...sides.values()].map((side) => side.close()));
 }
 
 export interface SideMedians {
   wallUs: number;
   cpuUs: number;
+  /** Wall: the slowest process's median over the fastest's (1 with one process): how far identical processes differ. */
+  spread: number;
 }
 
 /**
  * `rounds` rounds of one block per side, the order rotating every round so
- * drift hits every side alike; one warm-up block per side first.
+ * drift hits every side alike, each side's blocks going to its processes in
+ * turn; one warm-up block per process first. Medians over all of a side's
+ * blocks.
  */
-export async function interleaveSides<K = SideName>(sides: Map<K, Side>, op: string, iterations: number, rounds: number): Promise<Map<K, SideMedians>> {
+export async function interleaveSides<K = SideName>(sides: Map<K, SideGroup>, op: string, iterations: number, rounds: number): Promise<Map<K, SideMedians>> {
   const list = [...sides];
-  for (const [, side] of list) await side.block(op, iterations);
-  const samples = new Map<K, BlockResult[]>(list.map(([key]) => [key, []]));
+  for (const [, group] of list) for (const side of group.processes) await side.block(op, iterations);
+  const samples = new Map<K, Array<BlockResult & { process: number }>>(list.map(([key]) => [key, []]));
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < list.length; k++) {
-      const [key, side] = list[(round + k) % list.length]!;
-      samples.get(key)!.push(await side.block(op, iterations));
+      const [key, group] = list[(round + k) % list.length]!;
+      const [side, process] = group.take();
+      samples.get(key)!.push({ ...(await side.block(op, iterations)), process });
     }
   }
   const result = new Map<K, SideMedians>();
   for (const [key, values] of samples) {
-    result.set(key, { wallUs: median(values.map((v) => v.wallUs)), cpuUs: median(values.map((v) => v.cpuUs)) });
+    const perProcess = [...new Set(values.map((v) => v.process))].map((p) => median(values.filter((v) => v.process === p).map((v) => v.wallUs)));
+    result.set(key, {
+      wallUs: median(values.map((v) => v.wallUs)),
+      cpuUs: median(values.map((v) => v.cpuUs)),
+      spread: Math.max(...perProcess) / Math.min(...perProcess),
+    });
   }
   return result;
 }

@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Fixtures } from '../../bench/fixtures';
 import { parseArgs } from '../../bench/index';
+import { closeSides, interleaveSides, startSides } from '../../bench/sides';
 import { ROOT } from '../support/paths';
 
 const ENTRY = path.join(ROOT, 'dist', 'bench', 'index.js');
@@ -59,5 +61,36 @@ describe('bench --quick (smoke)', function () {
   it('refuses unknown options and cases with exit code 2', () => {
     expect(bench(['--only', 'nope']).status).to.equal(2);
     expect(bench(['--dialect', 'oracle']).status).to.equal(2);
+  });
+});
+
+/** Separate-process sides with replicas: every process of a side takes blocks, and the figure is over all of them. */
+describe('bench sides with replicas', function () {
+  this.timeout(120_000);
+  const fixtures = new Fixtures('postgres', 'bench_sides_');
+  after(async () => {
+    await fixtures.admin.query('DROP SCHEMA IF EXISTS "bench_sides_q_x" CASCADE');
+    await fixtures.admin.close();
+  });
+
+  it('hands the rounds to each process of a side in turn and reports the spread between them', async () => {
+    const schema = await fixtures.queryTenant();
+    const sides = await startSides(process.execPath, ['floor', 'routed'], { dialect: 'postgres', schema, prefix: 'bench_sides_q_', key: 'x', pool: 1 }, 3);
+    try {
+      expect([...sides.values()].map((group) => group.processes.length)).to.deep.equal([3, 3]);
+      const before = await Promise.all([...sides.values()].flatMap((group) => group.processes.map((side) => side.cpu())));
+      const m = await interleaveSides(sides, 'findByPk', 20, 6);
+      const after = await Promise.all([...sides.values()].flatMap((group) => group.processes.map((side) => side.cpu())));
+      // Each of the six processes ran its warm-up block and two measured blocks: each used CPU.
+      after.forEach((cpu, i) => expect(cpu, `process ${i}`).to.be.greaterThan(before[i]!));
+      for (const name of ['floor', 'routed'] as const) {
+        const figure = m.get(name)!;
+        expect(figure.wallUs, name).to.be.greaterThan(0);
+        expect(figure.cpuUs, name).to.be.greaterThan(0);
+        expect(figure.spread, name).to.be.at.least(1);
+      }
+    } finally {
+      await closeSides(sides);
+    }
   });
 });
