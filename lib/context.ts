@@ -4,6 +4,12 @@ import type { TenantRef } from './tenant';
 /** What is in context during an operation: the tenant it belongs to. */
 export interface ContextStore {
   readonly tenant: TenantRef | undefined;
+  /**
+   * A fleet read's lane (no tenant): with tenant-affine connections, the
+   * lane's statements go to the connection that ran the lane last, so the
+   * tables it opened stay cached in one backend (lib/migrations/storage.ts).
+   */
+  readonly lane?: number;
 }
 
 const NO_TENANT: ContextStore = Object.freeze({ tenant: undefined });
@@ -39,6 +45,18 @@ export class TenantContext {
     // Already none (PostgreSQL's type refresh on every new connection, say): no AsyncLocalStorage.run.
     if (this.#during === undefined && this.#als.getStore()?.tenant === undefined) return fn();
     return this.#enter(NO_TENANT, fn);
+  }
+
+  readonly #lanes = new Map<number, ContextStore>();
+
+  /** Runs `fn` with no tenant in context, as lane `lane` of a fleet read (see `ContextStore.lane`). */
+  runOnLane<T>(lane: number, fn: () => T): T {
+    let store = this.#lanes.get(lane);
+    if (!store) {
+      store = Object.freeze({ tenant: undefined, lane });
+      this.#lanes.set(lane, store);
+    }
+    return this.#enter(store, fn);
   }
 
   #enter<T>(store: ContextStore, fn: () => T): T {

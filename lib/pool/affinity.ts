@@ -33,6 +33,8 @@ const RETIRE = Symbol('apartment.retire');
 /** The connection's place in the pool (0 .. max - 1), the lowest free one when it first served a tenant. */
 const SLOT = Symbol('apartment.slot');
 const WRAPPED = Symbol('apartment.affinity');
+/** The fleet-read lane (`ContextStore.lane`) whose statements the connection ran last. */
+const LANE = Symbol('apartment.lane');
 
 /** @default 2000 distinct tenants per connection (see README "Very many tenants"). */
 export const DEFAULT_MAX_TENANTS_PER_CONNECTION = 2000;
@@ -111,6 +113,11 @@ export class TenantAffinity {
     if (this.maxTenantsPerConnection > 0 && served.size >= this.maxTenantsPerConnection) connection[RETIRE] = true;
   }
 
+  /** The routing layer calls this for a statement of a fleet read's lane (no tenant) on `connection`. */
+  servedLane(connection: any, lane: number): void {
+    connection[LANE] = lane;
+  }
+
   readonly #pools: PoolLike[] = [];
 
   /** The lowest slot no live connection of its pool holds. */
@@ -141,6 +148,9 @@ export class TenantAffinity {
           // Idle connections that never served take their slot now, so every tenant's home exists once the pool is full.
           for (const o of this._availableObjects) if (o.resource[SLOT] === undefined) affinity.#assignSlot(o.resource, this);
           preferIdle(this._availableObjects, tenant.name, this.maxSize);
+        } else {
+          const lane = context.store()?.lane;
+          if (lane !== undefined) preferLane(this._availableObjects, lane);
         }
         return acquire.apply(this, args);
       };
@@ -216,6 +226,16 @@ function preferIdle(available: Array<{ resource: any }>, name: string, max: numb
   if (found < 0 || found === last) return;
   const [entry] = available.splice(found, 1);
   available.push(entry!);
+}
+
+/** Moves the idle connection that ran `lane` last to where the pool takes its next one from; nothing moves when none is idle. */
+function preferLane(available: Array<{ resource: any }>, lane: number): void {
+  const last = available.length - 1;
+  for (let i = last; i >= 0; i--) {
+    if (available[i]!.resource[LANE] !== lane) continue;
+    if (i !== last) available.push(available.splice(i, 1)[0]!);
+    return;
+  }
 }
 
 function isPool(pool: any): pool is PoolLike {

@@ -72,7 +72,14 @@ export function installQueryRouting(router: Router): void {
       const options = (this as any).options;
       const tenant = router.queryTenant(options);
       // The backend now caches this tenant's catalog: tenant-affine connections prefer it for the tenant.
-      if (affinity && tenant) affinity.served((this as any).connection, tenant);
+      if (affinity) {
+        if (tenant) affinity.served((this as any).connection, tenant);
+        else {
+          // A fleet read's lane: its next statements prefer this connection, which has its tables cached.
+          const lane = context.store()?.lane;
+          if (lane !== undefined) affinity.servedLane((this as any).connection, lane);
+        }
+      }
       // Model DML is marked (query-interface.ts): it skips routing, or with isolation: 'role' is routed for the role alone.
       const qualified = options[QUALIFIED] === true;
       if (qualified && !adapter.routesQualifiedQueries) return super.run(sql, parameters);

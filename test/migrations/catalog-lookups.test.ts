@@ -177,27 +177,32 @@ describeDialects('state reads of many tenants', (d) => {
   const prefix = 'migsr_';
   const BASIC = fixture('migrations', 'basic');
   const FILES = fs.readdirSync(BASIC).sort();
-  before(() => d.dropAll(prefix));
+  const count = 2 * STATE_CHUNK + 7;
+  const key = (i: number) => `t${String(i).padStart(3, '0')}`;
+  // Tenant i has applied (i mod 4) of the three migrations; every fifth has no SequelizeMeta.
+  const applied = (i: number) => (i % 5 === 0 ? null : FILES.slice(0, i % 4));
+  const withTable = Array.from({ length: count }, (_, i) => i).filter((i) => applied(i) !== null).length;
+  /** Whether a statement is one of readExecuted's UNION ALL reads. */
+  const isRead = (sql: string) => / UNION ALL |^SELECT .* AS tenant_schema, name FROM /.test(sql);
+
+  before(async () => {
+    await d.dropAll(prefix);
+    // Built by hand, as a restore would.
+    const sequelize = d.sequelize();
+    for (let i = 0; i < count; i++) {
+      const name = d.q(`${prefix}${key(i)}`);
+      await sequelize.query(d.name === 'postgres' ? `CREATE SCHEMA ${name}` : `CREATE DATABASE ${name}`);
+      const names = applied(i);
+      if (names === null) continue;
+      await sequelize.query(`CREATE TABLE ${name}.${d.q('SequelizeMeta')} (${d.q('name')} VARCHAR(255) NOT NULL PRIMARY KEY)`);
+      if (names.length > 0) await sequelize.query(`INSERT INTO ${name}.${d.q('SequelizeMeta')} (${d.q('name')}) VALUES ${names.map((n) => `('${n}')`).join(', ')}`);
+    }
+  });
   after(() => d.dropAll(prefix));
 
   it(`migrationStatusAll reads ${2 * 50 + 7} tenants in statements of at most ${50} tenants, at most ${2} at once, each tenant its own state`, async () => {
     expect([STATE_CHUNK, STATE_PARALLEL]).to.deep.equal([50, 2]);
-    const count = 2 * STATE_CHUNK + 7;
     const sequelize = d.sequelize();
-    // Built by hand (as a restore would): tenant i has applied (i mod 4) of the three migrations; every fifth has no SequelizeMeta.
-    const key = (i: number) => `t${String(i).padStart(3, '0')}`;
-    const applied = (i: number) => (i % 5 === 0 ? null : FILES.slice(0, i % 4));
-    const sql: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const name = d.q(`${prefix}${key(i)}`);
-      sql.push(d.name === 'postgres' ? `CREATE SCHEMA ${name}` : `CREATE DATABASE ${name}`);
-      const names = applied(i);
-      if (names === null) continue;
-      sql.push(`CREATE TABLE ${name}.${d.q('SequelizeMeta')} (${d.q('name')} VARCHAR(255) NOT NULL PRIMARY KEY)`);
-      if (names.length > 0) sql.push(`INSERT INTO ${name}.${d.q('SequelizeMeta')} (${d.q('name')}) VALUES ${names.map((n) => `('${n}')`).join(', ')}`);
-    }
-    for (const statement of sql) await sequelize.query(statement);
-
     const apartment = new Apartment(sequelize, { prefix, migrationsPath: BASIC });
     // What each statement read, and how many were in flight at its start.
     const query = sequelize.query;
@@ -205,9 +210,8 @@ describeDialects('state reads of many tenants', (d) => {
     let inFlight = 0;
     sequelize.query = async function (this: unknown, ...args: any[]) {
       const text = String(args[0]);
-      const tenants = (text.match(/SequelizeMeta/g) ?? []).length;
-      const read = / UNION ALL |^SELECT .* AS tenant_schema, name FROM /.test(text);
-      if (read) reads.push({ tenants, inFlight: ++inFlight });
+      const read = isRead(text);
+      if (read) reads.push({ tenants: (text.match(/SequelizeMeta/g) ?? []).length, inFlight: ++inFlight });
       try {
         return await (query as any).apply(this, args);
       } finally {
@@ -222,11 +226,47 @@ describeDialects('state reads of many tenants', (d) => {
     }
     expect(status.map((s) => [s.tenant, s.executed])).to.deep.equal(Array.from({ length: count }, (_, i) => [key(i), applied(i) ?? []]));
     expect(status.every((s) => s.pending.length === FILES.length - s.executed.length)).to.equal(true);
-    const withTable = Array.from({ length: count }, (_, i) => i).filter((i) => applied(i) !== null).length;
     expect(reads.reduce((sum, r) => sum + r.tenants, 0)).to.equal(withTable);
     expect(reads).to.have.length(Math.ceil(withTable / STATE_CHUNK));
     expect(Math.max(...reads.map((r) => r.tenants))).to.equal(STATE_CHUNK);
     expect(Math.max(...reads.map((r) => r.inFlight))).to.equal(STATE_PARALLEL);
+  });
+
+  it('with tenant-affine connections, each chunk is read on the connection that read it last time, whatever ran on the pool in between', async () => {
+    const sequelize = d.sequelize({ pool: { max: 5 } });
+    const apartment = new Apartment(sequelize, { prefix, migrationsPath: BASIC });
+    /** Which connection read which chunk (by the chunk's first tenant), in one migrationStatusAll. */
+    const readers = async (): Promise<Map<string, unknown>> => {
+      const seen = new Map<string, unknown>();
+      const run = sinon.spy((sequelize as any).dialect.Query.prototype, 'run');
+      try {
+        await apartment.migrationStatusAll();
+      } finally {
+        run.restore();
+      }
+      for (const call of run.getCalls()) {
+        const sql = String(call.args[0]);
+        if (isRead(sql)) seen.set(/'([^']+)' AS tenant_schema/.exec(sql)![1]!, (call.thisValue as any).connection);
+      }
+      return seen;
+    };
+    // Two pooled connections open (the lanes of a call would otherwise share one when a read ends before a second connection is up).
+    await Promise.all([0, 1].map(() => sequelize.transaction(async (transaction) => {
+      await sequelize.query('SELECT 1', { transaction });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    })));
+    const first = await readers();
+    expect(first.size).to.equal(Math.ceil(withTable / STATE_CHUNK));
+    expect(new Set(first.values()).size).to.equal(STATE_PARALLEL);
+    // Other work on the pool in between: the idle connections come back in another order.
+    const pool = (sequelize as any).connectionManager.pool;
+    await apartment.run(key(1), () => sequelize.query('SELECT 1'));
+    // ... and the one that read the first chunk is the last the pool would hand out.
+    const firstReader = first.values().next().value;
+    pool._availableObjects.sort((a: any, b: any) => Number(b.resource === firstReader) - Number(a.resource === firstReader));
+    const second = await readers();
+    expect([...second.keys()]).to.deep.equal([...first.keys()]);
+    for (const [chunk, connection] of second) expect(connection === first.get(chunk), `chunk from ${chunk}`).to.equal(true);
   });
 });
 
