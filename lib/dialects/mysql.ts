@@ -32,6 +32,7 @@ export class MysqlAdapter extends BaseAdapter {
   readonly lockHoldsConnection = true;
   // The connection may have another tenant's database selected.
   readonly routesQualifiedQueries = true;
+  readonly listScansAll = true;
   /** Bumped by every DROP DATABASE: connections that had a dropped database selected re-select. */
   #epoch = 0;
   /** Statements sent on a driver connection directly (USE, GET_LOCK): mysql2 and mariadb differ only here. */

@@ -76,6 +76,7 @@ function compose(steps: readonly Step[]): Prefix {
 export class PostgresAdapter extends BaseAdapter {
   readonly dialect = 'postgres' as const;
   readonly maxNameBytes = 63;
+  readonly listScansAll = false;
   readonly lockHoldsConnection = false;
   // Model queries skip routing: the SET LOCAL prefix costs ~20% on a findByPk,
   // and a bind statement would need a BEGIN/COMMIT round trip.

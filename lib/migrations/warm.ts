@@ -13,6 +13,16 @@ import type { MigrateOptions } from './types';
  */
 export const SPARE_MARK = '_spare_';
 
+/**
+ * Put after the prefix to name the spares flag: an empty schema/database
+ * that exists while there may be spares, on adapters whose listing reads
+ * every database of the server (`listScansAll`: MySQL). `createTenant` asks
+ * for it by name (a point lookup) instead of listing the spares; `prewarm`
+ * raises it, a claim that finds none left lowers it. Not a valid key, so
+ * `tenants()` never lists it, and not a spare's name (`_spares` vs `_spare_`).
+ */
+export const SPARES_FLAG = '_spares';
+
 /** What `prewarm` did. */
 export interface PrewarmResult {
   /** Spares built by this call. */
@@ -26,7 +36,8 @@ export interface PrewarmResult {
  * `createTenant` claims one by renaming it (one catalog change instead of N
  * migrations), so sign-up latency does not grow with the migration count.
  * Claims are serialised by the adapter lock, so two concurrent sign-ups never
- * get the same spare.
+ * get the same spare. Where listing reads every database of the server
+ * (MySQL), a sign-up asks for the spares flag by name instead of listing.
  */
 export class WarmTenants {
   readonly #host: MigrationHost;
@@ -48,12 +59,25 @@ export class WarmTenants {
     return this.#host.adapter.list(this.marker);
   }
 
+  /** The spares flag (see SPARES_FLAG). */
+  get #flag(): TenantRef {
+    return Object.freeze({ key: SPARES_FLAG, name: this.#host.names.prefix + SPARES_FLAG });
+  }
+
+  /** Whether a claim should look: the spares listing, or where that reads every database, the flag. */
+  async #mayHaveSpares(): Promise<boolean> {
+    const { adapter } = this.#host;
+    if (adapter.listScansAll) return adapter.exists(this.#flag);
+    return (await this.spares()).length > 0;
+  }
+
   /**
    * Tops the pool up to `count` spares, each fully migrated. Spares that
    * already exist count, so running it from a deploy hook or a cron job keeps
    * `count` ready without piling up.
    * `seed` (the seeders) runs in each new spare when given; otherwise spares
-   * are seeded when claimed, if createTenant asks.
+   * are seeded when claimed, if createTenant asks. Raises the spares flag
+   * when any spare is ready (adapters with `listScansAll`).
    * @throws MigrationError when a migration (or seeder) fails in a new spare (which is dropped again)
    */
   async prewarm(count: number, seed?: (spare: TenantRef) => Promise<MigrationResult>): Promise<PrewarmResult> {
@@ -66,6 +90,13 @@ export class WarmTenants {
       await this.#build(seed);
       built += 1;
       ready += 1;
+    }
+    const { adapter } = this.#host;
+    if (ready > 0 && adapter.listScansAll) {
+      // Under the claims' lock, so a claim that found none left cannot lower the flag after this raised it.
+      await adapter.withLock(this.marker, async () => {
+        if (!(await adapter.exists(this.#flag))) await adapter.create(this.#flag);
+      });
     }
     return { built, ready };
   }
@@ -80,10 +111,14 @@ export class WarmTenants {
   async claim(tenant: TenantRef, after?: AfterCreate): Promise<MigrationResult | undefined> {
     const { adapter } = this.#host;
     // Cheap check first: with no spares, cold creation should not pay for the lock.
-    if ((await this.spares()).length === 0) return undefined;
+    if (!(await this.#mayHaveSpares())) return undefined;
     const claimed = await adapter.withLock(this.marker, async (transaction) => {
       const [spare] = await this.spares();
-      if (spare === undefined) return undefined;
+      if (spare === undefined) {
+        // None left: lower the flag, so sign-ups stop listing until prewarm raises it again.
+        if (adapter.listScansAll) await adapter.drop(this.#flag).catch(() => undefined);
+        return undefined;
+      }
       if (await adapter.exists(tenant)) {
         throw new TenantExistsError(
           `Tenant '${tenant.key}' already exists (${tenant.name}). Use another key, or drop it first with dropTenant('${tenant.key}').`,

@@ -5,7 +5,7 @@ import * as sinon from 'sinon';
 import type { Sequelize } from 'sequelize';
 import { Apartment, ConfigurationError, TenantExistsError, TenantNameError } from '../../lib';
 import { KEY_PATTERN } from '../../lib/tenant';
-import { SPARE_MARK } from '../../lib/migrations/warm';
+import { SPARE_MARK, SPARES_FLAG } from '../../lib/migrations/warm';
 import { MigrationSets } from '../../bench/migration-sets';
 import { describeDialects } from '../support/dialects';
 
@@ -97,6 +97,55 @@ describeDialects('warm tenants: prewarm, claim on createTenant, spares kept curr
     expect(result.ok).to.equal(true);
     expect(rename.called).to.equal(false);
     expect(await meta(`${PREFIX}cold`)).to.deep.equal(files());
+  });
+
+  it("where listing reads every database (MySQL), createTenant lists spares only while prewarm's flag is up, and the claim that finds none lowers it", async () => {
+    const flag = PREFIX + SPARES_FLAG;
+    expect(apartment.adapter.listScansAll).to.equal(d.name !== 'postgres');
+    /** createTenant's statements that list the spares (by their prefix). */
+    const listings = async (key: string) => {
+      const list = sinon.spy(apartment.adapter, 'list');
+      try {
+        expect((await apartment.createTenant(key)).ok).to.equal(true);
+        return list.getCalls().filter((call) => call.args[0] === PREFIX + SPARE_MARK).length;
+      } finally {
+        list.restore();
+      }
+    };
+    if (d.name === 'postgres') {
+      // A name range on an index: listing is the check, and there is no flag.
+      expect(await listings('p1')).to.equal(1);
+      await apartment.prewarm(1);
+      expect(await d.schemaExists(flag)).to.equal(false);
+      expect(await listings('p2')).to.equal(2);
+      expect(await spares()).to.deep.equal([]);
+      return;
+    }
+    // Never prewarmed: no listing at all, only the flag's point lookup.
+    expect(await d.schemaExists(flag)).to.equal(false);
+    expect(await listings('m1')).to.equal(0);
+    await apartment.prewarm(1);
+    expect(await d.schemaExists(flag)).to.equal(true);
+    expect(await apartment.tenants()).to.deep.equal(['m1']);
+    // The flag is up: the claim lists (before and under the lock) and takes the spare.
+    const rename = sinon.spy(apartment.adapter, 'rename');
+    expect(await listings('m2')).to.equal(1);
+    expect(rename.calledOnce).to.equal(true);
+    expect(await spares()).to.deep.equal([]);
+    // None left: this claim lists, builds instead, and lowers the flag; the next one lists nothing.
+    expect(await listings('m3')).to.equal(1);
+    expect(await d.schemaExists(flag)).to.equal(false);
+    expect(await listings('m4')).to.equal(0);
+    expect(rename.calledOnce).to.equal(true);
+    // Spares made before the flag existed (an upgrade): the next prewarm raises it for them.
+    await apartment.prewarm(1);
+    await apartment.adapter.drop({ key: SPARES_FLAG, name: flag });
+    expect(await listings('m5')).to.equal(0);
+    expect(await apartment.prewarm(0)).to.deep.equal({ built: 0, ready: 1 });
+    expect(await d.schemaExists(flag)).to.equal(true);
+    expect(await listings('m6')).to.equal(1);
+    expect(rename.calledTwice).to.equal(true);
+    expect(await apartment.tenants()).to.deep.equal(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
   });
 
   it('migrateAll migrates spares too, without listing them in its results', async () => {
