@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { now } from '../harness';
-import { closeSides, startSides, type Framework, type Side, type SideGroup } from '../sides';
-import { REPLICAS } from './query-overhead';
+import { REPLICAS, SIDE_ROUNDS, closeSides, startSides, type Framework, type Side, type SideGroup } from '../sides';
 import { row, type BenchCase, type BenchContext, type Row } from '../types';
 import { middlewareReady } from './availability';
 
@@ -69,7 +68,7 @@ async function compare(ctx: BenchContext, framework: Framework, schema: string):
       for (const [, run] of runs) await run();
       const samples = new Map<SideGroup, Round[]>([[floor, []], [routed, []]]);
       const order = [floor, routed];
-      for (let r = 0; r < ctx.rounds(3 * REPLICAS, 2); r++) {
+      for (let r = 0; r < ctx.rounds(SIDE_ROUNDS, 2); r++) {
         for (const group of r % 2 === 0 ? order : [...order].reverse()) {
           const [side] = group.take();
           samples.get(group)!.push(await round(side, runs.get(side)!, count));

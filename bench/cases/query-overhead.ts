@@ -4,16 +4,10 @@ import { Apartment } from '../../lib';
 import { connect, connectTo } from '../env';
 import { interleave, perOp } from '../harness';
 import { defineModels } from '../models';
-import { closeSides, interleaveSides, startSides, type SideGroup, type SideName } from '../sides';
+import { REPLICAS, SIDE_ROUNDS, closeSides, interleaveSides, startSides, type SideGroup, type SideName } from '../sides';
 import { row, type BenchCase, type BenchContext, type Row } from '../types';
 
 export const OPS = ['findByPk', 'findAll + through include', 'create + destroy'] as const;
-
-/**
- * Processes per side (full run): identical processes differ by a few percent
- * (the floor-spread rows show by how much), so each side is several.
- */
-export const REPLICAS = 5;
 
 /** Iterations per block: about 100 ms of work per block on a 2-core machine. */
 function iterations(ctx: BenchContext, op: string): number {
@@ -50,7 +44,7 @@ async function separate(ctx: BenchContext, schema: string): Promise<Row[]> {
       for (const op of OPS) {
         const names: SideName[] = op === 'findByPk' ? ['floor', 'floor-als', 'routed', 'explicit'] : ['floor', 'routed'];
         const subset = new Map([...sides].filter(([name]) => names.includes(name)));
-        const m = await interleaveSides(subset, op, iterations(ctx, op), ctx.rounds(3 * REPLICAS, 2));
+        const m = await interleaveSides(subset, op, iterations(ctx, op), ctx.rounds(SIDE_ROUNDS, 2));
         const floor = m.get('floor')!;
         const routed = m.get('routed')!;
         const base = { case: 'query overhead', dialect: ctx.dialect } as const;

@@ -1,8 +1,7 @@
 import { Apartment } from '../../lib';
 import { connect } from '../env';
 import { interleave, perOp } from '../harness';
-import { closeSides, interleaveSides, startSides } from '../sides';
-import { REPLICAS } from './query-overhead';
+import { REPLICAS, SIDE_ROUNDS, closeSides, interleaveSides, startSides } from '../sides';
 import { row, type BenchCase, type Row } from '../types';
 
 /**
@@ -42,7 +41,7 @@ export const rawSql: BenchCase = {
       for (const node of ctx.nodes) {
         const sides = await startSides(node.path, ['floor', 'routed'], { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 1 }, ctx.quick ? 1 : REPLICAS);
         try {
-          const m = await interleaveSides(sides, 'raw SQL', ctx.quick ? 20 : 400, ctx.rounds(3 * REPLICAS, 2));
+          const m = await interleaveSides(sides, 'raw SQL', ctx.quick ? 20 : 400, ctx.rounds(SIDE_ROUNDS, 2));
           const [floor, routedSide] = [m.get('floor')!, m.get('routed')!];
           const base = { case: 'raw SQL overhead', dialect: ctx.dialect, unit: 'µs/query' } as const;
           rows.push(

@@ -92,6 +92,15 @@ export class Side {
 }
 
 /**
+ * Processes per side in a full run (`--quick`: 1): identical processes
+ * differ by a few percent (the floor-spread rows show by how much), so each
+ * side is several.
+ */
+export const REPLICAS = 5;
+/** Rounds of a full run's separate-process comparison: three blocks per process. */
+export const SIDE_ROUNDS = 3 * REPLICAS;
+
+/**
  * Starts `replicas` children per side (sequentially: each warms its own
  * pool). Identical processes differ by several percent on a shared machine
  * (measured: 228-252 µs wall for the same findByPk floor in six processes,
