@@ -33,8 +33,6 @@ export interface BenchContext {
   readonly profile?: string;
   /** `--scale N`: the tenant count of the fleet case (undefined: its default). */
   readonly scale?: number;
-  /** Keep what a case built for the next run (development only; a bench run drops everything). */
-  readonly keep?: boolean;
   /** Rounds for an interleaved comparison: `full` normally, fewer with --quick. */
   rounds(full: number, quick?: number): number;
   log(message: string): void;

@@ -36,7 +36,7 @@ export const fleet: BenchCase = {
       rows.push(...(await trafficRows(ctx, fixture, keys)));
       return rows;
     } finally {
-      if (!ctx.keep) await fixture.dropAll(ctx.log);
+      await fixture.dropAll(ctx.log);
       await fixture.close();
     }
   },
@@ -122,8 +122,6 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
         { maxRatio: 1.1 },
       ),
     );
-    // A kept fleet goes back to its two base migrations for the next run (a bench run drops it instead).
-    if (ctx.keep) check(await apartment.migrateAll({ direction: 'down', to: '00100' }));
     for (const file of ['00100-add-column-100.js', '00101-add-column-101.js']) fs.rmSync(path.join(folder, file));
   } finally {
     await sequelize.close();
