@@ -5,7 +5,8 @@ import { program } from '../lib/cli';
 import { ROOT } from './support/paths';
 
 /**
- * The README code-block convention (docs cannot drift from code that runs):
+ * The code-block convention of README.md and every page under docs/ (docs
+ * cannot drift from code that runs):
  * - every ```ts / ```js block is immediately preceded by
  *   `<!-- snippet: examples/readme/<file>.ts -->` or `...#<region>`, and its
  *   content equals that file, or the lines between `// #region <name>` and
@@ -23,14 +24,23 @@ interface Block {
   section: string | undefined;
 }
 
-const README = path.join(ROOT, 'README.md');
+/** README.md, CONTRIBUTING.md and every Markdown page under docs/ except the generated API reference, repository-relative. */
+export function markdownFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) return rel === 'docs/reference/api' ? [] : walk(rel);
+      return e.name.endsWith('.md') ? [rel] : [];
+    });
+  return ['README.md', 'CONTRIBUTING.md', ...walk('docs')].filter((f) => fs.existsSync(path.join(ROOT, f)));
+}
 const CODE = new Set(['ts', 'typescript', 'js', 'javascript', 'tsx', 'jsx', 'mjs', 'cjs']);
 const SHELL = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
 const MARKER = /^<!-- snippet: (examples\/readme\/[\w./-]+\.(?:ts|js))(?:#([\w-]+))? -->$/;
 /** The CLI's commands as issue 3 names them, used until lib/cli declares its own. */
 const ISSUE_COMMANDS = ['tenant:create', 'tenant:drop', 'tenant:list', 'db:migrate', 'db:migrate:undo', 'db:migrate:status', 'migration:generate'];
 
-export function blocks(markdown: string): Block[] {
+export function blocks(markdown: string, file = 'README.md'): Block[] {
   const lines = markdown.split('\n');
   const found: Block[] = [];
   let section: string | undefined;
@@ -40,7 +50,7 @@ export function blocks(markdown: string): Block[] {
     const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(lines[i]);
     if (!fence) continue;
     const end = lines.findIndex((l, j) => j > i && l.trim().startsWith(fence[2]) && l.trim().replace(/[`~]/g, '') === '');
-    if (end === -1) throw new Error(`README.md:${i + 1}: code block is never closed`);
+    if (end === -1) throw new Error(`${file}:${i + 1}: code block is never closed`);
     found.push({ line: i + 1, lang: fence[3].toLowerCase(), content: lines.slice(i + 1, end).join('\n'), marker: i > 0 ? lines[i - 1] : undefined, section });
     i = end;
   }
@@ -66,29 +76,29 @@ function cliCommands(): { names: string[]; source: string } {
   return { names: ISSUE_COMMANDS, source: 'issue 3 (lib/cli has no commands yet)' };
 }
 
-/** Everything wrong with the README, one message per problem, naming the block. */
-export function problems(markdown: string): string[] {
+/** Everything wrong with one Markdown file's code blocks, one message per problem, naming the block. */
+export function problems(markdown: string, file = 'README.md'): string[] {
   const out: string[] = [];
   const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts ?? {});
   const cli = cliCommands();
-  for (const block of blocks(markdown)) {
-    const where = `README.md:${block.line} (\`\`\`${block.lang || '(no language)'} block${block.section ? ` in section '${block.section}'` : ''})`;
+  for (const block of blocks(markdown, file)) {
+    const where = `${file}:${block.line} (\`\`\`${block.lang || '(no language)'} block${block.section ? ` in section '${block.section}'` : ''})`;
     if (CODE.has(block.lang)) {
       const marker = block.marker === undefined ? undefined : MARKER.exec(block.marker.trim());
       if (!marker) {
         out.push(`${where}: the line before it must be <!-- snippet: examples/readme/<file>.ts[#region] -->, found ${JSON.stringify(block.marker ?? '')}`);
         continue;
       }
-      const [, file, name] = marker;
-      const absolute = path.join(ROOT, file);
+      const [, snippet, name] = marker;
+      const absolute = path.join(ROOT, snippet);
       if (!fs.existsSync(absolute)) {
-        out.push(`${where}: snippet file ${file} does not exist`);
+        out.push(`${where}: snippet file ${snippet} does not exist`);
         continue;
       }
       const text = fs.readFileSync(absolute, 'utf8');
       const expected = name === undefined ? text.replace(/\n+$/, '') : region(text, name);
       if (expected === undefined) {
-        out.push(`${where}: ${file} has no region '${name}' (// #region ${name} ... // #endregion ${name})`);
+        out.push(`${where}: ${snippet} has no region '${name}' (// #region ${name} ... // #endregion ${name})`);
         continue;
       }
       if (block.content !== expected) {
@@ -97,7 +107,7 @@ export function problems(markdown: string): string[] {
         const at = a.findIndex((l, k) => l !== b[k]);
         const k = at === -1 ? Math.min(a.length, b.length) : at;
         out.push(
-          `${where}: differs from ${file}${name ? `#${name}` : ''} at its line ${k + 1}: README has ${JSON.stringify(a[k] ?? '(end)')}, the file has ${JSON.stringify(b[k] ?? '(end)')}`,
+          `${where}: differs from ${snippet}${name ? `#${name}` : ''} at its line ${k + 1}: the page has ${JSON.stringify(a[k] ?? '(end)')}, the file has ${JSON.stringify(b[k] ?? '(end)')}`,
         );
       }
     } else if (SHELL.has(block.lang)) {
@@ -113,12 +123,53 @@ export function problems(markdown: string): string[] {
   return out;
 }
 
-describe('README code blocks', () => {
+/** GitHub's anchor for a heading. */
+export function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** Relative links (and their #anchors) that lead nowhere, one message each. */
+export function brokenLinks(file: string, markdown: string): string[] {
+  const out: string[] = [];
+  const withoutCode = markdown.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '');
+  for (const m of withoutCode.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = m[1]!;
+    if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
+    const [rel, anchor] = target.split('#');
+    const absolute = rel ? path.resolve(path.dirname(path.join(ROOT, file)), rel) : path.join(ROOT, file);
+    if (!fs.existsSync(absolute)) {
+      out.push(`${file}: link (${target}) points to ${path.relative(ROOT, absolute)}, which does not exist`);
+      continue;
+    }
+    if (anchor && absolute.endsWith('.md')) {
+      const headings = fs.readFileSync(absolute, 'utf8').split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => slug(l.replace(/^#+ /, '')));
+      if (!headings.includes(anchor)) out.push(`${file}: link (${target}): ${path.relative(ROOT, absolute)} has no heading #${anchor} (it has: ${headings.join(', ')})`);
+    }
+  }
+  return out;
+}
+
+describe('README and docs/ code blocks', () => {
+  const files = markdownFiles();
+
+  it('cover README.md and the pages under docs/', () => {
+    expect(files).to.include('README.md');
+    expect(files.filter((f) => f.startsWith('docs/')).length).to.be.greaterThan(10);
+  });
+
   it('follow the snippet convention, and shell commands exist', () => {
-    const markdown = fs.readFileSync(README, 'utf8');
-    expect(blocks(markdown).length).to.be.greaterThan(0);
-    const found = problems(markdown);
+    const found = files.flatMap((file) => problems(fs.readFileSync(path.join(ROOT, file), 'utf8'), file));
     expect(found, `\n  ${found.join('\n  ')}\n`).to.deep.equal([]);
+  });
+
+  it('relative links lead to files and headings that exist', () => {
+    const found = files.flatMap((file) => brokenLinks(file, fs.readFileSync(path.join(ROOT, file), 'utf8')));
+    expect(found, `\n  ${found.join('\n  ')}\n`).to.deep.equal([]);
+    expect(brokenLinks('README.md', '[a](docs/nope.md) [b](README.md#no-such-heading) [c](#example)')).to.have.length(2);
   });
 
   it('catches drift (the checker itself can fail)', () => {

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { frontDoor } from '../../examples/readme/front-door';
 import { quickstart } from '../../examples/readme/quickstart';
 import { middlewareApp } from '../../examples/readme/middleware';
 import { describeDialects } from '../support/dialects';
 import { ROOT } from '../support/paths';
 import { listen, request } from '../http/helpers';
 
-describeDialects('README quick start and middleware snippets', (d) => {
+describeDialects('README and getting-started snippets', (d) => {
   before(() => d.dropAll('demo_qs_'));
   after(() => d.dropAll('demo_qs_'));
 
@@ -50,33 +51,53 @@ describeDialects('README quick start and middleware snippets', (d) => {
     }
   });
 
-  it('quick start in CommonJS: the whole app file runs with node and serves each tenant its notes', async function () {
-    this.timeout(60_000);
+  it("README's example in TypeScript: createTenant, run, and the middleware", async () => {
     await d.dropAll('tenant_acme');
-    const child = spawn(process.execPath, [path.join(ROOT, 'examples/readme/quickstart.js')], {
-      cwd: path.join(ROOT, 'test'), // another folder than the app's: migrationsPath is absolute
-      env: { ...process.env, DATABASE_URL: d.url, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     try {
-      let output = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout!.on('data', (chunk) => {
-          output += chunk;
-          const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
-          if (match) resolve(match[1]!);
-        });
-        child.stderr!.on('data', (chunk) => (output += chunk));
-        child.on('exit', (code) => reject(new Error(`quickstart.js exited with ${code}:\n${output}`)));
-      });
-      const acme = await request(`${url}/notes`, { headers: { host: 'acme.example.com' } });
-      expect(acme.json.map((n: any) => n.body)).to.deep.equal(['hello from acme']);
-      const globex = await request(`${url}/notes`, { headers: { host: 'globex.example.com' } });
-      expect(globex.status).to.equal(404);
-      expect(await d.tables('tenant_acme')).to.include('notes');
+      const { app } = await frontDoor(d.sequelize(), path.join(ROOT, 'examples/readme/tenant-migrations'));
+      const server = await listen(app);
+      try {
+        const acme = await request(`${server.url}/notes`, { headers: { host: 'acme.example.com' } });
+        expect(acme.json.map((n: any) => n.body)).to.deep.equal(['hello from acme']);
+        const globex = await request(`${server.url}/notes`, { headers: { host: 'globex.example.com' } });
+        expect(globex.status).to.equal(404);
+      } finally {
+        await server.close();
+      }
     } finally {
-      child.kill();
       await d.dropAll('tenant_acme');
     }
   });
+
+  for (const file of ['front-door.js', 'quickstart.js']) {
+    it(`${file} (CommonJS): the whole app file runs with node and serves each tenant its notes`, async function () {
+      this.timeout(60_000);
+      await d.dropAll('tenant_acme');
+      const child = spawn(process.execPath, [path.join(ROOT, 'examples/readme', file)], {
+        cwd: path.join(ROOT, 'test'), // another folder than the app's: migrationsPath is absolute
+        env: { ...process.env, DATABASE_URL: d.url, PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let output = '';
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stdout!.on('data', (chunk) => {
+            output += chunk;
+            const match = /listening on (http:\/\/localhost:\d+)/.exec(output);
+            if (match) resolve(match[1]!);
+          });
+          child.stderr!.on('data', (chunk) => (output += chunk));
+          child.on('exit', (code) => reject(new Error(`${file} exited with ${code}:\n${output}`)));
+        });
+        const acme = await request(`${url}/notes`, { headers: { host: 'acme.example.com' } });
+        expect(acme.json.map((n: any) => n.body)).to.deep.equal(['hello from acme']);
+        const globex = await request(`${url}/notes`, { headers: { host: 'globex.example.com' } });
+        expect(globex.status).to.equal(404);
+        expect(await d.tables('tenant_acme')).to.include('notes');
+      } finally {
+        child.kill();
+        await d.dropAll('tenant_acme');
+      }
+    });
+  }
 });
