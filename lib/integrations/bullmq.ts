@@ -44,8 +44,9 @@ function withTenant(apartment: Apartment, data: unknown, name: unknown): unknown
 }
 
 /**
- * Makes `queue.add` and `queue.addBulk` put the tenant in context (if any)
- * into each job's data under `TENANT_DATA_KEY`. Returns the same queue.
+ * Makes `queue.add`, `queue.addBulk` and `queue.upsertJobScheduler` (the
+ * template of a job scheduler) put the tenant in context (if any) into each
+ * job's data under `TENANT_DATA_KEY`. Returns the same queue.
  * Jobs added outside a tenant context carry none (a `tenantProcessor`
  * refuses them in strict mode).
  *
@@ -61,6 +62,18 @@ export function tenantQueue<Q extends Pick<Queue, 'add' | 'addBulk'>>(apartment:
   if ((queue as any)[WRAPPED]) return queue;
   const add = queue.add.bind(queue);
   const addBulk = queue.addBulk.bind(queue);
+  // Job schedulers (BullMQ 5.16+, the only repeatable jobs of BullMQ 6): the
+  // jobs they produce are copies of the template, made later in Redis, so the
+  // tenant goes into the template's data.
+  const upsert = typeof (queue as any).upsertJobScheduler === 'function' ? (queue as any).upsertJobScheduler.bind(queue) : undefined;
+  if (upsert) {
+    Object.defineProperty(queue, 'upsertJobScheduler', {
+      configurable: true,
+      writable: true,
+      value: (id: string, repeat: unknown, template: { name?: string; data?: unknown; opts?: unknown } = {}) =>
+        upsert(id, repeat, { ...template, data: withTenant(checked, template.data ?? {}, template.name ?? id) }),
+    });
+  }
   Object.defineProperties(queue, {
     [WRAPPED]: { value: true },
     add: { configurable: true, writable: true, value: (name: string, data: unknown, opts?: unknown) => add(name, withTenant(checked, data, name), opts as any) },

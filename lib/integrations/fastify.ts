@@ -1,6 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
-import fp from 'fastify-plugin';
 import type { Apartment } from '../apartment';
 import { requestTenant, type RequestTenant, type ResolveOptions } from '../http/resolve';
 import { apartmentOption } from './guard';
@@ -69,7 +68,20 @@ const plugin: FastifyPluginCallback<ApartmentPluginOptions> = (app, options, don
   done();
 };
 
-/** The plugin, wrapped by fastify-plugin so its hooks apply to the scope it is registered in. */
-export const apartmentPlugin = fp(plugin, { fastify: '4.x || 5.x', name: 'sequelize-apartment' });
+/**
+ * What `fastify-plugin` would set, written here so an app that does not use
+ * Fastify never installs it: `skip-override` makes the hooks apply to the
+ * scope the plugin is registered in (not an encapsulated child), and the
+ * `plugin-meta` range is checked by Fastify itself at `register`, refusing
+ * a major this plugin was not tested with.
+ */
+const PLUGIN_META = { fastify: '4.x || 5.x', name: 'sequelize-apartment' };
+
+/** The plugin: its hooks apply to the scope it is registered in. */
+export const apartmentPlugin: FastifyPluginCallback<ApartmentPluginOptions> = Object.assign(plugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: PLUGIN_META.name,
+  [Symbol.for('plugin-meta')]: PLUGIN_META,
+});
 
 export default apartmentPlugin;

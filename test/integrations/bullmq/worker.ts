@@ -5,7 +5,7 @@
  * then creates a widget and returns where it ran. Sends 'ready' once the
  * worker runs; closes on 'close'.
  */
-import { Worker } from 'bullmq';
+import type { Worker as WorkerClass } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataTypes, Sequelize } from 'sequelize';
 import { Apartment } from 'sequelize-apartment';
@@ -18,6 +18,8 @@ export interface WorkerConfig {
   /** BullMQ's Redis key prefix, unique per test run. */
   redisPrefix: string;
   concurrency: number;
+  /** The BullMQ to load: `bullmq` (6) or `bullmq5` (an npm alias of bullmq@5). */
+  module: string;
 }
 
 export interface JobResult {
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.BULLMQ_WORKER ?? '{}') as WorkerConfig;
   const sequelize = new Sequelize(config.url, { logging: false, pool: { max: 5 } });
   const apartment = new Apartment(sequelize, { prefix: config.prefix });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker } = require(config.module) as { Worker: typeof WorkerClass };
   const Widget = sequelize.define('Widget', { name: DataTypes.STRING }, { tableName: 'widgets' });
 
   const worker = new Worker(
