@@ -6,7 +6,7 @@ import { ConfigurationError, describeValue } from '../errors';
 import { importFile, type GlobalFlags } from './config';
 
 /** Flags that --apartment replaces: the instance already says all of this. */
-const FROM_INSTANCE = [['url', '--url'], ['config', '--config'], ['env', '--env'], ['prefix', '--prefix'], ['migrationsPath', '--migrations-path'], ['distribute', '--distribute']] as const;
+const FROM_INSTANCE = [['url', '--url'], ['config', '--config'], ['env', '--env'], ['prefix', '--prefix'], ['migrationsPath', '--migrations-path'], ['seedersPath', '--seeders-path'], ['distribute', '--distribute']] as const;
 
 /**
  * The module named by `--apartment`, else by `.sequelizerc` `apartment`
@@ -22,7 +22,7 @@ export function apartmentModule(cwd: string, flags: GlobalFlags, rc: { apartment
   const clash = FROM_INSTANCE.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag);
   if (clash.length) {
     throw new ConfigurationError(
-      `${clash.join(', ')} cannot be combined with the app's Apartment (${flags.apartment ? '--apartment' : ".sequelizerc 'apartment'"} ${named}): the database, prefix and migrations folder come from that instance. Drop ${clash.length > 1 ? 'those flags' : 'the flag'}, or change them in ${named}.`,
+      `${clash.join(', ')} cannot be combined with the app's Apartment (${flags.apartment ? '--apartment' : ".sequelizerc 'apartment'"} ${named}): the database, prefix, migrations and seeders folders come from that instance. Drop ${clash.length > 1 ? 'those flags' : 'the flag'}, or change them in ${named}.`,
     );
   }
   return path.resolve(cwd, named);

@@ -39,7 +39,7 @@ export interface MigrateFlags {
  * app's instance is closed too: the module was loaded for this one command.
  * `isolation` is given to an Apartment built from the config (the app's keeps its own).
  */
-export async function withApartment<T>(ctx: CommandContext, needsMigrations: boolean, fn: (apartment: Apartment) => Promise<T>, isolation?: Isolation): Promise<T> {
+export async function withApartment<T>(ctx: CommandContext, needs: FolderNeeded, fn: (apartment: Apartment) => Promise<T>, isolation?: Isolation): Promise<T> {
   const rc = loadRcFile(ctx.cwd, ctx.flags.optionsPath);
   const appModule = apartmentModule(ctx.cwd, ctx.flags, rc);
   let apartment: Apartment;
@@ -66,16 +66,32 @@ export async function withApartment<T>(ctx: CommandContext, needsMigrations: boo
     }
   }
   try {
-    // migrationsPath: false (an --apartment module's choice): no tenant migrations, nothing to check.
-    if (needsMigrations && apartment.migrationsPath !== false && !fs.existsSync(apartment.migrationsPath)) {
-      throw new ConfigurationError(
-        `The tenant migrations folder ${apartment.migrationsPath} does not exist (the current directory is ${process.cwd()}). Create it (\`apartment migration:generate --name <name>\` does), or point ${appModule ? `\`migrationsPath\` of the Apartment in ${appModule}` : "--migrations-path or `tenant-migrations-path` in .sequelizerc"} at your tenant migrations.`,
-      );
-    }
+    checkFolder(apartment, needs, appModule);
     return await fn(apartment);
   } finally {
     await apartment.sequelize.close().catch(() => undefined);
   }
+}
+
+/** The folder a command reads: `true` (or 'migrations') the tenant migrations, 'seeders' the tenant seeders, false none. */
+export type FolderNeeded = boolean | 'migrations' | 'seeders';
+
+/**
+ * The folder the command reads must exist: the Apartment's own (the one the
+ * `--apartment` module configured, or the one built from flags and
+ * .sequelizerc), never a flag's default beside it. `false` (an --apartment
+ * module's choice): no such files, nothing to check.
+ */
+function checkFolder(apartment: Apartment, needs: FolderNeeded, appModule: string | undefined): void {
+  if (needs === false) return;
+  const seeders = needs === 'seeders';
+  const folder = seeders ? apartment.seedersPath : apartment.migrationsPath;
+  if (folder === false || fs.existsSync(folder)) return;
+  const option = seeders ? 'seedersPath' : 'migrationsPath';
+  const flags = seeders ? "--seeders-path or `tenant-seeders-path` in .sequelizerc" : "--migrations-path or `tenant-migrations-path` in .sequelizerc";
+  throw new ConfigurationError(
+    `The tenant ${seeders ? 'seeders' : 'migrations'} folder ${folder} does not exist (the current directory is ${process.cwd()}). ${seeders ? 'Create it and add seeder files (sequelize-cli format)' : 'Create it (`apartment migration:generate --name <name>` does)'}, or point ${appModule ? `\`${option}\` of the Apartment in ${appModule}` : flags} at your tenant ${seeders ? 'seeders' : 'migrations'}.`,
+  );
 }
 
 export function concurrencyOf(value: string | undefined): number | undefined {
@@ -238,7 +254,6 @@ interface StatusReport {
 }
 
 export async function status(ctx: CommandContext, flags: MigrateFlags): Promise<void> {
-  concurrencyOf(flags.concurrency); // validated like the other migrate commands; the read is batched
   await withApartment(ctx, true, async (apartment) => {
     let reports: StatusReport[];
     if (flags.tenant !== undefined) {

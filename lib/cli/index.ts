@@ -67,7 +67,9 @@ export function program(): Command {
     .option('--dry-run', 'show what would be reverted in each tenant; change nothing')
     .action(action('db:migrate:undo', (ctx, flags: commands.MigrateFlags) => commands.migrate(ctx, 'down', flags)));
 
-  tenantOptions(cli.command('db:migrate:status'), 'show')
+  // Reads every tenant in a few batched catalog queries: no --concurrency to set.
+  cli.command('db:migrate:status')
+    .option('--tenant <key>', 'show this tenant only (default: every tenant)')
     .description('show executed and pending tenant migrations')
     .option('--verbose', 'over all tenants: list the pending migrations of each tenant, not only their count')
     .action(action('db:migrate:status', (ctx, flags: commands.MigrateFlags) => commands.status(ctx, flags)));

@@ -1,8 +1,5 @@
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigurationError } from '../errors';
 import { concurrencyOf, eachTenant, withApartment, type CommandContext } from './commands';
-import { loadRcFile, tenantSettings } from './config';
 import { seconds, summary } from './output';
 
 /** Flags of the db:seed commands. */
@@ -47,13 +44,7 @@ export function registerSeedCommands(cli: Command, action: Action): void {
 
 async function seed(ctx: CommandContext, direction: 'up' | 'down', flags: SeedFlags, all = false): Promise<void> {
   const concurrency = concurrencyOf(flags.concurrency);
-  const { seedersPath } = tenantSettings(ctx.cwd, ctx.flags, loadRcFile(ctx.cwd, ctx.flags.optionsPath));
-  if (!fs.existsSync(seedersPath)) {
-    throw new ConfigurationError(
-      `The tenant seeders folder ${seedersPath} does not exist. Create it and add seeder files (sequelize-cli format), or point --seeders-path or \`tenant-seeders-path\` in .sequelizerc at your tenant seeders.`,
-    );
-  }
-  await withApartment(ctx, false, async (apartment) => {
+  await withApartment(ctx, 'seeders', async (apartment) => {
     const options = { direction, only: flags.seed, all };
     const { ok, durationMs, reports } = await eachTenant(ctx, apartment, flags.tenant, direction === 'up' ? 'seeding' : 'reverting seeds',
       (tenant) => apartment.seedTenant(tenant, options),

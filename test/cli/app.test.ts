@@ -21,12 +21,12 @@ const RECORDS_VERSION = `module.exports = {
 `;
 
 /** The module an app has anyway: it creates Sequelize and the Apartment, and exports them. */
-function appModule(url: string, prefix: string, migrationsPath = "path.join(__dirname, 'db', 'tenant-migrations')"): string {
+function appModule(url: string, prefix: string, migrationsPath = "path.join(__dirname, 'db', 'tenant-migrations')", seedersPath = "path.join(__dirname, 'db', 'tenant-seeders')"): string {
   return `const path = require('node:path');
 const { Sequelize } = require('sequelize');
 const { Apartment } = require(${JSON.stringify(path.join(ROOT, 'dist', 'lib', 'index.js'))});
 const sequelize = new Sequelize(${JSON.stringify(url)}, { logging: false });
-const apartment = new Apartment(sequelize, { prefix: ${JSON.stringify(prefix)}, migrationsPath: ${migrationsPath} });
+const apartment = new Apartment(sequelize, { prefix: ${JSON.stringify(prefix)}, migrationsPath: ${migrationsPath}, seedersPath: ${seedersPath} });
 module.exports = { sequelize, apartment };
 `;
 }
@@ -97,5 +97,30 @@ describeDialects("apartment CLI: the app's own Sequelize and Apartment", (d) => 
     const missing = await project.run(['tenant:list', '--apartment', './src/nope.js']);
     expectCode(missing, 1);
     expect(missing.stderr).to.contain(`${project.path('src', 'nope.js')}`).and.contain('does not exist');
+  });
+
+  it("db:seed:all --apartment reads the instance's own seedersPath; --seeders-path beside it is refused, not ignored", async () => {
+    project = new Project(APP_COPY).write('src/db.js', appModule(d.url, prefix)).copy('tenant-migrations', 'src/db/tenant-migrations').copy('tenant-seeders', 'src/db/tenant-seeders');
+    expectCode(await project.run(['tenant:create', 'acme', '--apartment', './src/db.js']), 0);
+    // No ./tenant-seeders (the flag/.sequelizerc default) in the project: only src/db/tenant-seeders, the instance's.
+    const seeded = await project.run(['db:seed', '--seed', '20260102000001-starter-gadgets', '--apartment', './src/db.js', '--json']);
+    expectCode(seeded, 0);
+    expect(seeded.json().results[0]).to.deep.include({ tenant: 'acme', ok: true, versions: ['20260102000001-starter-gadgets.js'] });
+    const clash = await project.run(['db:seed:all', '--apartment', './src/db.js', '--seeders-path', './tenant-seeders']);
+    expectCode(clash, 1);
+    expect(clash.stderr).to.contain('--seeders-path cannot be combined with').and.contain('src/db.js');
+    // The instance's folder missing: the message names it, and where to set it.
+    project.write('src/nofolder.js', appModule(d.url, prefix, undefined, "path.join(__dirname, 'nowhere')"));
+    const missing = await project.run(['db:seed:all', '--apartment', './src/nofolder.js']);
+    expectCode(missing, 1);
+    expect(missing.stderr).to.contain(project.path('src', 'nowhere')).and.contain('`seedersPath` of the Apartment in');
+  });
+
+  it('db:migrate:status refuses --concurrency (it reads every tenant in batched queries) instead of ignoring it', async () => {
+    project = new Project(APP_COPY).write('src/db.js', appModule(d.url, prefix)).copy('tenant-migrations', 'src/db/tenant-migrations');
+    const run = await project.run(['db:migrate:status', '--concurrency', '4', '--apartment', './src/db.js']);
+    expectCode(run, 1);
+    expect(run.stderr).to.match(/unknown option '--concurrency'/);
+    expectCode(await project.run(['db:migrate', '--concurrency', '4', '--apartment', './src/db.js']), 0);
   });
 });
