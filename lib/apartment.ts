@@ -11,14 +11,15 @@ import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
 import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
 import type { MiddlewareOptions } from './http/middleware';
-import { patchAssociations, routers } from './routing/associations';
+import { checkAssociations, patchAssociations, routers } from './routing/associations';
+import { boolean, checkOptions, folder, names, oneOf, type OptionTable } from './options';
 import { installModelMethods } from './routing/models';
 import { affinityOptions, TenantAffinity, type AffinityOptions } from './pool/affinity';
 import { installQueryRouting } from './routing/queries';
 import { installQueryInterfaceScoping } from './routing/query-interface';
 import { Router } from './routing/router';
 import { installTable, relinkReferences } from './routing/tables';
-import { TenantNames, type Tenant, type TenantRef } from './tenant';
+import { checkDefaultSchema, checkPrefix, TenantNames, type Tenant, type TenantRef } from './tenant';
 import type { MigrationResult } from './types';
 
 export interface ApartmentOptions {
@@ -128,6 +129,38 @@ export interface ApartmentOptions {
   isolation?: Isolation;
 }
 
+/**
+ * The known options and how each is checked: adding an option is one entry
+ * here (beside its field in `ApartmentOptions`, which the table's type
+ * requires). The unknown-key check ("did you mean") reads its keys.
+ */
+const OPTIONS = {
+  prefix: (value: unknown) => (value === undefined ? 'tenant_' : checkPrefix(value)),
+  migrationsPath: folder('tenant-migrations'),
+  seedersPath: folder('tenant-seeders', { nullIsDefault: true }),
+  seedAfterCreate: boolean(false),
+  sharedModels: names('model names'),
+  strict: boolean(true),
+  defaultSchema: checkDefaultSchema,
+  sqlComment: boolean(false),
+  distribute: oneOf(['citus'] as const, undefined),
+  affinity: affinityOptions,
+  isolation: oneOf(['none', 'role'] as const, 'none'),
+} satisfies OptionTable<ApartmentOptions>;
+
+/** Checks the instance and every option; changes nothing. */
+function validate(sequelize: Sequelize, options: ApartmentOptions) {
+  if (!sequelize || typeof (sequelize as any).getQueryInterface !== 'function') {
+    throw new ConfigurationError(`Expected a Sequelize instance as the first argument, got ${describeValue(sequelize)}.`);
+  }
+  if (routers.has(sequelize)) {
+    throw new ConfigurationError(
+      'sequelize-apartment is already installed on this Sequelize instance. Create one Apartment per Sequelize instance and share it (export it from the module that creates Sequelize).',
+    );
+  }
+  return checkOptions<ApartmentOptions, typeof OPTIONS>(OPTIONS, options);
+}
+
 export interface ApartmentEvents {
   /** A tenant was created (and migrated) by this process. */
   tenantCreated: [tenant: TenantRef];
@@ -176,53 +209,22 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
 
   constructor(sequelize: Sequelize, options: ApartmentOptions = {}) {
     super();
-    if (!sequelize || typeof (sequelize as any).getQueryInterface !== 'function') {
-      throw new ConfigurationError(`Expected a Sequelize instance as the first argument, got ${describeValue(sequelize)}.`);
-    }
-    if (routers.has(sequelize)) {
-      throw new ConfigurationError(
-        'sequelize-apartment is already installed on this Sequelize instance. Create one Apartment per Sequelize instance and share it (export it from the module that creates Sequelize).',
-      );
-    }
-    const { prefix = 'tenant_', migrationsPath = 'tenant-migrations', sharedModels = [], strict = true, sqlComment = false, seedAfterCreate = false, isolation = 'none' } = options;
-    const seedersPath = options.seedersPath ?? 'tenant-seeders';
-    if (isolation !== 'none' && isolation !== 'role') {
-      throw new ConfigurationError(`Expected \`isolation\` to be 'none' or 'role', got ${describeValue(isolation)}.`);
-    }
-    if (!Array.isArray(sharedModels) || sharedModels.some((name) => typeof name !== 'string')) {
-      throw new ConfigurationError(`Expected \`sharedModels\` to be an array of model names, got ${describeValue(sharedModels)}.`);
-    }
-    if (typeof strict !== 'boolean') {
-      throw new ConfigurationError(`Expected \`strict\` to be a boolean, got ${describeValue(strict)}.`);
-    }
-    if (typeof sqlComment !== 'boolean') {
-      throw new ConfigurationError(`Expected \`sqlComment\` to be a boolean, got ${describeValue(sqlComment)}.`);
-    }
-    if (typeof seedAfterCreate !== 'boolean') {
-      throw new ConfigurationError(`Expected \`seedAfterCreate\` to be a boolean, got ${describeValue(seedAfterCreate)}.`);
-    }
-    if (seedersPath !== false && (typeof seedersPath !== 'string' || seedersPath === '')) {
-      throw new ConfigurationError(`Expected \`seedersPath\` to be a folder path or \`false\`, got ${describeValue(seedersPath)}.`);
-    }
-    if (migrationsPath !== false && (typeof migrationsPath !== 'string' || migrationsPath === '')) {
-      throw new ConfigurationError(`Expected \`migrationsPath\` to be a folder path or \`false\`, got ${describeValue(migrationsPath)}.`);
-    }
-    const affinitySettings = affinityOptions(options.affinity);
-    const affinity = affinitySettings ? new TenantAffinity(this.context, affinitySettings) : undefined;
-    // First, so that an instance whose association classes cannot be reached is refused before anything is installed.
-    patchAssociations(sequelize);
+    // Validate, then install: everything below `#install` only reads Sequelize,
+    // so a bad option throws with the instance exactly as it was.
+    const settings = validate(sequelize, options);
     this.sequelize = sequelize;
-    this.strict = strict;
-    this.isolation = isolation;
-    this.sharedModels = new Set(sharedModels);
-    this.migrationsPath = migrationsPath === false ? false : path.resolve(process.cwd(), migrationsPath);
-    this.seedersPath = seedersPath === false ? false : path.resolve(process.cwd(), seedersPath);
-    this.seedAfterCreate = seedAfterCreate;
+    this.strict = settings.strict;
+    this.isolation = settings.isolation;
+    this.sharedModels = new Set(settings.sharedModels);
+    this.migrationsPath = settings.migrationsPath === false ? false : path.resolve(process.cwd(), settings.migrationsPath);
+    this.seedersPath = settings.seedersPath === false ? false : path.resolve(process.cwd(), settings.seedersPath);
+    this.seedAfterCreate = settings.seedAfterCreate;
+    const affinity = settings.affinity ? new TenantAffinity(this.context, settings.affinity) : undefined;
     this.adapter = adapterFor(
       {
         sequelize,
         unrouted: (fn) => this.context.runWithout(fn),
-        isolation,
+        isolation: settings.isolation,
         prefix: () => this.names.prefix,
         keyOf: (name) => this.names.keyOf(name),
         sharedTables: () =>
@@ -230,24 +232,31 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
             .filter((model) => this.sharedModels.has(model.name))
             .map((model) => (model as any).getTableName()),
       },
-      options.defaultSchema,
-      options.distribute,
+      settings.defaultSchema,
+      settings.distribute,
     );
-    this.names = new TenantNames(prefix, this.adapter.maxNameBytes, (name) => this.adapter.isReservedName(name));
+    this.names = new TenantNames(settings.prefix, this.adapter.maxNameBytes, (name) => this.adapter.isReservedName(name));
     this.prefix = this.names.prefix;
     this.router = new Router({
       sequelize,
       context: this.context,
       names: this.names,
       adapter: this.adapter,
-      strict,
+      strict: settings.strict,
       sharedModels: this.sharedModels,
-      sqlComment,
+      sqlComment: settings.sqlComment,
       affinity,
     });
     this.citus = new CitusOperations(this);
+    checkAssociations(sequelize);
+    this.#installOn(sequelize);
+  }
 
+  /** The one place that changes Sequelize: runs after every check passed. */
+  #installOn(sequelize: Sequelize): void {
     routers.set(sequelize, this.router);
+    patchAssociations(sequelize);
+    this.adapter.install();
     this.router.affinity?.install(sequelize);
     installQueryRouting(this.router);
     installQueryInterfaceScoping(this.router);

@@ -56,6 +56,23 @@ export function checkPrefix(prefix: unknown): string {
   return prefix;
 }
 
+const SCHEMA_PATTERN = /^[A-Za-z0-9_$][A-Za-z0-9_$-]*$/;
+
+/**
+ * Checks the `defaultSchema` option once, at construction (undefined: the
+ * dialect's default). Like `prefix`: a name that needs no care in SQL, and
+ * that PostgreSQL does not truncate.
+ */
+export function checkDefaultSchema(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !SCHEMA_PATTERN.test(value) || Buffer.byteLength(value) > 63) {
+    throw new ConfigurationError(
+      `Expected \`defaultSchema\` to be a schema (PostgreSQL) or database (MySQL) name of at most 63 letters, digits, '_', '$' and '-', not starting with '-', got ${describeValue(value)}. Leave it out for 'public' on PostgreSQL or the connection's database on MySQL.`,
+    );
+  }
+  return value;
+}
+
 /**
  * Maps keys to names for one prefix and one server limit, and caches the
  * resulting refs so a hot path does not re-validate the same key.

@@ -179,7 +179,12 @@ export abstract class BaseAdapter implements DialectAdapter {
     }
   }
   abstract route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery, qualified?: boolean): Promise<unknown>;
-  abstract patchQueryGenerator(queryGenerator: any): void;
+  /** Adjusts the instance's query generator where Sequelize renders tenant tables wrongly. */
+  protected abstract patchQueryGenerator(queryGenerator: any): void;
+
+  install(): void {
+    this.patchQueryGenerator(this.queryGenerator);
+  }
 
   splitStatements(_sql: string, _tenant: TenantRef | undefined): string[] | undefined {
     return undefined;

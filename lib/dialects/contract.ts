@@ -113,8 +113,12 @@ export interface DialectAdapter {
    */
   readonly routesQualifiedQueries: boolean;
 
-  /** Adjusts the instance's query generator where Sequelize renders tenant tables wrongly. */
-  patchQueryGenerator(queryGenerator: any): void;
+  /**
+   * Installs what the dialect changes in Sequelize (the query generator where
+   * it renders tenant tables wrongly, ...). Called once, after every check
+   * passed: constructing an adapter changes nothing.
+   */
+  install(): void;
 
   /**
    * The statements to send one at a time, in one transaction, instead of

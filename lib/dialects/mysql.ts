@@ -170,7 +170,7 @@ export class MysqlAdapter extends BaseAdapter {
    * *name* (`tenant_acme.widgets` in the current database). Quote the
    * database and the table separately instead.
    */
-  patchQueryGenerator(queryGenerator: any): void {
+  protected patchQueryGenerator(queryGenerator: any): void {
     // removeColumn/changeColumn look foreign keys up with an OR that has no
     // constant TABLE_SCHEMA, so the server opens every table of every
     // database (seconds at 10,000 tenants). For a qualified (tenant) table,

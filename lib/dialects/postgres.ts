@@ -124,14 +124,19 @@ export class PostgresAdapter extends BaseAdapter {
           transaction: (fn) => this.ctx.unrouted(() => this.sequelize.transaction(fn)),
         })
       : undefined;
+  }
+
+  override install(): void {
+    super.install();
     // Sequelize refreshes its type OIDs (after CREATE TYPE) with a catalog query
     // outside any transaction. Routed, it would check a tenant schema that
     // createTenant's open transaction has not committed yet, and fail.
-    const manager = (ctx.sequelize as any).connectionManager;
+    const manager = (this.sequelize as any).connectionManager;
     const refresh = manager._refreshDynamicOIDs;
+    const unrouted = this.ctx.unrouted;
     if (typeof refresh === 'function') {
       manager._refreshDynamicOIDs = function refreshUnrouted(this: unknown, ...args: unknown[]) {
-        return ctx.unrouted(() => refresh.apply(this, args));
+        return unrouted(() => refresh.apply(this, args));
       };
     }
   }
@@ -345,7 +350,7 @@ export class PostgresAdapter extends BaseAdapter {
    * first) and names array-indexes after `[object Object]`: qualify the index
    * with the table's schema.
    */
-  patchQueryGenerator(queryGenerator: any): void {
+  protected patchQueryGenerator(queryGenerator: any): void {
     if (this.#roles) {
       // Sequelize's INSERT/UPDATE use bind parameters (extended protocol: one
       // statement per message), which would need a BEGIN/COMMIT bracket for

@@ -22,9 +22,18 @@ const patched = new WeakSet<object>();
  * call looks up its own Sequelize's router and does nothing extra for
  * instances without one.
  *
- * @throws ConfigurationError when the instance's association classes cannot be reached (nothing is patched then)
+ * `checkAssociations` runs first, at construction, and changes nothing.
  */
 export function patchAssociations(sequelize: Sequelize): void {
+  for (const proto of associationPrototypes(sequelize)) patchPrototype(proto);
+}
+
+/**
+ * Refuses an instance whose association classes cannot be reached, or whose
+ * models hold associations made by another Sequelize copy; changes nothing.
+ * @throws ConfigurationError
+ */
+export function checkAssociations(sequelize: Sequelize): void {
   const constructor = (sequelize as any).constructor;
   const found = CLASSES.map((name) => ({ name, proto: constructor?.[name]?.prototype }));
   const missing = found.filter(({ proto }) => typeof proto?.get !== 'function').map(({ name }) => name);
@@ -43,7 +52,11 @@ export function patchAssociations(sequelize: Sequelize): void {
       }
     }
   }
-  for (const proto of prototypes) patchPrototype(proto);
+}
+
+function associationPrototypes(sequelize: Sequelize): any[] {
+  const constructor = (sequelize as any).constructor;
+  return CLASSES.map((name) => constructor[name].prototype);
 }
 
 function patchPrototype(proto: any): void {

@@ -94,7 +94,4 @@ export function installQueryRouting(router: Router): void {
     }
   }
   sequelize.dialect.Query = router.sqlComment ? (require('./sql-comment') as typeof import('./sql-comment')).withTenantComment(RoutedQuery, router) : RoutedQuery;
-
-  // Model DML is marked as qualified where the QueryInterface is scoped (query-interface.ts).
-  adapter.patchQueryGenerator(sequelize.getQueryInterface().queryGenerator);
 }
