@@ -24,7 +24,7 @@ const NAME_PATTERN = /^(\d+)[-_.].*\.(?:c?js|mjs|ts)$/;
 
 /** Whether this process can `require` TypeScript (ts-node, tsx, ...). */
 export function canLoadTypeScript(): boolean {
-  // eslint-disable-next-line n/no-deprecated-api
+  // require.extensions is deprecated but is still where loaders (ts-node, tsx) register.
   return Boolean((require as any).extensions?.['.ts']);
 }
 

@@ -170,7 +170,7 @@ describeDialects('middleware', (d) => {
         const boom = Object.assign(new Error('boom'), { status: 418 });
         const a = app({ resolve: 'header' }, (x) => {
           x.get('/sync', () => { throw boom; });
-          x.get('/async', (_req, _res, next) => { sleep(1).then(() => next(boom)); });
+          x.get('/async', (_req, _res, next) => { void sleep(1).then(() => next(boom)); });
         });
         for (const path of ['/sync', '/async']) {
           const res = await get(a, path, { 'x-tenant': 'acme' });

@@ -63,7 +63,7 @@ describeDialects('tenant-affine connections', (d) => {
 
   it('each tenant has a home connection: with idle connections to choose from, tenants spread over the pool and each keeps its own', async () => {
     const run = async (affinity: boolean) => {
-      const { apartment, pid, sequelize, pool } = setup({ max: 3 }, affinity);
+      const { pid, sequelize, pool } = setup({ max: 3 }, affinity);
       // Three connections open and idle, none of which served a tenant yet.
       await Promise.all([1, 2, 3].map(() => sequelize.query(d.name === 'postgres' ? 'SELECT pg_sleep(0.05)' : 'SELECT SLEEP(0.05)')));
       expect(pool.size).to.equal(3);
