@@ -82,6 +82,14 @@ export class CrossTenantError extends ApartmentError {
 export class ConfigurationError extends ApartmentError {}
 
 /**
+ * A statement the package would have to change to route it (inline its bind
+ * values, add its comment) and cannot change safely: a value the server
+ * would read as something else than a value, or a session whose quoting
+ * rules (sql_mode) cannot be known. Nothing was sent.
+ */
+export class UnsafeQueryError extends ApartmentError {}
+
+/**
  * A tenant migration failed. `migration` names the file, `direction` says
  * whether it was going up or down, `result` is the tenant's `MigrationResult`
  * when the failure ended a `createTenant`.

@@ -12,6 +12,7 @@ export {
   CrossTenantError,
   ConfigurationError,
   MigrationError,
+  UnsafeQueryError,
 } from './errors';
 export type { Tenant, TenantRef } from './tenant';
 export type { MigrationResult } from './types';

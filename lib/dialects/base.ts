@@ -163,6 +163,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   async readableByApp(_tenant: TenantRef, _table: string, _options?: { transaction?: Transaction }): Promise<void> {}
 
   abstract rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;
+  abstract appendComment(sql: string, comment: string): string | undefined;
   abstract withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options?: LockOptions): Promise<T>;
 
   async renameTenant(from: TenantRef, to: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {

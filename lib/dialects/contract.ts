@@ -7,8 +7,12 @@ export interface DialectQuery {
   options: { transaction?: Transaction | null; [key: string]: unknown };
 }
 
-/** Runs the query as Sequelize would have (optionally with adjusted SQL text). */
-export type RunQuery = (sql?: string, parameters?: unknown[]) => Promise<unknown>;
+/**
+ * Runs the query as Sequelize would have (optionally with adjusted SQL text;
+ * `parameters: null` sends it without bind parameters, as the driver's plain
+ * text query).
+ */
+export type RunQuery = (sql?: string, parameters?: unknown[] | null) => Promise<unknown>;
 
 /**
  * Everything that differs between PostgreSQL (schema per tenant) and
@@ -119,6 +123,14 @@ export interface DialectAdapter {
    * passed: constructing an adapter changes nothing.
    */
   install(): void;
+
+  /**
+   * `sql` with `comment` (a complete block comment) appended where it cannot
+   * change the statement under any mode the session may be in, or undefined
+   * when the statement ends inside a literal or comment (then nothing may be
+   * appended: it could close what the statement left open).
+   */
+  appendComment(sql: string, comment: string): string | undefined;
 
   /**
    * The statements to send one at a time, in one transaction, instead of

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
-import { ApartmentError, ConfigurationError } from '../errors';
+import { ApartmentError, ConfigurationError, UnsafeQueryError } from '../errors';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, driverError, type CatalogSql } from './base';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
+import { appendComment, endState, inlineParameters, MYSQL_LEXICONS, MYSQL_NO_BACKSLASH_ESCAPES } from './statements';
 
 /** The database this connection has selected with USE, and the drop epoch it was selected in. */
 const CURRENT_DB = Symbol('apartment.currentDb');
@@ -35,8 +36,10 @@ export class MysqlAdapter extends BaseAdapter {
   readonly listScansAll = true;
   /** Bumped by every DROP DATABASE: connections that had a dropped database selected re-select. */
   #epoch = 0;
-  /** Statements sent on a driver connection directly (USE, GET_LOCK): mysql2 and mariadb differ only here. */
+  /** Statements sent on a driver connection directly (USE, GET_LOCK): mysql2 and mariadb differ only here... */
   readonly #driverQuery: DriverQuery;
+  /** ...and in how bind values travel: mysql2 executes prepared statements, the mariadb driver writes them into the text. */
+  readonly #writesValues: boolean;
   readonly #marks = new Map<string, string>();
   protected readonly sql: CatalogSql = {
     describe: (name) => `database \`${name}\``,
@@ -57,7 +60,8 @@ export class MysqlAdapter extends BaseAdapter {
 
   constructor(ctx: AdapterContext, defaultSchema?: string) {
     super(ctx, defaultSchema ?? (ctx.sequelize.config.database as string));
-    this.#driverQuery = ctx.sequelize.getDialect() === 'mariadb' ? mariadbQuery : mysql2Query;
+    this.#writesValues = ctx.sequelize.getDialect() === 'mariadb';
+    this.#driverQuery = this.#writesValues ? mariadbQuery : mysql2Query;
     if (this.isolation === 'role') {
       // MariaDB's SET ROLE (and MySQL 8's) lasts for the session, with no
       // transaction-scoped form: on a shared pool a role would outlive the
@@ -128,28 +132,47 @@ export class MysqlAdapter extends BaseAdapter {
     const want = tenant ? tenant.name : this.defaultSchema;
     // The common case (already selected) stays synchronous: no extra await per statement.
     if ((connection[CURRENT_DB] ?? this.defaultSchema) === want && (connection[CURRENT_EPOCH] ?? 0) === this.#epoch) {
-      return this.#run(sql, parameters, want, run);
+      return this.#run(connection, sql, parameters, want, run, tenant);
     }
-    return this.#select(connection, want, tenant).then(() => this.#run(sql, parameters, want, run));
+    return this.#select(connection, want, tenant).then(() => this.#run(connection, sql, parameters, want, run, tenant));
   }
 
-  #run(sql: string, parameters: unknown[] | undefined, want: string, run: RunQuery): Promise<unknown> {
+  #run(connection: any, sql: string, parameters: unknown[] | undefined, want: string, run: RunQuery, tenant: TenantRef | undefined): Promise<unknown> {
+    if (!parameters || !parameters.length) return run();
+    if (this.#writesValues) {
+      // The mariadb driver writes the values into the text, escaped for the default sql_mode only.
+      const inlined = inlineForSession(connection, sql, parameters, tenant);
+      return inlined === undefined ? run() : run(inlined, null);
+    }
     // mysql2 caches prepared statements per connection by SQL text, and the
     // server resolves unqualified names when it prepares them: the same text
     // prepared under tenant A must not be reused under tenant B.
-    if (parameters && parameters.length) return run(sql + this.#markFor(want));
-    return run();
+    const marked = appendComment(sql, this.#markFor(want), MYSQL_LEXICONS);
+    if (marked !== undefined) return run(marked);
+    // Broken under every sql_mode: the server refuses to prepare it, so nothing is cached.
+    if (MYSQL_LEXICONS.every((lx) => endState(sql, lx) === 'open')) return run();
+    return Promise.reject(
+      new UnsafeQueryError(
+        `${tenant ? `In tenant '${tenant.key}', this` : 'This'} statement ends inside a string or comment under one sql_mode and not under another (a backslash before a quote), so the tenant mark that keeps mysql2's prepared statements apart cannot be placed safely. Write the literal as a bind value (\`bind\`) instead.`,
+        { tenant: tenant?.key },
+      ),
+    );
   }
 
-  /** `\n/* tenant_acme *\/`, once per database name. */
+  /** `/* tenant_acme *\/`, once per database name. */
   #markFor(want: string): string {
     let mark = this.#marks.get(want);
     if (mark === undefined) {
-      mark = `\n/* ${want.replace(/\*\//g, '')} */`;
+      mark = `/* ${want.replace(/\*\//g, '')} */`;
       if (this.#marks.size > 10_000) this.#marks.clear();
       this.#marks.set(want, mark);
     }
     return mark;
+  }
+
+  /** Read as the session may read it: under every sql_mode that changes quoting (NO_BACKSLASH_ESCAPES, ANSI_QUOTES). */
+  appendComment(sql: string, comment: string): string | undefined {
+    return appendComment(sql, comment, MYSQL_LEXICONS);
   }
 
   async #select(connection: any, want: string, tenant: TenantRef | undefined): Promise<void> {
@@ -208,4 +231,76 @@ function mysql2Query(connection: any, sql: string, values?: unknown[]): Promise<
 /** The `mariadb` driver: its connections are promise-based and never call a callback back. */
 function mariadbQuery(connection: any, sql: string, values?: unknown[]): Promise<any> {
   return connection.query({ sql }, values);
+}
+
+/** SERVER_STATUS_NO_BACKSLASH_ESCAPES: the server reports the session's mode in every OK packet. */
+const NO_BACKSLASH_ESCAPES = 1 << 9;
+const SETS_SQL_MODE = /sql_mode\s*:?=/i;
+
+/**
+ * The mariadb driver writes bind values into the statement's text, escaping
+ * quotes with a backslash: right under the default sql_mode, wrong under
+ * NO_BACKSLASH_ESCAPES, where `x'/* y` then ends its literal early and opens
+ * a comment. With that mode on (as the driver's connection reports it), the
+ * statement is returned with its values written as literals for the mode
+ * (quotes doubled, bytes in hex); undefined when the driver's own escaping is
+ * right for the session. Refuses (UnsafeQueryError) what no mode-correct
+ * literal exists for, and a statement that sets sql_mode itself (its mode
+ * cannot be known before it runs).
+ */
+function inlineForSession(connection: any, sql: string, parameters: unknown[], tenant: TenantRef | undefined): string | undefined {
+  const where = tenant ? `In tenant '${tenant.key}', a` : 'A';
+  const refuse = (why: string) => new UnsafeQueryError(`${where} statement with bind values was not sent: ${why}`, { tenant: tenant?.key });
+  if (!parameters.every(finite)) {
+    // The driver writes NaN or Infinity unquoted, where the server reads a column name.
+    throw refuse('a bind value is NaN or Infinity, which MySQL/MariaDB have no literal for (the driver would write a column name). Pass null or a finite number.');
+  }
+  if (SETS_SQL_MODE.test(sql)) throw refuse('it sets sql_mode itself, so how the server will read its values cannot be known. Set sql_mode in a statement of its own.');
+  const status = connection?.info?.status;
+  if (typeof status !== 'number') {
+    throw refuse("the mariadb driver's connection does not report the session's sql_mode (connection.info.status), so its values cannot be escaped for it. Use a mariadb driver version in the peer range.");
+  }
+  if ((status & NO_BACKSLASH_ESCAPES) === 0) return undefined;
+  const text = inlineParameters(sql, parameters, (value) => literalWithoutBackslashes(connection, value), [MYSQL_NO_BACKSLASH_ESCAPES]);
+  if (text === undefined) {
+    throw refuse(
+      "under sql_mode NO_BACKSLASH_ESCAPES the mariadb driver's escaping is wrong, and the package could not write these values itself (a stream or other value it has no literal for, or placeholders that do not match the values). Pass strings, numbers, dates, Buffers, arrays or plain objects.",
+    );
+  }
+  return text;
+}
+
+function finite(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  return Array.isArray(value) ? value.every(finite) : true;
+}
+
+/**
+ * `value` as the mariadb driver writes it, but as a literal that holds no
+ * backslash escape (right under NO_BACKSLASH_ESCAPES, with or without
+ * ANSI_QUOTES): what the driver writes without a backslash (numbers, dates,
+ * NULL, booleans, geometry) as it is; strings with their quotes doubled;
+ * bytes in hex; undefined for what has no such literal.
+ */
+function literalWithoutBackslashes(connection: any, value: unknown): string | undefined {
+  if (Buffer.isBuffer(value)) return `X'${value.toString('hex')}'`;
+  if (typeof value === 'string') return quoted(value);
+  if (value !== null && typeof value === 'object' && typeof (value as any).pipe === 'function') return undefined;
+  if (Array.isArray(value)) {
+    // As the driver lists an array (`IN (?)`), with its arrayParenthesis option.
+    const parts = value.map((v) => literalWithoutBackslashes(connection, v));
+    if (parts.some((p) => p === undefined)) return undefined;
+    return String(connection.escape([])) === '()' ? `(${parts.join(',')})` : parts.join(',');
+  }
+  const written = String(connection.escape(value));
+  if (!written.includes('\\')) return written;
+  if (value !== null && typeof value === 'object') {
+    if (typeof (value as any).toSqlString === 'function') return quoted(String((value as any).toSqlString()));
+    if (Object.getPrototypeOf(value) === Object.prototype) return quoted(JSON.stringify(value));
+  }
+  return undefined;
+}
+
+function quoted(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }

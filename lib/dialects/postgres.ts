@@ -5,7 +5,7 @@ import { BaseAdapter, type CatalogSql } from './base';
 import { ConfigurationError } from '../errors';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, TRANSACTION_CONTROL } from './contract';
 import { PostgresRoles } from './postgres-roles';
-import { inlineParameters } from './statements';
+import { appendComment, inlineParameters, POSTGRES_LEXICONS } from './statements';
 
 /** Statements to send in front of the next statement on this connection (consumed by the wrapped `query`). */
 const PREFIX = Symbol('apartment.prefix');
@@ -335,6 +335,11 @@ export class PostgresAdapter extends BaseAdapter {
     }
   }
 
+  /** Read as the session may read it: with standard_conforming_strings on or off. */
+  appendComment(sql: string, comment: string): string | undefined {
+    return appendComment(sql, comment, POSTGRES_LEXICONS);
+  }
+
   /**
    * Whether `sql` must reach the server as the only statement of its message
    * (no `SET LOCAL` prefix): the search_path is then set by a statement of
@@ -398,17 +403,25 @@ function driverPrepareValue(connection: any): ((value: unknown) => unknown) | un
  * `sql` with its bind values as escaped literals: the text node-postgres
  * would send as each parameter, quoted with its `escapeLiteral`; an untyped
  * literal is resolved by the server from its context as an untyped
- * parameter is. Undefined (keep bind parameters) for binary values
- * (Buffers) or when the driver's helpers are not found.
+ * parameter is. `escapeLiteral` writes a backslash as E'\\', right whatever
+ * `standard_conforming_strings` says; the statement is read both ways, and
+ * when they disagree on where its placeholders are (a backslash in a ''
+ * string) it keeps its bind parameters. Undefined (keep bind parameters) then,
+ * for binary values (Buffers), or when the driver's helpers are not found.
  */
 function inlineBind(connection: any, sql: string, parameters: unknown[]): string | undefined {
   const prepare = driverPrepareValue(connection);
   if (!prepare || typeof connection.escapeLiteral !== 'function') return undefined;
-  return inlineParameters(sql, parameters, (value) => {
-    const text = prepare(value);
-    if (text === null) return 'NULL';
-    return typeof text === 'string' ? connection.escapeLiteral(text) : undefined;
-  });
+  return inlineParameters(
+    sql,
+    parameters,
+    (value) => {
+      const text = prepare(value);
+      if (text === null) return 'NULL';
+      return typeof text === 'string' ? connection.escapeLiteral(text) : undefined;
+    },
+    POSTGRES_LEXICONS,
+  );
 }
 
 /** Runs a statement on the pg client directly, outside Sequelize (routing bookkeeping only). */

@@ -83,7 +83,7 @@ export function installQueryRouting(router: Router): void {
       // Model DML is marked (query-interface.ts): it skips routing, or with isolation: 'role' is routed for the role alone.
       const qualified = options[QUALIFIED] === true;
       if (qualified && !adapter.routesQualifiedQueries) return super.run(sql, parameters);
-      return adapter.route(this as any, sql, parameters, tenant, (text = sql, bindings = parameters) => super.run(text, bindings), qualified);
+      return adapter.route(this as any, sql, parameters, tenant, (text = sql, bindings = parameters) => super.run(text, bindings ?? undefined), qualified);
     }
 
     // Rows become instances here, synchronously: an explicit tenant binds them as a context would.

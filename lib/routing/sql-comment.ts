@@ -17,13 +17,18 @@ export function tenantComment(key: string): string {
  * Sequelize recognises some untyped raw statements by how their text starts
  * (`INSERT INTO ...`), routing recognises transaction control the same way,
  * and PostgreSQL's bind parameters and multi-statement text are unaffected
- * by a trailing comment. A newline goes first when the text has a `--`, so
- * a trailing line comment cannot swallow it. The comment is tenant-specific,
- * as mysql2's prepared-statement cache key already is (see dialects/mysql.ts).
+ * by a trailing comment. The adapter places it (`appendComment`): after a
+ * newline when the text may end in a line comment, and not at all when,
+ * under some mode the session may be in, the text ends inside a literal or
+ * a block comment: the comment's `*\/` could then close a comment the
+ * statement opened and make a broken statement a different valid one. Such a
+ * statement goes as written (the server refuses it), untagged. The comment
+ * is tenant-specific, as mysql2's prepared-statement cache key already is
+ * (see dialects/mysql.ts).
  */
 export function withTenantComment<Q extends new (...args: any[]) => { run(sql: string, ...rest: unknown[]): Promise<unknown> }>(
   Routed: Q,
-  router: { queryTenant(options: unknown): TenantRef | undefined },
+  router: { queryTenant(options: unknown): TenantRef | undefined; adapter: { appendComment(sql: string, comment: string): string | undefined } },
 ): Q {
   const comments = new Map<string, string>();
   class TenantTaggedQuery extends Routed {
@@ -39,7 +44,7 @@ export function withTenantComment<Q extends new (...args: any[]) => { run(sql: s
         if (comments.size > 10_000) comments.clear();
         comments.set(tenant.key, comment);
       }
-      return super.run(`${sql}${sql.includes('--') ? '\n' : ' '}${comment}`, ...rest);
+      return super.run(router.adapter.appendComment(sql, comment) ?? sql, ...rest);
     }
   }
   return TenantTaggedQuery;

@@ -1,0 +1,262 @@
+import { expect } from 'chai';
+import * as fc from 'fast-check';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { QueryTypes, Sequelize } from 'sequelize';
+import { Apartment } from 'sequelize-apartment';
+import { describeDialects, type DialectHarness } from '../support/dialects';
+import { createLoginRole, type LoginRole } from '../support/login-role';
+
+/*
+ * The inliner fuzzed (#27): random values go through raw SQL with `bind` in a
+ * tenant, outside a transaction, where the package may inline them as
+ * literals (PostgreSQL with isolation: 'role') or the driver does (the
+ * `mariadb` driver), and where the package appends its own comments (the
+ * mysql2 statement-cache mark, `sqlComment`). Each run checks that the
+ * statement is the one written: exactly one row, exactly the columns
+ * selected, each value exactly as bound, and nothing changed in the tenant or
+ * the default schema. Settings that change how the server reads a literal
+ * (standard_conforming_strings, sql_mode) are set per session on every pooled
+ * connection.
+ *
+ * FC_SEED replays a run (the seed is printed), FC_RUNS sets the runs per
+ * configuration (default 100).
+ */
+const RUNS = Number(process.env.FC_RUNS) || 100;
+const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : Math.floor(Math.random() * 2 ** 31);
+
+/** Pieces that end literals, open comments or quote things in one dialect or mode or another. */
+const NASTY = ["'", "''", '\\', "\\'", '"', '`', '$$', '$a$', '$1', '?', '--', '-- ', '#', '/*', '*/', '/*!', ';', '\n', '\r', '\t', "E'", 'N\'', "x'", '\u001a', '\b', '%', '_', ' '];
+const UNICODE = ['é', 'e\u0301', '\u{1F600}', '\u{1F469}\u200D\u{1F4BB}', '\u{10FFFF}', '\uFEFF', '\u2028', '\u0130', 'ß', '中文', '\u202E'];
+
+const nastyString = fc
+  .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...NASTY) }, fc.constantFrom(...UNICODE), fc.string({ unit: 'binary', maxLength: 8 })), { maxLength: 24 })
+  .map((parts) => parts.join(''));
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Strings a server can store: well-formed UTF-16 (an unpaired surrogate has no UTF-8 form), without NUL. */
+const sqlString = fc
+  .oneof(
+    { weight: 6, arbitrary: nastyString },
+    { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+    // Known payloads, and very long strings.
+    { weight: 1, arbitrary: fc.constantFrom("x'/* y", "'); DELETE FROM canary; --", "\\'; DELETE FROM canary; #", "' OR '1'='1", '$$; DELETE FROM canary; $$', "*/ DELETE FROM canary; /*") },
+    { weight: 1, arbitrary: fc.tuple(nastyString, fc.integer({ min: 1_000, max: 40_000 })).map(([s, n]) => (s || "'\\").repeat(Math.ceil(n / Math.max(1, s.length)))) },
+  )
+  .map((s) => s.replace(/\0/g, '').replace(LONE_SURROGATE, '\uFFFD'));
+
+const EDGE_NUMBERS = [2 ** 53, -(2 ** 53), 2 ** 53 - 1, -(2 ** 53 - 1), -0, 0, 0.1, -1.5e-7, 1e21, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE, 123456.789];
+const number = fc.oneof(fc.constantFrom(...EDGE_NUMBERS), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer());
+/** Integers and decimals beyond a double, as strings (how apps pass them). */
+const numericString = fc.oneof(
+  fc.bigInt({ min: -(10n ** 38n), max: 10n ** 38n }).map(String),
+  fc.tuple(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 0n, max: 10n ** 12n })).map(([i, f]) => `${i}.${String(f).padStart(12, '0')}`),
+);
+/** Dates the servers keep to the millisecond (PostgreSQL) or the second (MySQL/MariaDB DATETIME). */
+const date = fc.date({ min: new Date('1000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
+const buffer = fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a));
+/** Objects (to node-postgres a bound string is text and an array a PostgreSQL array, not JSON; the mariadb driver expands an array into a list). */
+const json = fc
+  .dictionary(fc.string({ unit: 'binary', maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
+  .map((v) => JSON.parse(JSON.stringify(v).replace(/\\u0000/g, '')) as unknown);
+
+/** One bound value: how the statement selects it and how to read back what the server returned. */
+interface Bound {
+  readonly kind: string;
+  readonly value: unknown;
+}
+
+function boundValue(dialect: DialectHarness['name']): fc.Arbitrary<Bound> {
+  const of = (kind: string, arb: fc.Arbitrary<unknown>) => arb.map((value) => ({ kind, value }));
+  const common = [
+    of('string', sqlString),
+    of('number', number),
+    of('numeric', numericString),
+    of('date', date),
+    of('buffer', buffer),
+    // mysql2 cannot execute an object: apps send JSON text.
+    of('json', dialect === 'mysql' ? json.map((v) => JSON.stringify(v)) : json),
+    of('null', fc.constant(null)),
+    of('boolean', fc.boolean()),
+  ];
+  // PostgreSQL arrays (node-postgres renders array literals); MySQL has no array type and the drivers differ.
+  if (dialect === 'postgres') common.push(of('array', fc.array(fc.option(sqlString, { nil: null }), { maxLength: 6 })));
+  return fc.oneof(...common);
+}
+
+/** The select-list expression for placeholder `$n`, by kind. */
+function expression(dialect: DialectHarness['name'], b: Bound, n: number): string {
+  const p = `$${n}`;
+  if (dialect === 'postgres') {
+    const cast = { string: 'text', number: 'float8', numeric: 'numeric', date: 'timestamptz', buffer: 'bytea', json: 'json', null: 'text', boolean: 'boolean', array: 'text[]' }[b.kind];
+    return `${p}::${cast}`;
+  }
+  switch (b.kind) {
+    case 'buffer':
+      return `HEX(${p})`;
+    case 'date':
+      return `CAST(${p} AS DATETIME(3))`;
+    case 'json':
+      return `JSON_EXTRACT(${p}, '$')`;
+    case 'number':
+      return `(${p} + 0e0)`;
+    default:
+      return p;
+  }
+}
+
+/** What the row's column holds when the statement did what it says (the value as its kind reads back). */
+function expectValue(dialect: DialectHarness['name'], b: Bound, actual: unknown): void {
+  const v = b.value;
+  switch (b.kind) {
+    case 'number':
+      expect(Number(actual)).to.equal(Object.is(v, -0) ? 0 : v);
+      return;
+    case 'numeric':
+      expect(String(actual)).to.equal(v);
+      return;
+    case 'date':
+      expect(new Date(actual as any).getTime()).to.equal((v as Date).getTime() - (dialect === 'postgres' ? 0 : 0));
+      return;
+    case 'buffer':
+      expect(dialect === 'postgres' ? (actual as Buffer).toString('hex') : String(actual).toLowerCase()).to.equal((v as Buffer).toString('hex'));
+      return;
+    case 'json':
+      expect(typeof actual === 'string' ? JSON.parse(actual) : actual).to.deep.equal(typeof v === 'string' ? JSON.parse(v) : v);
+      return;
+    case 'boolean':
+      expect(dialect === 'postgres' ? actual : Boolean(Number(actual))).to.equal(v);
+      return;
+    default:
+      expect(actual).to.deep.equal(v);
+  }
+}
+
+/** What may surround the statement: the user's own comments and semicolon, which the package's marks must respect. */
+const SUFFIXES = ['', ';', ' -- a note', '\n-- a note\n', ' /* a note */', ';\n'];
+
+interface Config {
+  readonly title: string;
+  /** Sent on every new pooled connection. */
+  readonly session: string[];
+  /** What the session must report back, to be sure the mode is on. */
+  readonly check: { sql: string; expect: (row: any) => void };
+  readonly isolation?: 'role';
+  readonly sqlComment: boolean;
+}
+
+function configs(dialect: DialectHarness['name']): Config[] {
+  const out: Config[] = [];
+  if (dialect === 'postgres') {
+    for (const scs of ['on', 'off']) {
+      for (const isolation of ['role', undefined] as const) {
+        for (const sqlComment of [false, true]) {
+          out.push({
+            title: `standard_conforming_strings ${scs}, isolation: ${isolation ?? 'none'}${sqlComment ? ', sqlComment' : ''}`,
+            session: [`SET standard_conforming_strings = ${scs}`],
+            check: { sql: 'SHOW standard_conforming_strings', expect: (row) => expect(row.standard_conforming_strings).to.equal(scs) },
+            isolation,
+            sqlComment,
+          });
+        }
+      }
+    }
+    return out;
+  }
+  for (const modes of [[], ['NO_BACKSLASH_ESCAPES'], ['ANSI_QUOTES'], ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES']]) {
+    for (const sqlComment of [false, true]) {
+      const mode = ['STRICT_TRANS_TABLES', ...modes].join(',');
+      out.push({
+        title: `sql_mode ${modes.join(',') || 'default'}${sqlComment ? ', sqlComment' : ''}`,
+        session: [`SET SESSION sql_mode = '${mode}'`],
+        check: { sql: 'SELECT @@SESSION.sql_mode AS mode', expect: (row) => expect(row.mode.split(',').sort()).to.deep.equal(mode.split(',').sort()) },
+        sqlComment,
+      });
+    }
+  }
+  return out;
+}
+
+/** Runs `sql` on a raw driver connection (Sequelize's afterConnect hook receives one). */
+function onConnection(dialect: DialectHarness['name'], connection: any, sql: string): Promise<unknown> {
+  if (dialect === 'mysql') return new Promise((resolve, reject) => connection.query(sql, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
+  return connection.query(sql);
+}
+
+describeDialects('the inliner fuzzed: bind values never change the statement', (d) => {
+  const prefix = `fz${Math.random().toString(36).slice(2, 6)}_`;
+  let login: LoginRole | undefined;
+  let admin: Sequelize;
+  const canary = `fz_canary_${prefix.slice(2, 6)}`;
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'apartment-fuzz-'));
+
+  before(async function () {
+    this.timeout(120_000);
+    console.log(`      (inliner fuzz on ${d.name}: FC_SEED=${SEED} FC_RUNS=${RUNS})`);
+    admin = d.sequelize({ pool: { max: 1 } });
+    if (d.name === 'postgres') login = await createLoginRole();
+    await admin.query(`CREATE TABLE ${d.q(canary)} (id int)`);
+    await admin.query(`INSERT INTO ${d.q(canary)} VALUES (1)`);
+    if (login) await admin.query(`GRANT ALL ON ${d.q(canary)} TO "${login.name}"`);
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    await admin?.query(`DROP TABLE IF EXISTS ${d.q(canary)}`).catch(() => undefined);
+    if (login) await login.drop(prefix);
+    else await d.dropAll(prefix);
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  for (const config of configs(d.name)) {
+    it(`${config.title}: ${RUNS} random statements each return exactly the values bound, and change nothing`, async function () {
+      this.timeout(300_000);
+      const sequelize = new Sequelize(config.isolation === 'role' ? login!.url : d.url, {
+        logging: false,
+        pool: { max: 2 },
+        hooks: {
+          afterConnect: async (connection: any) => {
+            for (const sql of config.session) await onConnection(d.name, connection, sql);
+          },
+        },
+      });
+      const apartment = new Apartment(sequelize, { prefix, migrationsPath: folder, isolation: config.isolation, sqlComment: config.sqlComment });
+      const s = sequelize;
+      const tenant = `t${Math.random().toString(36).slice(2, 6)}`;
+      try {
+        await apartment.createTenant(tenant);
+        const schema = `${prefix}${tenant}`;
+        await apartment.run(tenant, () => s.query(`CREATE TABLE canary (id int)`));
+        await apartment.run(tenant, () => s.query(`INSERT INTO canary VALUES (1)`));
+        // The mode is on, on the connection the statements use.
+        const [mode] = (await apartment.run(tenant, () => s.query(config.check.sql, { type: QueryTypes.SELECT }))) as any[];
+        config.check.expect(mode);
+        const state = async () => {
+          const [[inTenant], [shared]] = await Promise.all([
+            admin.query(`SELECT COUNT(*) AS n FROM ${d.q(schema)}.canary`, { type: QueryTypes.SELECT }),
+            admin.query(`SELECT COUNT(*) AS n FROM ${d.q(canary)}`, { type: QueryTypes.SELECT }),
+          ]);
+          return [Number((inTenant as any).n), Number((shared as any).n), (await d.tables(schema)).join(',')];
+        };
+        const before = await state();
+
+        await fc.assert(
+          fc.asyncProperty(fc.array(boundValue(d.name), { minLength: 1, maxLength: 5 }), fc.constantFrom(...SUFFIXES), async (values, suffix) => {
+            const list = values.map((b, i) => `${expression(d.name, b, i + 1)} AS ${d.q(`v${i}`)}`).join(', ');
+            const sql = `SELECT ${list}${suffix}`;
+            const rows = (await apartment.run(tenant, () => s.query(sql, { type: QueryTypes.SELECT, bind: values.map((b) => b.value) }))) as any[];
+            expect(rows, 'one row').to.have.length(1);
+            expect(Object.keys(rows[0]), 'the columns selected').to.deep.equal(values.map((_, i) => `v${i}`));
+            values.forEach((b, i) => expectValue(d.name, b, rows[0][`v${i}`]));
+            expect(await state(), 'nothing changed').to.deep.equal(before);
+          }),
+          { seed: SEED, numRuns: RUNS },
+        );
+      } finally {
+        await apartment.dropTenant(tenant).catch(() => undefined);
+        await s.close();
+      }
+    });
+  }
+
+});
