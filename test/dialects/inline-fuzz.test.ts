@@ -143,6 +143,8 @@ interface Config {
   readonly check: { sql: string; expect: (row: any) => void };
   readonly isolation?: 'role';
   readonly sqlComment: boolean;
+  /** Whether the values reach the server written into the statement's text by the package (not as bind parameters or by the driver). */
+  readonly inlined: boolean;
 }
 
 function configs(dialect: DialectHarness['name']): Config[] {
@@ -157,6 +159,7 @@ function configs(dialect: DialectHarness['name']): Config[] {
             check: { sql: 'SHOW standard_conforming_strings', expect: (row) => expect(row.standard_conforming_strings).to.equal(scs) },
             isolation,
             sqlComment,
+            inlined: isolation === 'role',
           });
         }
       }
@@ -171,10 +174,30 @@ function configs(dialect: DialectHarness['name']): Config[] {
         session: [`SET SESSION sql_mode = '${mode}'`],
         check: { sql: 'SELECT @@SESSION.sql_mode AS mode', expect: (row) => expect(row.mode.split(',').sort()).to.deep.equal(mode.split(',').sort()) },
         sqlComment,
+        // mysql2 executes prepared statements; the package writes the values itself for the mariadb driver under NO_BACKSLASH_ESCAPES.
+        inlined: dialect === 'mariadb' && modes.includes('NO_BACKSLASH_ESCAPES'),
       });
     }
   }
   return out;
+}
+
+/**
+ * Records, for each fuzzed statement the driver connection receives (its
+ * columns are `v0`, `v1`, …), whether its values came as bind parameters.
+ * mysql2 is left alone: Sequelize executes its bind statements as prepared
+ * statements (`execute`), never as text.
+ */
+function watch(dialect: DialectHarness['name'], connection: any, sent: { inlined: number; bound: number }): void {
+  if (dialect === 'mysql') return;
+  const query = connection.query;
+  connection.query = function watched(this: unknown, text: unknown, values?: unknown, ...rest: unknown[]) {
+    if (typeof text === 'string' && /AS ["`]v0["`]/.test(text)) {
+      if (Array.isArray(values) && values.length > 0) sent.bound++;
+      else sent.inlined++;
+    }
+    return query.call(this, text, values, ...rest);
+  };
 }
 
 /** Runs `sql` on a raw driver connection (Sequelize's afterConnect hook receives one). */
@@ -211,12 +234,14 @@ describeDialects('the inliner fuzzed: bind values never change the statement', (
   for (const config of configs(d.name)) {
     it(`${config.title}: ${RUNS} random statements each return exactly the values bound, and change nothing`, async function () {
       this.timeout(300_000);
+      const sent = { inlined: 0, bound: 0 };
       const sequelize = new Sequelize(config.isolation === 'role' ? login!.url : d.url, {
         logging: false,
         pool: { max: 2 },
         hooks: {
           afterConnect: async (connection: any) => {
             for (const sql of config.session) await onConnection(d.name, connection, sql);
+            watch(d.name, connection, sent);
           },
         },
       });
@@ -231,13 +256,13 @@ describeDialects('the inliner fuzzed: bind values never change the statement', (
         // The mode is on, on the connection the statements use.
         const [mode] = (await apartment.run(tenant, () => s.query(config.check.sql, { type: QueryTypes.SELECT }))) as any[];
         config.check.expect(mode);
+        // One query per run: the rows of the tenant's and the default schema's canary tables.
+        const counts = `SELECT (SELECT COUNT(*) FROM ${d.q(schema)}.canary) AS tenant, (SELECT COUNT(*) FROM ${d.q(canary)}) AS shared`;
         const state = async () => {
-          const [[inTenant], [shared]] = await Promise.all([
-            admin.query(`SELECT COUNT(*) AS n FROM ${d.q(schema)}.canary`, { type: QueryTypes.SELECT }),
-            admin.query(`SELECT COUNT(*) AS n FROM ${d.q(canary)}`, { type: QueryTypes.SELECT }),
-          ]);
-          return [Number((inTenant as any).n), Number((shared as any).n), (await d.tables(schema)).join(',')];
+          const [row] = (await admin.query(counts, { type: QueryTypes.SELECT })) as any[];
+          return [Number(row.tenant), Number(row.shared)];
         };
+        const tables = await d.tables(schema);
         const before = await state();
 
         await fc.assert(
@@ -252,6 +277,12 @@ describeDialects('the inliner fuzzed: bind values never change the statement', (
           }),
           { seed: SEED, numRuns: RUNS },
         );
+        expect(await d.tables(schema), 'the tables of the tenant').to.deep.equal(tables);
+        // The path under test was taken: values written into the text (inlined), or sent apart.
+        if (d.name !== 'mysql') {
+          if (config.inlined) expect(sent.inlined, `statements sent with values written in (${sent.bound} with bind parameters)`).to.be.greaterThan(sent.bound);
+          else expect(sent.inlined, 'statements sent with values written in by the package').to.equal(0);
+        }
       } finally {
         await apartment.dropTenant(tenant).catch(() => undefined);
         await s.close();
