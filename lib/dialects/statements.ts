@@ -86,7 +86,7 @@ function opaqueAt(sql: string, i: number, lx: Lexicon): Opaque | undefined {
     }
     return { end: sql.length, open: true, line: false };
   }
-  if ((c === '-' && sql[i + 1] === '-' && (!lx.mysql || i + 2 >= sql.length || /[\s\x00-\x1f]/.test(sql[i + 2]!))) || (c === '#' && lx.mysql)) {
+  if ((c === '-' && sql[i + 1] === '-' && (!lx.mysql || i + 2 >= sql.length || sql.charCodeAt(i + 2) <= 32 || /\s/.test(sql[i + 2]!))) || (c === '#' && lx.mysql)) {
     const end = sql.indexOf('\n', i);
     return end === -1 ? { end: sql.length, open: false, line: true } : { end: end + 1, open: false, line: false };
   }
