@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ApartmentError, type Apartment } from 'sequelize-apartment';
+import type { Apartment } from 'sequelize-apartment';
+import { apartmentErrorHandler } from 'sequelize-apartment/express';
 
 /** The README's middleware reference, run by test/examples/readme-snippets.test.ts. */
 export function middlewareApp(apartment: Apartment) {
@@ -22,9 +23,12 @@ export function middlewareApp(apartment: Apartment) {
   }
 
   // #region errors
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (!(error instanceof ApartmentError)) return next(error); // the app's own errors are untouched
-    res.status(error.status).json({ error: error.name, tenant: error.tenant }); // 400, 404
+  // after the routes: every ApartmentError answered with its status and a short client message
+  app.use(apartmentErrorHandler());
+  // the app's own catch-all sees everything else (and logs it)
+  app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
+    console.error(error);
+    res.status(500).json({ error: 'Internal Server Error' });
   });
   // #endregion errors
   return app;

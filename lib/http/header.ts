@@ -19,6 +19,10 @@ export function headerResolver(header: string): BuiltinResolver {
     }
     const value = req.headers[name];
     const text = (Array.isArray(value) ? value[0] : value)?.trim();
+    // One header holding a list (`acme, globex`) is two tenants, as two headers are (Node and Fetch join repeats so).
+    if (text?.includes(',')) {
+      throw new TenantNameError(`The \`${name}\` header holds a list; send exactly one tenant key.`, { status: 400 });
+    }
     return text ? { tenant: text } : undefined;
   };
 }

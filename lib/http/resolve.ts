@@ -1,5 +1,5 @@
 import type { Apartment } from '../apartment';
-import { ApartmentError, ConfigurationError, NoTenantError, TenantNotFoundError, describeValue } from '../errors';
+import { ConfigurationError, NoTenantError, TenantNotFoundError, describeValue } from '../errors';
 import type { Tenant, TenantRef } from '../tenant';
 import { existenceCache } from './existence-cache';
 import { headerResolver } from './header';
@@ -161,19 +161,5 @@ export function requestTenant(apartment: Apartment, options: ResolveOptions = {}
       });
     }
     return { ref, accept: found.accept };
-  };
-}
-
-/**
- * The JSON body the integrations that answer by themselves send for a
- * tenant problem: `{ statusCode, error, message, tenant? }` (Fastify's and
- * Nest's error shape, with the `ApartmentError`'s name as `error`).
- */
-export function errorBody(error: ApartmentError): { statusCode: number; error: string; message: string; tenant?: string } {
-  return {
-    statusCode: error.status,
-    error: error.name,
-    message: error.message,
-    ...(error.tenant === undefined ? {} : { tenant: error.tenant }),
   };
 }

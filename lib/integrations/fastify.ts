@@ -1,6 +1,8 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type { Apartment } from '../apartment';
+import { ApartmentError } from '../errors';
+import { clientAnswer } from '../http/answer';
 import { requestTenant, type RequestTenant, type ResolveOptions } from '../http/resolve';
 import { apartmentOption } from './guard';
 
@@ -18,6 +20,7 @@ export interface ApartmentPluginOptions extends ResolveOptions<FastifyRequest> {
 }
 
 const SCOPE = Symbol('sequelize-apartment.scope');
+const PROBLEM = Symbol('sequelize-apartment.problem');
 
 /**
  * Fastify 4/5 plugin: resolves each request's tenant at `onRequest`, sets
@@ -26,7 +29,12 @@ const SCOPE = Symbol('sequelize-apartment.scope');
  * async context, so the context is entered again (from a resource captured
  * inside `run`) at `preValidation`: handlers see the tenant after a JSON body
  * too. Problems with the tenant go to Fastify's error handling as
- * `ApartmentError`s whose `status` (400/404) becomes the reply's.
+ * `ApartmentError`s whose `status` (400/404) becomes the reply's; where
+ * Fastify's default error handler answers an `ApartmentError` (the
+ * plugin's or a route's), the body's message is the short client message
+ * (`{ statusCode, error, message, tenant? }`, no API advice), while the
+ * error and the log keep the full one. An app's own error handler sees the
+ * `ApartmentError` and answers as it likes.
  * `resolve: 'path'` reads the first segment but cannot strip it (Fastify
  * has routed the request before `onRequest`): declare it in the routes
  * (`/:tenant/widgets`).
@@ -59,6 +67,25 @@ const plugin: FastifyPluginCallback<ApartmentPluginOptions> = (app, options, don
       })
       // `next` outside the promise chain: errors thrown later are Fastify's to handle.
       .then((proceed) => proceed(), next);
+  });
+  // Fastify's default error handler sends `error.message`: the developer's.
+  // Its answer to an ApartmentError is replaced by the client's (an app's
+  // own error handler that answers differently is left alone).
+  app.addHook('onError', (request, _reply, error, next) => {
+    if (error instanceof ApartmentError) (request as any)[PROBLEM] = error;
+    next();
+  });
+  app.addHook('onSend', (request, reply, payload, next) => {
+    const problem: ApartmentError | undefined = (request as any)[PROBLEM];
+    if (!problem || typeof payload !== 'string' || reply.statusCode !== problem.status) return next(null, payload);
+    let sent: { message?: unknown } | undefined;
+    try {
+      sent = JSON.parse(payload);
+    } catch {
+      return next(null, payload);
+    }
+    if (sent?.message !== problem.message) return next(null, payload);
+    next(null, JSON.stringify(clientAnswer(problem)));
   });
   app.addHook('preValidation', (request, _reply, next) => {
     const scope: AsyncResource | undefined = (request as any)[SCOPE];

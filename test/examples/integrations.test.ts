@@ -6,10 +6,12 @@ import { DataTypes, type Model, type ModelStatic } from 'sequelize';
 import { Apartment } from 'sequelize-apartment';
 import { bullmqExample } from '../../examples/readme/bullmq';
 import { fastifyApp } from '../../examples/readme/fastify';
+import { honoApp } from '../../examples/readme/hono';
 import { koaApp } from '../../examples/readme/koa';
 import { nestApp } from '../../examples/readme/nestjs';
 import { describeDialects } from '../support/dialects';
 import { ROOT } from '../support/paths';
+import { getRequestListener } from '@hono/node-server';
 import { listen, request } from '../http/helpers';
 
 const MIGRATIONS = path.join(ROOT, 'examples/readme/tenant-migrations');
@@ -60,6 +62,15 @@ describeDialects('README integration examples', (d) => {
     const server = await listen(koaApp(apartment, Note).callback());
     try {
       await checkApp(server.url, 'koa');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('Hono on @hono/node-server (examples/readme/hono.ts)', async () => {
+    const server = await listen(getRequestListener(honoApp(apartment, Note).fetch));
+    try {
+      await checkApp(server.url, 'hono');
     } finally {
       await server.close();
     }

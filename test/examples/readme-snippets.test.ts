@@ -45,7 +45,7 @@ describeDialects('README and getting-started snippets', (d) => {
       expect(await who('/mixed/whoami', { host: 'acme.example.com' })).to.equal('acme');
       expect(await who('/mixed/whoami')).to.equal(null);
       const body = await request(`${ref.url}/api/whoami`, { headers: { 'x-tenant': 'initech' } });
-      expect(body.json).to.deep.equal({ error: 'TenantNotFoundError', tenant: 'initech' });
+      expect(body.json).to.deep.equal({ statusCode: 404, error: 'TenantNotFoundError', message: "Unknown tenant 'initech'.", tenant: 'initech' });
     } finally {
       await ref.close();
     }

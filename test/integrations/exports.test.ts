@@ -13,6 +13,8 @@ const SUBPATHS: Record<string, string> = {
   koa: "import { apartmentMiddleware } from 'sequelize-apartment/koa';\nimport Koa from 'koa';\nnew Koa().use(apartmentMiddleware(apartment, { resolve: (ctx) => ctx.get('x-org') }));",
   nestjs:
     "import { ApartmentModule, ApartmentService, CurrentTenant } from 'sequelize-apartment/nestjs';\nimport type { DynamicModule } from '@nestjs/common';\nexport const m: DynamicModule = ApartmentModule.forRoot({ resolve: 'header', apartmentOptions: { prefix: 'org_' } });\nexport const p: ParameterDecorator = CurrentTenant();\nexport const current = (s: ApartmentService): string | undefined => s.current();",
+  hono:
+    "import { apartmentMiddleware } from 'sequelize-apartment/hono';\nimport { Hono } from 'hono';\nconst app = new Hono();\napp.use(apartmentMiddleware(apartment, { resolve: (c) => c.req.header('x-org') }));\napp.get('/', (c) => { const t: string | undefined = c.get('tenant'); return c.json({ t }); });",
   bullmq:
     "import { tenantProcessor, tenantQueue } from 'sequelize-apartment/bullmq';\nimport { Queue, Worker } from 'bullmq';\nconst q: Queue = tenantQueue(apartment, new Queue('q'));\nnew Worker('q', tenantProcessor(apartment, async (job) => job.data.x as number));\nexport { q };",
 };
@@ -29,7 +31,7 @@ describe('subpath exports, as a TypeScript consumer sees them', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apartment-consumer-'));
     fs.mkdirSync(path.join(dir, 'node_modules'));
     fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'sequelize-apartment'), 'dir');
-    for (const dep of ['sequelize', 'fastify', 'koa', '@types', '@nestjs', 'bullmq', 'rxjs', 'reflect-metadata', 'sequelize-typescript']) {
+    for (const dep of ['sequelize', 'fastify', 'koa', 'hono', '@types', '@nestjs', 'bullmq', 'rxjs', 'reflect-metadata', 'sequelize-typescript']) {
       fs.mkdirSync(path.dirname(path.join(dir, 'node_modules', dep)), { recursive: true });
       fs.symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(dir, 'node_modules', dep), 'dir');
     }
@@ -57,10 +59,11 @@ describe('subpath exports, as a TypeScript consumer sees them', () => {
     const script = `console.log(JSON.stringify(${JSON.stringify(Object.keys(SUBPATHS))}.map((n) => Object.keys(require('sequelize-apartment/' + n)).sort())))`;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' }));
     expect(out).to.deep.equal([
-      ['apartmentMiddleware'],
+      ['apartmentErrorHandler', 'apartmentMiddleware'],
       ['apartmentPlugin', 'default'],
-      ['apartmentMiddleware', 'default'],
+      ['apartmentErrorHandler', 'apartmentMiddleware', 'default'],
       ['APARTMENT_MODULE_OPTIONS', 'ApartmentExceptionFilter', 'ApartmentMiddleware', 'ApartmentModule', 'ApartmentService', 'CurrentTenant'],
+      ['apartmentMiddleware', 'default'],
       ['TENANT_DATA_KEY', 'jobTenant', 'tenantProcessor', 'tenantQueue'],
     ]);
   });

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { Apartment, ApartmentError, type MiddlewareOptions } from 'sequelize-apartment';
-import { apartmentMiddleware } from 'sequelize-apartment/express';
+import { apartmentErrorHandler, apartmentMiddleware } from 'sequelize-apartment/express';
 import { describeDialects } from '../support/dialects';
-import { EXPRESSES, listen } from '../http/helpers';
-import { interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, tenantProblems, widgetTenants } from './helpers';
+import { EXPRESSES, listen, request as send } from '../http/helpers';
+import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, tenantProblems, widgetTenants } from './helpers';
 
 /**
  * The shared integration suite (./helpers) against Express 4 and 5, through
@@ -78,5 +78,33 @@ describeDialects('express middleware, the shared integration suite', (d) => {
         });
       });
     }
+
+    it(`${version}, apartmentErrorHandler(): ApartmentErrors answered with their status and a short client message, anything else passed on to the app's catch-all`, async () => {
+      const app = express();
+      app.use(apartmentMiddleware(apartment, { resolve: 'header', optional: true }));
+      app.get('/widgets', (_req, res, next) => {
+        Widget.findAll().then((rows) => res.json(rows.length), next); // strict: no tenant, NoTenantError
+      });
+      app.get('/boom', (_req, _res, next) => next(new Error('not ours')));
+      app.use(apartmentErrorHandler());
+      // The catch-all of the app from the issue: it turned tenant errors into 500s with developer advice.
+      app.use((error: any, _req: any, res: any, _next: unknown) => {
+        res.status(500).json({ catchAll: String(error.message) });
+      });
+      const server = await listen(app);
+      open.push(server);
+      const unknown = await send(`${server.url}/widgets`, { headers: { 'x-tenant': 'nosuch' } });
+      expect(unknown.status).to.equal(404);
+      expect(unknown.json).to.deep.equal({ statusCode: 404, error: 'TenantNotFoundError', message: "Unknown tenant 'nosuch'.", tenant: 'nosuch' });
+      const noTenant = await send(`${server.url}/widgets`);
+      expect(noTenant.status).to.equal(400);
+      expect(noTenant.json).to.include({ statusCode: 400, error: 'NoTenantError' });
+      const listed = await send(`${server.url}/widgets`, { headers: { 'x-tenant': 'acme, beta' } });
+      expect(listed.status).to.equal(400);
+      expectNoApiAdvice(unknown.text, noTenant.text, listed.text);
+      const other = await send(`${server.url}/boom`);
+      expect([other.status, other.json]).to.deep.equal([500, { catchAll: 'not ours' }]);
+      expect((await send(`${server.url}/widgets`, { headers: { 'x-tenant': 'acme' } })).json).to.be.a('number');
+    });
   }
 });

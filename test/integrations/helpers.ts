@@ -121,16 +121,26 @@ export async function interleavedPosts(url: string, apartment: Apartment, Widget
 
 /**
  * The status codes of the Express middleware: no tenant 400, an unknown
- * tenant 404, a malformed key 404, the tenant header twice 400. Returns the
- * bodies for the framework-specific checks; no route may have run.
+ * tenant 404, a malformed key 404, the tenant header twice 400, and one
+ * tenant header holding a list (`acme, beta`) 400 like two headers. Returns
+ * the bodies for the framework-specific checks; no route may have run.
  */
-export async function tenantProblems(url: string, port: number): Promise<{ none: Answer; unknown: Answer; malformed: Answer; twice: { status: number; text: string } }> {
+export async function tenantProblems(url: string, port: number): Promise<{ none: Answer; unknown: Answer; malformed: Answer; twice: { status: number; text: string }; listed: Answer }> {
   const none = await send(`${url}/whoami`);
   const unknown = await send(`${url}/whoami`, { headers: { 'x-tenant': 'nope' } });
   const malformed = await send(`${url}/whoami`, { headers: { 'x-tenant': 'Bad Key!' } });
   const twice = await raw(port, 'GET /whoami HTTP/1.1\r\nHost: x\r\nX-Tenant: acme\r\nX-Tenant: beta\r\nConnection: close\r\n\r\n');
-  expect([none.status, unknown.status, malformed.status, twice.status]).to.deep.equal([400, 404, 404, 400]);
-  return { none, unknown, malformed, twice };
+  const listed = await send(`${url}/whoami`, { headers: { 'x-tenant': 'acme, beta' } });
+  expect([none.status, unknown.status, malformed.status, twice.status, listed.status]).to.deep.equal([400, 404, 404, 400, 400]);
+  return { none, unknown, malformed, twice, listed };
+}
+
+/**
+ * What a client may read in a tenant problem's answer: nothing that tells a
+ * developer which API to call (`createTenant(`, `optional: true`, `apartment.`).
+ */
+export function expectNoApiAdvice(...texts: string[]): void {
+  for (const text of texts) expect(text).to.not.match(/createTenant\(|optional: true|apartment\.|pass `/);
 }
 
 /**

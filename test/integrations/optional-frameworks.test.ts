@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { ROOT } from '../support/paths';
 
 /** Every framework an integration may import; none of them may be needed by the core entry point. */
-const FRAMEWORKS = ['express', 'express4', 'fastify', 'fastify4', 'fastify-plugin', 'koa', 'bullmq', 'ioredis', '@nestjs/common', '@nestjs/core', '@nestjs/sequelize'];
+const FRAMEWORKS = ['express', 'express4', 'fastify', 'fastify4', 'fastify-plugin', 'koa', 'koa2', 'bullmq', 'bullmq5', 'ioredis', 'hono', '@hono/node-server', '@nestjs/common', '@nestjs/core', '@nestjs/sequelize'];
 
 describe('frameworks are optional peer dependencies', () => {
   it('the core entry point loads and builds a middleware when no framework can be resolved, and loads none of them', () => {
@@ -24,7 +24,7 @@ describe('frameworks are optional peer dependencies', () => {
       const { Apartment } = require('sequelize-apartment');
       const apartment = new Apartment(new Sequelize('postgres://u@127.0.0.1:1/x', { logging: false }));
       const mw = apartment.middleware({ resolve: 'header' });
-      const loaded = Object.keys(require.cache).filter((f) => /[\\\\/]node_modules[\\\\/](express4?|fastify4?|fastify-plugin|koa|bullmq|ioredis|@nestjs)[\\\\/]/.test(f));
+      const loaded = Object.keys(require.cache).filter((f) => /[\\\\/]node_modules[\\\\/](express4?|fastify4?|fastify-plugin|koa2?|bullmq5?|ioredis|hono|@hono|@nestjs)[\\\\/]/.test(f));
       console.log(JSON.stringify({ refused: refused.length, type: typeof mw, loaded }));
     `;
     const out = execFileSync(process.execPath, ['-e', hook], { cwd: ROOT, encoding: 'utf8' });

@@ -1,14 +1,16 @@
 import { Catch, Inject, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
 import { ApartmentError } from '../../errors';
-import { errorBody } from '../../http/resolve';
+import { clientAnswer } from '../../http/answer';
 import { APARTMENT_MODULE_OPTIONS, type ApartmentModuleOptions } from './tokens';
 
 /**
  * Answers an `ApartmentError` with a status below 500 (no tenant 400, an
  * invalid or unknown tenant 404, a tenant model used without a tenant 400,
  * a tenant that exists 409, ...) with that status and
- * `{ statusCode, error, message, tenant }`, on the Express and the Fastify
+ * `{ statusCode, error, message, tenant }`, where `message` is the short
+ * client message (no API advice; the error keeps its full message for logs),
+ * on the Express and the Fastify
  * adapter alike. Anything else goes to Nest's default handling (500,
  * logged), as does everything with
  * `exceptionFilter: false`. Registered globally by `ApartmentModule`; exported for apps that register filters themselves.
@@ -26,6 +28,7 @@ export class ApartmentExceptionFilter implements ExceptionFilter {
       new BaseExceptionFilter(adapter).catch(error, host);
       return;
     }
-    adapter.reply(host.switchToHttp().getResponse(), errorBody(error), error.status);
+    const answer = clientAnswer(error);
+    adapter.reply(host.switchToHttp().getResponse(), answer, answer.statusCode);
   }
 }
