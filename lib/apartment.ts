@@ -12,6 +12,7 @@ import type { PrewarmResult } from './migrations/warm';
 import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
 import type { MiddlewareOptions } from './http/middleware';
 import { checkAssociations, patchAssociations, routers } from './routing/associations';
+import { checkSeam } from './seam/checks';
 import { boolean, checkOptions, folder, names, oneOf, type OptionTable } from './options';
 import { installModelMethods } from './routing/models';
 import { affinityOptions, TenantAffinity, type AffinityOptions } from './pool/affinity';
@@ -249,6 +250,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     });
     this.citus = new CitusOperations(this);
     checkAssociations(sequelize);
+    checkSeam(sequelize, { affinity: affinity !== undefined, roles: settings.isolation === 'role' });
     this.#installOn(sequelize);
   }
 

@@ -1,5 +1,6 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import { TenantExistsError, TenantNotFoundError } from '../errors';
+import { queryGeneratorOf } from '../seam/sequelize';
 import type { TenantRef } from '../tenant';
 import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, Isolation, LockOptions, QueryOptions, RolesResult, RunQuery } from './contract';
 
@@ -57,7 +58,7 @@ export abstract class BaseAdapter implements DialectAdapter {
     this.sequelize = ctx.sequelize;
     this.defaultSchema = defaultSchema;
     this.isolation = ctx.isolation ?? 'none';
-    this.queryGenerator = (ctx.sequelize.getQueryInterface() as any).queryGenerator;
+    this.queryGenerator = queryGeneratorOf(ctx.sequelize);
   }
 
   isReservedName(name: string): boolean {

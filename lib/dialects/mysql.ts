@@ -3,6 +3,7 @@ import type { Transaction } from 'sequelize';
 import { ApartmentError, ConfigurationError, UnsafeQueryError } from '../errors';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, driverError, type CatalogSql } from './base';
+import { closeConnection, openConnection, pooledConnection, poolMax, releasePooledConnection } from '../seam/sequelize';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
 import { appendComment, endState, inlineParameters, MYSQL_LEXICONS, MYSQL_NO_BACKSLASH_ESCAPES } from './statements';
 
@@ -102,11 +103,10 @@ export class MysqlAdapter extends BaseAdapter {
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
     // GET_LOCK belongs to a session: hold one pooled connection for the lock's lifetime.
     const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;
-    const manager = (this.sequelize as any).connectionManager;
     // With a pool of one, holding its only connection for the lock would starve
     // the migration itself: the lock then gets a connection of its own.
-    const dedicated = Number(manager.config?.pool?.max ?? 5) < 2;
-    const connection = dedicated ? await manager.connect(manager.config) : await manager.getConnection({ type: 'SELECT' });
+    const dedicated = poolMax(this.sequelize) < 2;
+    const connection = dedicated ? await openConnection(this.sequelize) : await pooledConnection(this.sequelize);
     try {
       const rows: any = await this.#driverQuery(connection, 'SELECT GET_LOCK(?, ?) AS locked', [lockName, options.busy ? 0 : 300]);
       if (options.busy && Number(rows[0]?.locked) !== 1) throw options.busy();
@@ -121,8 +121,8 @@ export class MysqlAdapter extends BaseAdapter {
         await this.#driverQuery(connection, 'SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
       }
     } finally {
-      if (dedicated) await manager.disconnect(connection).catch(() => undefined);
-      else manager.releaseConnection(connection);
+      if (dedicated) await closeConnection(this.sequelize, connection).catch(() => undefined);
+      else releasePooledConnection(this.sequelize, connection);
     }
   }
 

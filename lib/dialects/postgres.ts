@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
@@ -6,21 +5,14 @@ import { ConfigurationError } from '../errors';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, TRANSACTION_CONTROL } from './contract';
 import { PostgresRoles } from './postgres-roles';
 import { appendComment, inlineParameters, POSTGRES_LEXICONS } from './statements';
+import { clientQuery, clientRows, pgLiteral, prefixNext, type Prefix } from '../seam/pg';
+import { closeConnection, openConnection, wrapTypeRefresh } from '../seam/sequelize';
 
-/** Statements to send in front of the next statement on this connection (consumed by the wrapped `query`). */
-const PREFIX = Symbol('apartment.prefix');
 /** The search_path set with SET LOCAL in the connection's open transaction (undefined: the default). */
 const LOCAL_PATH = Symbol('apartment.localPath');
 /** The SET LOCAL ROLE sent in the connection's open transaction (undefined: none, the login role). */
 const LOCAL_ROLE = Symbol('apartment.localRole');
-const WRAPPED = Symbol('apartment.wrapped');
 const UNKNOWN = '\0unknown';
-
-/** SQL put in front of a statement, and how many results it adds (removed again before Sequelize sees them). */
-interface Prefix {
-  readonly text: string;
-  readonly statements: number;
-}
 
 /** Statements that set one thing for the rest of the transaction; prefixes are composed from them. */
 interface Step {
@@ -131,14 +123,7 @@ export class PostgresAdapter extends BaseAdapter {
     // Sequelize refreshes its type OIDs (after CREATE TYPE) with a catalog query
     // outside any transaction. Routed, it would check a tenant schema that
     // createTenant's open transaction has not committed yet, and fail.
-    const manager = (this.sequelize as any).connectionManager;
-    const refresh = manager._refreshDynamicOIDs;
-    const unrouted = this.ctx.unrouted;
-    if (typeof refresh === 'function') {
-      manager._refreshDynamicOIDs = function refreshUnrouted(this: unknown, ...args: unknown[]) {
-        return unrouted(() => refresh.apply(this, args));
-      };
-    }
+    wrapTypeRefresh(this.sequelize, this.ctx.unrouted);
   }
 
   /** With roles: the role is created and granted in the same transaction as the schema. */
@@ -237,7 +222,6 @@ export class PostgresAdapter extends BaseAdapter {
    */
   async #send(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, qualified: boolean, run: RunQuery): Promise<unknown> {
     const connection = query.connection;
-    if (!connection[WRAPPED]) wrapConnection(connection);
     const inTransaction = Boolean(query.options.transaction);
     const control = TRANSACTION_CONTROL.exec(sql);
     if (control) {
@@ -257,13 +241,13 @@ export class PostgresAdapter extends BaseAdapter {
       const prefix = route && (qualified ? route.qualified : route.prefix);
       if (!prefix) return run();
       if (!bind) {
-        connection[PREFIX] = prefix;
+        prefixNext(connection, prefix);
         return run();
       }
       // isolation: 'role': bind values inlined as escaped literals, so the statement goes with its prefix in one message.
       const inlined = this.#roles && parameters?.length && !this.sendsAlone(sql) ? inlineBind(connection, sql, parameters) : undefined;
       if (inlined !== undefined) {
-        connection[PREFIX] = prefix;
+        prefixNext(connection, prefix);
         return run(inlined, []);
       }
       try {
@@ -304,7 +288,7 @@ export class PostgresAdapter extends BaseAdapter {
       done();
       return run();
     }
-    connection[PREFIX] = prefix;
+    prefixNext(connection, prefix);
     const result = await run();
     done();
     return result;
@@ -323,15 +307,11 @@ export class PostgresAdapter extends BaseAdapter {
   /** In a transaction the failed statement aborted it: ask on a connection of its own. */
   protected override async existsAfterError(tenant: TenantRef, transaction: Transaction | undefined): Promise<boolean> {
     if (!transaction) return this.exists(tenant);
-    const manager = (this.sequelize as any).connectionManager;
-    const connection = await manager.connect(manager.config);
+    const connection = await openConnection(this.sequelize);
     try {
-      const result: any = await new Promise((resolve, reject) =>
-        connection.query(this.sql.exists.replace('?', '$1'), [tenant.name], (error: unknown, rows: unknown) => (error ? reject(error) : resolve(rows))),
-      );
-      return result.rows.length > 0;
+      return (await clientRows(connection, this.sql.exists.replace('?', '$1'), [tenant.name])).length > 0;
     } finally {
-      await manager.disconnect(connection).catch(() => undefined);
+      await closeConnection(this.sequelize, connection).catch(() => undefined);
     }
   }
 
@@ -380,25 +360,6 @@ export class PostgresAdapter extends BaseAdapter {
   }
 }
 
-/** node-postgres' own `prepareValue` (how it turns a bind value into text), found next to the client's class; undefined when unknown. */
-const PREPARE = new WeakMap<object, ((value: unknown) => unknown) | null>();
-function driverPrepareValue(connection: any): ((value: unknown) => unknown) | undefined {
-  const Client = connection?.constructor;
-  if (typeof Client !== 'function') return undefined;
-  let prepare = PREPARE.get(Client);
-  if (prepare === undefined) {
-    prepare = null;
-    for (const loaded of Object.values(require.cache)) {
-      if (!loaded || loaded.exports !== Client) continue;
-      const utils = require.cache[path.join(path.dirname(loaded.filename), 'utils.js')]?.exports;
-      if (typeof utils?.prepareValue === 'function') prepare = utils.prepareValue as (value: unknown) => unknown;
-      break;
-    }
-    PREPARE.set(Client, prepare);
-  }
-  return prepare ?? undefined;
-}
-
 /**
  * `sql` with its bind values as escaped literals: the text node-postgres
  * would send as each parameter, quoted with its `escapeLiteral`; an untyped
@@ -410,52 +371,8 @@ function driverPrepareValue(connection: any): ((value: unknown) => unknown) | un
  * for binary values (Buffers), or when the driver's helpers are not found.
  */
 function inlineBind(connection: any, sql: string, parameters: unknown[]): string | undefined {
-  const prepare = driverPrepareValue(connection);
-  if (!prepare || typeof connection.escapeLiteral !== 'function') return undefined;
-  return inlineParameters(
-    sql,
-    parameters,
-    (value) => {
-      const text = prepare(value);
-      if (text === null) return 'NULL';
-      return typeof text === 'string' ? connection.escapeLiteral(text) : undefined;
-    },
-    POSTGRES_LEXICONS,
-  );
-}
-
-/** Runs a statement on the pg client directly, outside Sequelize (routing bookkeeping only). */
-function clientQuery(connection: any, text: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    connection[PREFIX] = undefined;
-    connection.query(text, (error: unknown, result: unknown) => (error ? reject(error) : resolve(result)));
-  });
-}
-
-/**
- * Wraps the pg client's `query` once: when a prefix is pending, it is sent in
- * the same message as the statement and its result is removed again, so
- * Sequelize sees exactly the result it would have seen without it.
- */
-function wrapConnection(connection: any): void {
-  const original = connection.query;
-  connection[WRAPPED] = true;
-  connection.query = function query(this: any, text: unknown, values?: unknown, callback?: unknown) {
-    const prefix: Prefix | undefined = this[PREFIX];
-    if (prefix === undefined || typeof text !== 'string') return original.apply(this, arguments);
-    this[PREFIX] = undefined;
-    if (typeof values === 'function') {
-      callback = values;
-      values = undefined;
-    }
-    const done = callback as (error: unknown, result?: unknown) => void;
-    const skip = prefix.statements;
-    return original.call(this, prefix.text + text, (error: unknown, result: unknown) => {
-      if (error) return done(error);
-      if (Array.isArray(result)) return done(null, result.length === skip + 1 ? result[skip] : result.slice(skip));
-      return done(null, result);
-    });
-  };
+  const literal = pgLiteral(connection);
+  return literal && inlineParameters(sql, parameters, literal, POSTGRES_LEXICONS);
 }
 
 /**

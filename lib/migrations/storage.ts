@@ -1,5 +1,6 @@
 import type { Transaction } from 'sequelize';
 import type { UmzugStorage } from 'umzug';
+import { poolMax as poolSize, queryGeneratorOf } from '../seam/sequelize';
 import type { TenantRef } from '../tenant';
 import type { MigrationHost } from './host';
 
@@ -24,7 +25,7 @@ export const STATE_CHUNK = 50;
 export const STATE_PARALLEL = 2;
 
 function metaTable(host: MigrationHost, tenant: TenantRef, table: string): string {
-  const queryGenerator = (host.sequelize.getQueryInterface() as any).queryGenerator;
+  const queryGenerator = queryGeneratorOf(host.sequelize);
   return queryGenerator.quoteTable({ tableName: table, schema: tenant.name, delimiter: '.' });
 }
 
@@ -67,7 +68,7 @@ export class TenantMetaStorage implements UmzugStorage {
 
   async #ensure(): Promise<void> {
     if (this.#ensured) return;
-    const q = (name: string) => (this.#host.sequelize.getQueryInterface() as any).queryGenerator.quoteIdentifier(name, true);
+    const q = (name: string) => queryGeneratorOf(this.#host.sequelize).quoteIdentifier(name, true);
     const table = metaTable(this.#host, this.#tenant, this.#table);
     await this.#query(`CREATE TABLE IF NOT EXISTS ${table} (${q('name')} VARCHAR(255) NOT NULL UNIQUE, PRIMARY KEY (${q('name')}))`, [], 'RAW');
     // isolation: 'role': the tenant role owns it; status reads of every tenant run without one.
@@ -139,7 +140,7 @@ export async function readExecuted(host: MigrationHost, tenants: readonly Tenant
   // Lane k reads chunks k, k + lanes, ...: the same chunks every call, and with
   // tenant-affine connections on the connection that read them last, whose
   // backend has their tables cached (a warm call costs about half a cold one).
-  const poolMax = Number(sequelize.connectionManager?.config?.pool?.max ?? 5) || 5;
+  const poolMax = poolSize(sequelize);
   const lanes = Math.max(1, Math.min(STATE_PARALLEL, poolMax - 1, chunks.length));
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {

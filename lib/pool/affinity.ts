@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import type { TenantContext } from '../context';
 import { ConfigurationError, describeValue } from '../errors';
+import { busyEntries, idleEntries, sequelizePools, type PoolLike } from '../seam/pool';
 import type { TenantRef } from '../tenant';
 
 /**
@@ -38,16 +39,6 @@ const LANE = Symbol('apartment.lane');
 
 /** @default 2000 distinct tenants per connection (see README "Very many tenants"). */
 export const DEFAULT_MAX_TENANTS_PER_CONNECTION = 2000;
-
-/** The slice of sequelize-pool's `Pool` (Sequelize v6's pool) that affinity relies on. */
-interface PoolLike {
-  _availableObjects: Array<{ resource: any }>;
-  _inUseObjects: Array<{ resource: any }>;
-  readonly maxSize: number;
-  acquire(...args: unknown[]): Promise<any>;
-  release(resource: any): void;
-  destroy(resource: any): Promise<void>;
-}
 
 /**
  * Tenant-affine connections on Sequelize's own pool. Two small wrappers on
@@ -93,10 +84,9 @@ export class TenantAffinity {
 
   /** Installs the wrappers on the instance's pool(s). Returns false when the pool is not sequelize-pool's (then nothing changes). */
   install(sequelize: Sequelize): boolean {
-    const pool = (sequelize as any).connectionManager?.pool;
-    const pools: unknown[] = isPool(pool) ? [pool] : [pool?.read, pool?.write];
-    if (!pools.every(isPool)) return false;
-    for (const p of pools as PoolLike[]) this.#wrap(p);
+    const pools = sequelizePools(sequelize);
+    if (!pools) return false;
+    for (const p of pools) this.#wrap(p);
     return true;
   }
 
@@ -122,10 +112,10 @@ export class TenantAffinity {
 
   /** The lowest slot no live connection of its pool holds. */
   #assignSlot(connection: any, pool?: PoolLike): void {
-    pool ??= this.#pools.find((p) => p._inUseObjects.some((o) => o.resource === connection) || p._availableObjects.some((o) => o.resource === connection));
+    pool ??= this.#pools.find((p) => busyEntries(p).some((o) => o.resource === connection) || idleEntries(p).some((o) => o.resource === connection));
     if (!pool) return;
     const taken = new Set<number>();
-    for (const o of [...pool._inUseObjects, ...pool._availableObjects]) if (o.resource !== connection && o.resource[SLOT] !== undefined) taken.add(o.resource[SLOT]);
+    for (const o of [...busyEntries(pool), ...idleEntries(pool)]) if (o.resource !== connection && o.resource[SLOT] !== undefined) taken.add(o.resource[SLOT]);
     let slot = 0;
     while (taken.has(slot)) slot++;
     connection[SLOT] = slot;
@@ -146,11 +136,12 @@ export class TenantAffinity {
         const tenant = context.tenant();
         if (tenant) {
           // Idle connections that never served take their slot now, so every tenant's home exists once the pool is full.
-          for (const o of this._availableObjects) if (o.resource[SLOT] === undefined) affinity.#assignSlot(o.resource, this);
-          preferIdle(this._availableObjects, tenant.name, this.maxSize);
+          const idle = idleEntries(this);
+          for (const o of idle) if (o.resource[SLOT] === undefined) affinity.#assignSlot(o.resource, this);
+          preferIdle(idle, tenant.name, this.maxSize);
         } else {
           const lane = context.store()?.lane;
-          if (lane !== undefined) preferLane(this._availableObjects, lane);
+          if (lane !== undefined) preferLane(idleEntries(this), lane);
         }
         return acquire.apply(this, args);
       };
@@ -236,10 +227,6 @@ function preferLane(available: Array<{ resource: any }>, lane: number): void {
     if (i !== last) available.push(available.splice(i, 1)[0]!);
     return;
   }
-}
-
-function isPool(pool: any): pool is PoolLike {
-  return Boolean(pool) && Array.isArray(pool._availableObjects) && typeof pool.acquire === 'function' && typeof pool.release === 'function' && typeof pool.destroy === 'function';
 }
 
 /** `affinity` option -> settings, or undefined when off. */

@@ -1,12 +1,11 @@
 import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { ConfigurationError } from '../errors';
+import { ASSOCIATION_METHODS, associationPrototypes } from '../seam/sequelize';
 import type { Router } from './router';
 
 /** The Router installed on each Sequelize instance (one per instance). */
 export const routers = new WeakMap<Sequelize, Router>();
 
-const CLASSES = ['HasMany', 'BelongsTo', 'HasOne', 'BelongsToMany'] as const;
-const METHODS = ['get', 'count', 'has', 'set', 'add', 'remove', 'create'];
 /** Association prototypes already wrapped: one entry per Sequelize copy loaded in the process. */
 const patched = new WeakSet<object>();
 
@@ -25,7 +24,7 @@ const patched = new WeakSet<object>();
  * `checkAssociations` runs first, at construction, and changes nothing.
  */
 export function patchAssociations(sequelize: Sequelize): void {
-  for (const proto of associationPrototypes(sequelize)) patchPrototype(proto);
+  for (const { name, proto } of associationPrototypes(sequelize)) patchPrototype(proto, ASSOCIATION_METHODS[name]);
 }
 
 /**
@@ -35,7 +34,7 @@ export function patchAssociations(sequelize: Sequelize): void {
  */
 export function checkAssociations(sequelize: Sequelize): void {
   const constructor = (sequelize as any).constructor;
-  const found = CLASSES.map((name) => ({ name, proto: constructor?.[name]?.prototype }));
+  const found = associationPrototypes(sequelize);
   const missing = found.filter(({ proto }) => typeof proto?.get !== 'function').map(({ name }) => name);
   if (missing.length > 0) {
     throw new ConfigurationError(
@@ -54,17 +53,11 @@ export function checkAssociations(sequelize: Sequelize): void {
   }
 }
 
-function associationPrototypes(sequelize: Sequelize): any[] {
-  const constructor = (sequelize as any).constructor;
-  return CLASSES.map((name) => constructor[name].prototype);
-}
-
-function patchPrototype(proto: any): void {
+function patchPrototype(proto: any, methods: readonly string[]): void {
   if (patched.has(proto)) return;
   patched.add(proto);
-  for (const method of METHODS) {
+  for (const method of methods) {
     const original = proto[method];
-    if (typeof original !== 'function') continue;
     proto[method] = function routedAssociation(this: any, ...args: any[]) {
       const source: ModelStatic<Model> = this.source;
       const router = routers.get(source.sequelize as Sequelize);

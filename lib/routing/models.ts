@@ -1,9 +1,10 @@
 import type { Model, ModelStatic } from 'sequelize';
 import type { TenantRef } from '../tenant';
+import { replaceMethod as define } from '../seam/sequelize';
 import type { Router } from './router';
 
 /** Static model methods that send SQL, and the position of their options argument. */
-const STATICS: Record<string, number> = {
+export const STATICS: Record<string, number> = {
   findAll: 0,
   findOne: 0,
   findByPk: 1,
@@ -56,7 +57,7 @@ const CARRIED: Record<string, (options: any) => boolean> = {
 };
 
 /** Instance methods that send SQL, and the position of their options argument. */
-const INSTANCE: Record<string, number> = {
+export const INSTANCE: Record<string, number> = {
   save: 0,
   update: 1,
   destroy: 0,
@@ -132,6 +133,3 @@ function withTenant(options: unknown, tenant: TenantRef): object {
   return { ...(options as object | undefined), tenant: tenant.key };
 }
 
-function define(target: object, name: string, value: Function): void {
-  Object.defineProperty(target, name, { configurable: true, writable: true, value });
-}

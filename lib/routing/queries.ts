@@ -1,3 +1,4 @@
+import { clsTransaction, queryClass, replaceMethod, setQueryClass } from '../seam/sequelize';
 import type { Router } from './router';
 
 /**
@@ -34,39 +35,35 @@ export function installQueryRouting(router: Router): void {
       for (const part of parts) result = await query.call(self, part, { ...options, transaction });
       return result;
     });
-  Object.defineProperty(sequelize, 'query', {
-    configurable: true,
-    writable: true,
-    value: function routedQuery(this: any, sql: any, options?: any) {
-      const text: unknown = typeof sql === 'string' ? sql : sql?.query;
-      if (typeof text === 'string' && text.includes(noTenantMarker)) {
-        const model = options?.model?.name ?? options?.instance?.constructor?.name;
-        return Promise.reject(router.noTenant(model ? `A query on ${model} (or one of its includes)` : 'This query'));
-      }
-      if (router.qualifiedPending) {
-        // Sent by a query-interface method on a table Sequelize qualified (query-interface.ts), with
-        // the options object it just copied for itself: marking it touches no caller's object.
-        router.qualifiedPending = false;
-        if (options !== null && typeof options === 'object') options[QUALIFIED] = true;
-      }
-      let explicit;
-      try {
-        explicit = router.explicit(options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const tenant = explicit ?? context.tenant();
-      const parts = typeof sql === 'string' ? adapter.splitStatements(sql, tenant) : undefined;
-      // An explicit tenant travels in the options down to the Query (RoutedQuery reads it there).
-      const pending: Promise<unknown> = parts ? sendEach(this, parts, options) : query.call(this, sql, options);
-      if (!tenant) return pending;
-      return pending.catch((error: unknown) =>
-        adapter.translateQueryError(error, tenant, options?.transaction ?? sequelize.constructor._cls?.get('transaction')),
-      );
-    },
+  replaceMethod(sequelize, 'query', function routedQuery(this: any, sql: any, options?: any) {
+    const text: unknown = typeof sql === 'string' ? sql : sql?.query;
+    if (typeof text === 'string' && text.includes(noTenantMarker)) {
+      const model = options?.model?.name ?? options?.instance?.constructor?.name;
+      return Promise.reject(router.noTenant(model ? `A query on ${model} (or one of its includes)` : 'This query'));
+    }
+    if (router.qualifiedPending) {
+      // Sent by a query-interface method on a table Sequelize qualified (query-interface.ts), with
+      // the options object it just copied for itself: marking it touches no caller's object.
+      router.qualifiedPending = false;
+      if (options !== null && typeof options === 'object') options[QUALIFIED] = true;
+    }
+    let explicit;
+    try {
+      explicit = router.explicit(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const tenant = explicit ?? context.tenant();
+    const parts = typeof sql === 'string' ? adapter.splitStatements(sql, tenant) : undefined;
+    // An explicit tenant travels in the options down to the Query (RoutedQuery reads it there).
+    const pending: Promise<unknown> = parts ? sendEach(this, parts, options) : query.call(this, sql, options);
+    if (!tenant) return pending;
+    return pending.catch((error: unknown) =>
+      adapter.translateQueryError(error, tenant, options?.transaction ?? clsTransaction(sequelize)),
+    );
   });
 
-  const Base = sequelize.dialect.Query;
+  const Base = queryClass(sequelize);
   class RoutedQuery extends Base {
     run(sql: string, parameters?: unknown[]): Promise<unknown> {
       const options = (this as any).options;
@@ -93,5 +90,5 @@ export function installQueryRouting(router: Router): void {
       return super.handleSelectQuery(results);
     }
   }
-  sequelize.dialect.Query = router.sqlComment ? (require('./sql-comment') as typeof import('./sql-comment')).withTenantComment(RoutedQuery, router) : RoutedQuery;
+  setQueryClass(sequelize, router.sqlComment ? (require('./sql-comment') as typeof import('./sql-comment')).withTenantComment(RoutedQuery, router) : RoutedQuery);
 }

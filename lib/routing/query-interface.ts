@@ -1,4 +1,5 @@
 import type { TenantRef } from '../tenant';
+import { queryInterfaceOf, replaceMethod } from '../seam/sequelize';
 import type { Router } from './router';
 
 /**
@@ -7,7 +8,7 @@ import type { Router } from './router';
  * methods models use for DML; called with a qualified table they are marked
  * as qualified, so raw-SQL routing can skip them (queries.ts).
  */
-const TABLE_METHODS: Record<string, { table: number; options?: number; dml?: true }> = {
+export const TABLE_METHODS: Record<string, { table: number; options?: number; dml?: true }> = {
   createTable: { table: 0, options: 2 },
   dropTable: { table: 0, options: 1 },
   renameTable: { table: 0, options: 2 },
@@ -61,12 +62,10 @@ export function installQueryInterfaceScoping(router: Router): void {
   // Marking is only worth an options copy where the adapter skips qualified statements.
   // MySQL routes model DML whole (its route ignores the mark); isolation: 'role' routes it for the role alone.
   const mark = !router.adapter.routesQualifiedQueries || router.adapter.isolation === 'role';
-  const queryInterface = router.sequelize.getQueryInterface() as any;
+  const queryInterface = queryInterfaceOf(router.sequelize);
   const queryGenerator = queryInterface.queryGenerator;
 
-  const define = (name: string, value: Function): void => {
-    Object.defineProperty(queryInterface, name, { configurable: true, writable: true, value });
-  };
+  const define = (name: string, value: Function): void => replaceMethod(queryInterface, name, value);
 
   for (const [name, spec] of Object.entries(TABLE_METHODS)) {
     const original = queryInterface[name];

@@ -1,4 +1,5 @@
 import type { Model, ModelStatic } from 'sequelize';
+import { queryGeneratorOf, replaceMethod } from '../seam/sequelize';
 import type { Router } from './router';
 
 /**
@@ -14,7 +15,7 @@ import type { Router } from './router';
  * never depend on a connection's search_path or selected database.
  */
 export function installTable(router: Router, model: ModelStatic<Model>): void {
-  const queryGenerator = (router.sequelize.getQueryInterface() as any).queryGenerator;
+  const queryGenerator = queryGeneratorOf(router.sequelize);
   const original = (model as any).getTableName;
   const tableName: string = (model as any).tableName;
   const shared = router.isShared(model);
@@ -39,14 +40,10 @@ export function installTable(router: Router, model: ModelStatic<Model>): void {
       return quoted;
     },
   };
-  Object.defineProperty(model, 'getTableName', {
-    configurable: true,
-    writable: true,
-    value: function getTableName(this: any) {
-      // A class pinned with Model.schema(x), or defined with `schema`, keeps it.
-      if (this._schema) return original.call(this);
-      return table;
-    },
+  replaceMethod(model, 'getTableName', function getTableName(this: any) {
+    // A class pinned with Model.schema(x), or defined with `schema`, keeps it.
+    if (this._schema) return original.call(this);
+    return table;
   });
 }
 
