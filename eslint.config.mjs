@@ -72,7 +72,7 @@ export default tseslint.config(
   {
     // The patched pg `query` mirrors pg's own overload handling: it forwards
     // `arguments` exactly and reassigns shifted parameters.
-    files: ['lib/dialects/postgres.ts'],
+    files: ['lib/seam/pg.ts'],
     rules: { 'prefer-rest-params': 'off', 'no-useless-assignment': 'off' },
   },
   {

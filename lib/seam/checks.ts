@@ -120,9 +120,14 @@ export function missingPieces(sequelize: Sequelize, needs: SeamNeeds): string[] 
  */
 function unsynchronous(queryInterface: any, Model: any): string[] {
   const late: string[] = [];
-  let sent = false;
+  const sent = { yes: false };
   const sequelize = Object.create(queryInterface.sequelize, {
-    query: { value: () => ((sent = true), new Promise(() => undefined)) },
+    query: {
+      value: () => {
+        sent.yes = true;
+        return new Promise(() => undefined);
+      },
+    },
   });
   const realGenerator = queryInterface.queryGenerator;
   const queryGenerator = new Proxy(realGenerator, {
@@ -142,14 +147,14 @@ function unsynchronous(queryInterface: any, Model: any): string[] {
   };
   const instance = Object.create(Model.prototype, { constructor: { value: model } });
   for (const [name, args] of Object.entries(SYNCHRONOUS)) {
-    sent = false;
+    sent.yes = false;
     try {
       const result = probe[name](...args(model, instance));
       if (result && typeof result.catch === 'function') result.catch(() => undefined);
     } catch {
       // a synchronous throw: it sent nothing either
     }
-    if (!sent) late.push(`QueryInterface.${name}() sending its SQL synchronously (the explicit { tenant } option relies on it)`);
+    if (!sent.yes) late.push(`QueryInterface.${name}() sending its SQL synchronously (the explicit { tenant } option relies on it)`);
   }
   return late;
 }

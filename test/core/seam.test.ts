@@ -34,7 +34,7 @@ describeDialects('the seam over Sequelize internals: checked at construction', (
         const qi = s.getQueryInterface();
         const select = qi.select;
         qi.select = async function (this: unknown, ...args: unknown[]) {
-          await null;
+          await Promise.resolve();
           return select.apply(this, args);
         };
       },
@@ -103,7 +103,7 @@ describeDialects('the seam over Sequelize internals: checked at construction', (
     qi.select = function (this: unknown, ...args: unknown[]) {
       if (!late) return select.apply(this, args);
       return (async () => {
-        await null;
+        await Promise.resolve();
         return select.apply(this, args);
       })();
     };
