@@ -165,8 +165,9 @@ export function appendComment(sql: string, comment: string, lexicons: readonly L
  * inside an identifier such as `a$1`). The statement is read under every
  * lexicon given (every mode its session may be in): undefined when they
  * disagree on where the placeholders are, when a placeholder has no
- * parameter (or a `?` parameter has no placeholder), or when `literal`
- * cannot render a value. The caller then keeps the bind parameters.
+ * parameter or a parameter no placeholder (the server refuses that with bind
+ * parameters, and so must the inlined text), or when `literal` cannot render
+ * a value. The caller then keeps the bind parameters.
  *
  * @example inlineParameters('SELECT $1::int', [7], (v) => `'${v}'`) // "SELECT '7'::int"
  */
@@ -188,6 +189,9 @@ function inlineUnder(sql: string, parameters: readonly unknown[], literal: (valu
   let last = 0;
   let i = 0;
   let next = 0;
+  // Every parameter must be used, as the server requires of bind parameters ("bind message supplies 2 parameters").
+  const used = new Array<boolean>(parameters.length).fill(false);
+  let unused = parameters.length;
   while (i < sql.length) {
     const token = opaqueAt(sql, i, lx);
     if (token) {
@@ -208,12 +212,13 @@ function inlineUnder(sql: string, parameters: readonly unknown[], literal: (valu
       continue;
     }
     if (n < 1 || n > parameters.length) return undefined;
+    if (!used[n - 1]) (used[n - 1] = true), unused--;
     const text = literal(parameters[n - 1]);
     if (text === undefined) return undefined;
     out += sql.slice(last, i) + text;
     i += length;
     last = i;
   }
-  if (lx.placeholder === 'question' && next !== parameters.length) return undefined;
+  if (unused > 0) return undefined;
   return out + sql.slice(last);
 }
