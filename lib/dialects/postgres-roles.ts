@@ -186,32 +186,39 @@ export class PostgresRoles {
    * tenant's schema refused (CrossTenantError), a tenant table refused to a
    * statement without a tenant (NoTenantError), a tenant without its role
    * yet (ConfigurationError). Anything else is returned unchanged.
+   *
+   * Read from the SQLSTATE, the statement and the catalog, never from the
+   * message, whose language is the server's `lc_messages`: 42501
+   * (insufficient_privilege) with another tenant's schema named in the
+   * statement is a cross-tenant reach; 42501 with no tenant and a tenant's
+   * schema named is a tenant-less reach; 42501, 22023 or 42704 (SET ROLE's
+   * check) with the tenant's role missing or not the login's is a missing role.
    */
-  translate(error: unknown, tenant: TenantRef | undefined, sql: string): unknown {
+  async translate(error: unknown, tenant: TenantRef | undefined, sql: string, roleUsable: () => Promise<boolean>): Promise<unknown> {
     const e = driverError(error);
-    const message: string = typeof e?.message === 'string' ? e.message : '';
-    if (e?.code === '42501') {
-      const schema = /^permission denied for schema (.+)$/.exec(message)?.[1];
-      const otherKey = schema === undefined ? undefined : this.#ctx.keyOf(schema);
-      if (tenant && schema !== undefined && otherKey !== undefined) {
+    const code: unknown = e?.code;
+    if (code === '42501') {
+      const reached = this.#reached(sql, tenant);
+      if (tenant && reached) {
         return new CrossTenantError(
-          `A statement in tenant '${tenant.key}' reached tenant '${otherKey}' (schema "${schema}"), and the database refused it (isolation: 'role'). Find the hand-written schema, literal or Model.schema() that names "${schema}" and use apartment.run('${otherKey}', ...) for that tenant's data instead.`,
-          { tenant: tenant.key, instanceTenant: otherKey, cause: error },
+          `A statement in tenant '${tenant.key}' reached tenant '${reached.key}' (schema "${reached.name}"), and the database refused it (isolation: 'role'). Find the hand-written schema, literal or Model.schema() that names "${reached.name}" and use apartment.run('${reached.key}', ...) for that tenant's data instead.`,
+          { tenant: tenant.key, instanceTenant: reached.key, cause: error },
         );
       }
-      if (!tenant && /^permission denied for (?:table|relation|view|sequence|materialized view) /.test(message)) {
-        const reached = this.#reached(sql);
+      if (!tenant && reached) {
         return new NoTenantError(
-          `A statement without a tenant reached a tenant's table${reached ? ` (tenant '${reached}')` : ''} and the database refused it (isolation: 'role': ${message}). Run it inside apartment.run(tenant, fn) or pass { tenant } in its options.`,
-          { tenant: reached, cause: error },
+          `A statement without a tenant reached a tenant's table (tenant '${reached.key}') and the database refused it (isolation: 'role': ${typeof e?.message === 'string' ? e.message : code}). Run it inside apartment.run(tenant, fn) or pass { tenant } in its options.`,
+          { tenant: reached.key, cause: error },
         );
       }
-      if (tenant && /^permission denied to set role /.test(message)) return this.#missingRole(tenant, error);
     }
-    // SET ROLE to a role that does not exist fails in its check hook: 22023 invalid_parameter_value.
-    if (tenant && (e?.code === '22023' || e?.code === '42704') && message === `role "${tenant.name}" does not exist`) return this.#missingRole(tenant, error);
+    // SET ROLE to a role that does not exist fails in its check hook (22023, or 42704), one the login is not in with 42501.
+    if (tenant && (code === '42501' || code === '22023' || code === '42704') && !(await roleUsable().catch(() => true))) return this.#missingRole(tenant, error);
     return error;
   }
+
+  /** The query that tells whether the login can `SET ROLE` to a tenant's role (one `?`: the role's name; a row when it can). */
+  readonly roleUsableSql = "SELECT 1 AS usable FROM pg_catalog.pg_roles WHERE rolname = ? AND pg_catalog.pg_has_role(session_user, oid, 'MEMBER')";
 
   #missingRole(tenant: TenantRef, cause: unknown): ApartmentError {
     return new ConfigurationError(
@@ -220,11 +227,16 @@ export class PostgresRoles {
     );
   }
 
-  /** The tenant a tenant-less statement names (`"tenant_b".`), for the error message. */
-  #reached(sql: string): string | undefined {
-    for (const match of sql.matchAll(/"([^"]+)"\./g)) {
-      const key = this.#ctx.keyOf(match[1]!);
-      if (key !== undefined) return key;
+  /**
+   * The first tenant other than `current` whose schema the statement names
+   * as a qualifier (`"tenant_b".widgets`, `tenant_b.widgets`), or undefined.
+   */
+  #reached(sql: string, current?: TenantRef): TenantRef | undefined {
+    for (const match of sql.matchAll(/(?:"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$-]*))\s*\./g)) {
+      const name = match[1] !== undefined ? match[1].replace(/""/g, '"') : match[2]!;
+      if (name === current?.name) continue;
+      const key = this.#ctx.keyOf(name);
+      if (key !== undefined) return Object.freeze({ key, name });
     }
     return undefined;
   }

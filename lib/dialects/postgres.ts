@@ -296,20 +296,28 @@ export class PostgresAdapter extends BaseAdapter {
 
   /** isolation: 'role': what the database refused, as a domain error. */
   async #refused(error: unknown, tenant: TenantRef | undefined, sql: string, query: DialectQuery): Promise<never> {
-    const translated = this.#roles!.translate(error, tenant, sql);
+    const roles = this.#roles!;
+    const transaction = query.options.transaction ?? undefined;
+    const translated = await roles.translate(error, tenant, sql, async () => tenant !== undefined && (await this.#askAfterError(roles.roleUsableSql, [tenant.name], transaction)).length > 0);
     // A missing role is a missing tenant when its schema is gone too.
-    if (tenant && translated instanceof ConfigurationError && !(await this.existsAfterError(tenant, query.options.transaction ?? undefined).catch(() => true))) {
+    if (tenant && translated instanceof ConfigurationError && !(await this.existsAfterError(tenant, transaction).catch(() => true))) {
       throw this.notFound(tenant, error);
     }
     throw translated;
   }
 
-  /** In a transaction the failed statement aborted it: ask on a connection of its own. */
   protected override async existsAfterError(tenant: TenantRef, transaction: Transaction | undefined): Promise<boolean> {
     if (!transaction) return this.exists(tenant);
+    return (await this.#askAfterError(this.sql.exists, [tenant.name], transaction)).length > 0;
+  }
+
+  /** A catalog query on the error path: in a transaction the failed statement aborted it, so on a connection of its own. */
+  async #askAfterError(sql: string, values: unknown[], transaction: Transaction | undefined): Promise<unknown[]> {
+    if (!transaction) return (await this.admin(sql, { replacements: values }))[0] as unknown[];
     const connection = await openConnection(this.sequelize);
     try {
-      return (await clientRows(connection, this.sql.exists.replace('?', '$1'), [tenant.name])).length > 0;
+      let n = 0;
+      return await clientRows(connection, sql.replace(/\?/g, () => `$${++n}`), values);
     } finally {
       await closeConnection(this.sequelize, connection).catch(() => undefined);
     }
