@@ -216,54 +216,74 @@ export class PostgresAdapter extends BaseAdapter {
 
   /**
    * Sends `sql` with what it needs set (search_path unless `qualified`; the
-   * role with isolation: 'role'), composed into one prefix: in the
-   * statement's own message when it has no bind parameters, else in a
-   * BEGIN/COMMIT bracket (or once per transaction).
+   * role with isolation: 'role'): transaction control as it is, a statement
+   * outside a transaction with its prefix, one inside with what the
+   * transaction does not have set yet.
    */
-  async #send(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, qualified: boolean, run: RunQuery): Promise<unknown> {
-    const connection = query.connection;
-    const inTransaction = Boolean(query.options.transaction);
-    const control = TRANSACTION_CONTROL.exec(sql);
-    if (control) {
-      const result = await run();
-      // A transaction boundary ends (or, for ROLLBACK TO, may undo) any SET LOCAL.
-      const after = /^\s*ROLLBACK\s+TO\b/i.test(sql) ? UNKNOWN : undefined;
-      connection[LOCAL_PATH] = after;
-      connection[LOCAL_ROLE] = after;
-      return result;
-    }
-    const route = tenant ? this.#routeFor(tenant) : undefined;
+  #send(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, qualified: boolean, run: RunQuery): Promise<unknown> {
+    if (TRANSACTION_CONTROL.test(sql)) return this.#sendControl(query.connection, sql, run);
     // Bind statements (extended protocol) and what the server must receive alone take no prefix.
-    const bind = Boolean(parameters && parameters.length) || this.sendsAlone(sql);
+    const alone = this.sendsAlone(sql);
+    const bind = Boolean(parameters && parameters.length) || alone;
+    if (!query.options.transaction) return this.#sendOutside(query.connection, sql, parameters, tenant, qualified, bind && !alone, bind, run);
+    return this.#sendInTransaction(query.connection, tenant, qualified, bind, run);
+  }
 
-    if (!inTransaction) {
-      // Nothing is set outside a transaction: tenant-less statements need nothing.
-      const prefix = route && (qualified ? route.qualified : route.prefix);
-      if (!prefix) return run();
-      if (!bind) {
-        prefixNext(connection, prefix);
-        return run();
-      }
-      // isolation: 'role': bind values inlined as escaped literals, so the statement goes with its prefix in one message.
-      const inlined = this.#roles && parameters?.length && !this.sendsAlone(sql) ? inlineBind(connection, sql, parameters) : undefined;
-      if (inlined !== undefined) {
-        prefixNext(connection, prefix);
-        return run(inlined, []);
-      }
-      try {
-        await clientQuery(connection, `BEGIN; ${prefix.text}`);
-      } catch (error) {
-        await clientQuery(connection, 'ROLLBACK');
-        throw error;
-      }
-      try {
-        return await run();
-      } finally {
-        // After an error the transaction is aborted and COMMIT just ends it.
-        await clientQuery(connection, 'COMMIT');
-      }
+  /** BEGIN, COMMIT, SAVEPOINT, ...: sent as they are; a boundary ends (or, for ROLLBACK TO, may undo) any SET LOCAL. */
+  async #sendControl(connection: any, sql: string, run: RunQuery): Promise<unknown> {
+    const result = await run();
+    const after = /^\s*ROLLBACK\s+TO\b/i.test(sql) ? UNKNOWN : undefined;
+    connection[LOCAL_PATH] = after;
+    connection[LOCAL_ROLE] = after;
+    return result;
+  }
+
+  /**
+   * Outside a transaction nothing is set, so a tenant-less statement needs
+   * nothing. A tenant's statement takes its prefix in its own message; with
+   * bind parameters, either inlined (`inlinable`, isolation: 'role') or in a
+   * BEGIN/COMMIT bracket.
+   */
+  async #sendOutside(connection: any, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, qualified: boolean, inlinable: boolean, bind: boolean, run: RunQuery): Promise<unknown> {
+    const route = tenant ? this.#routeFor(tenant) : undefined;
+    const prefix = route && (qualified ? route.qualified : route.prefix);
+    if (!prefix) return run();
+    if (!bind) {
+      prefixNext(connection, prefix);
+      return run();
     }
+    // isolation: 'role': bind values inlined as escaped literals, so the statement goes with its prefix in one message.
+    const inlined = this.#roles && inlinable ? inlineBind(connection, sql, parameters!) : undefined;
+    if (inlined !== undefined) {
+      prefixNext(connection, prefix);
+      return run(inlined, []);
+    }
+    return this.#bracket(connection, prefix, run);
+  }
 
+  /** `BEGIN; <prefix>`, the statement, `COMMIT`: for a bind statement, which cannot share its message. */
+  async #bracket(connection: any, prefix: Prefix, run: RunQuery): Promise<unknown> {
+    try {
+      await clientQuery(connection, `BEGIN; ${prefix.text}`);
+    } catch (error) {
+      await clientQuery(connection, 'ROLLBACK');
+      throw error;
+    }
+    try {
+      return await run();
+    } finally {
+      // After an error the transaction is aborted and COMMIT just ends it.
+      await clientQuery(connection, 'COMMIT');
+    }
+  }
+
+  /**
+   * Inside a transaction SET LOCAL lasts until it ends: what the connection
+   * has set is tracked, and only what differs is sent (in the statement's
+   * message, or before a bind statement).
+   */
+  async #sendInTransaction(connection: any, tenant: TenantRef | undefined, qualified: boolean, bind: boolean, run: RunQuery): Promise<unknown> {
+    const route = tenant ? this.#routeFor(tenant) : undefined;
     const path = qualified ? KEEP : route?.path;
     const role = this.#roles ? route?.role?.sql : KEEP;
     const setPath = path !== KEEP && (connection[LOCAL_PATH] ?? undefined) !== path;
