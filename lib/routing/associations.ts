@@ -69,9 +69,7 @@ function patchPrototype(proto: any, methods: readonly string[]): void {
       }
       const options = args[method === 'get' || method === 'count' ? 1 : 2];
       const what = `${source.name}#${this.accessors?.[method] ?? method}()`;
-      return router.withInstances(what, router.isShared(source) ? this.target : source, instances, options, () =>
-        Promise.resolve(original.apply(this, args)),
-      );
+      return router.withInstances({ what, model: router.isShared(source) ? this.target : source, instances, options }, () => Promise.resolve(original.apply(this, args)));
     };
   }
 }

@@ -123,7 +123,7 @@ export function installModelMethods(router: Router, model: ModelStatic<Model>): 
       };
       // An instance created with nested includes saves them with options of Sequelize's own.
       const carriable = !(this._options?.include?.length > 0);
-      return router.withInstances(`${model.name}#${name}()`, model, [this], args[index], run, this, carriable);
+      return router.withInstances({ what: `${model.name}#${name}()`, model, instances: [this], options: args[index], bindAfter: this, carriable }, run);
     });
   }
 }

@@ -22,6 +22,22 @@ export interface RouterOptions {
   affinity?: TenantAffinity;
 }
 
+/** What `Router.withInstances` runs: an operation on instances of a model. */
+export interface InstanceOperation {
+  /** How errors name the operation: `Widget#save()`. */
+  readonly what: string;
+  /** The model whose tenant rules apply (shared or not, pinned with `Model.schema()`). */
+  readonly model: ModelStatic<Model>;
+  /** The instances the operation touches: they must all belong to one tenant. */
+  readonly instances: readonly unknown[];
+  /** The call's options (an explicit `{ tenant }` in them must agree with the instances'). */
+  readonly options: unknown;
+  /** A new instance that belongs to the tenant the operation ran in, once it has run. */
+  readonly bindAfter?: Model;
+  /** `fn(tenant)` puts the tenant into the options it passes on: it may run without AsyncLocalStorage when `carriesTenant`. */
+  readonly carriable?: boolean;
+}
+
 /**
  * The routing state of one Apartment: which models are tenant models, which
  * tenant an operation belongs to, and the errors when there is none. The
@@ -129,16 +145,8 @@ export class Router {
    * Runs an operation on instances: in the tenant they are bound to, or the
    * explicit/context tenant when they are new; refuses to mix tenants.
    */
-  withInstances<T>(
-    what: string,
-    model: ModelStatic<Model>,
-    instances: unknown[],
-    options: unknown,
-    fn: (carry?: TenantRef) => Promise<T>,
-    bindAfter?: Model,
-    /** `fn(tenant)` puts the tenant into the options it passes on: it may run without AsyncLocalStorage when `carriesTenant`. */
-    carriable = false,
-  ): Promise<T> {
+  withInstances<T>(operation: InstanceOperation, fn: (carry?: TenantRef) => Promise<T>): Promise<T> {
+    const { what, model, instances, options, bindAfter, carriable = false } = operation;
     let target: TenantRef | undefined;
     const current = this.context.tenant();
     try {
