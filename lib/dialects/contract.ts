@@ -204,8 +204,6 @@ export interface RolesResult {
   shared: string[];
 }
 
-export { driverError } from './base';
-
 /** Statements that start, end or shape a transaction: never routed. */
 export const TRANSACTION_CONTROL =
   /^\s*(?:START\s+TRANSACTION|BEGIN|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|SET\s+(?:TRANSACTION|SESSION\s+CHARACTERISTICS|SESSION\s+TRANSACTION|CONSTRAINTS|LOCAL\s+TRANSACTION|autocommit))\b/i;

@@ -8,7 +8,7 @@ import { indexOfVersion, listMigrationFiles, loadMigration, type MigrationFile }
 import type { MigrationHost } from './host';
 import { migrationsKind, type StepKind } from './kind';
 import { readExecuted, TenantMetaStorage } from './storage';
-import type { MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus } from './types';
+import type { AfterCreate, MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus } from './types';
 import { WarmTenants } from './warm';
 
 type Direction = 'up' | 'down';
@@ -32,8 +32,7 @@ interface Plan {
   readonly all?: boolean;
 }
 
-/** Runs more steps in a tenant being created, in createTenant's lock and transaction (seeders after migrations). */
-export type AfterCreate = (tenant: TenantRef, transaction: Transaction | undefined) => Promise<string[]>;
+export type { AfterCreate } from './types';
 
 /** Thrown inside a tenant run to carry the failure out of the lock. */
 class RunFailure extends Error {

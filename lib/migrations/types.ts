@@ -1,4 +1,9 @@
+import type { Transaction } from 'sequelize';
+import type { TenantRef } from '../tenant';
 import type { MigrationResult } from '../types';
+
+/** Runs more steps in a tenant being created, in createTenant's lock and transaction (seeders after migrations). */
+export type AfterCreate = (tenant: TenantRef, transaction: Transaction | undefined) => Promise<string[]>;
 
 /** Options of `migrateTenant`. */
 export interface MigrateOptions {

@@ -3,7 +3,7 @@ import { ConfigurationError, MigrationError, TenantExistsError, describeValue, s
 import type { TenantRef } from '../tenant';
 import type { MigrationResult } from '../types';
 import type { MigrationHost } from './host';
-import type { AfterCreate } from './migrator';
+import type { AfterCreate } from './types';
 import type { MigrateOptions } from './types';
 
 /**
