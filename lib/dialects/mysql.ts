@@ -3,6 +3,7 @@ import type { Transaction } from 'sequelize';
 import { ApartmentError, ConfigurationError, UnsafeQueryError } from '../errors';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, driverError, type CatalogSql } from './base';
+import { mariadbBackslashEscapes, mariadbEscape } from '../seam/mariadb';
 import { closeConnection, openConnection, pooledConnection, poolMax, releasePooledConnection } from '../seam/sequelize';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
 import { appendComment, endState, inlineParameters, MYSQL_LEXICONS, MYSQL_NO_BACKSLASH_ESCAPES } from './statements';
@@ -233,8 +234,6 @@ function mariadbQuery(connection: any, sql: string, values?: unknown[]): Promise
   return connection.query({ sql }, values);
 }
 
-/** SERVER_STATUS_NO_BACKSLASH_ESCAPES: the server reports the session's mode in every OK packet. */
-const NO_BACKSLASH_ESCAPES = 1 << 9;
 const SETS_SQL_MODE = /sql_mode\s*:?=/i;
 
 /**
@@ -256,11 +255,11 @@ function inlineForSession(connection: any, sql: string, parameters: unknown[], t
     throw refuse('a bind value is NaN or Infinity, which MySQL/MariaDB have no literal for (the driver would write a column name). Pass null or a finite number.');
   }
   if (SETS_SQL_MODE.test(sql)) throw refuse('it sets sql_mode itself, so how the server will read its values cannot be known. Set sql_mode in a statement of its own.');
-  const status = connection?.info?.status;
-  if (typeof status !== 'number') {
+  const backslashEscapes = mariadbBackslashEscapes(connection);
+  if (backslashEscapes === undefined) {
     throw refuse("the mariadb driver's connection does not report the session's sql_mode (connection.info.status), so its values cannot be escaped for it. Use a mariadb driver version in the peer range.");
   }
-  if ((status & NO_BACKSLASH_ESCAPES) === 0) return undefined;
+  if (backslashEscapes) return undefined;
   const text = inlineParameters(sql, parameters, (value) => literalWithoutBackslashes(connection, value), [MYSQL_NO_BACKSLASH_ESCAPES]);
   if (text === undefined) {
     throw refuse(
@@ -290,9 +289,9 @@ function literalWithoutBackslashes(connection: any, value: unknown): string | un
     // As the driver lists an array (`IN (?)`), with its arrayParenthesis option.
     const parts = value.map((v) => literalWithoutBackslashes(connection, v));
     if (parts.some((p) => p === undefined)) return undefined;
-    return String(connection.escape([])) === '()' ? `(${parts.join(',')})` : parts.join(',');
+    return mariadbEscape(connection, []) === '()' ? `(${parts.join(',')})` : parts.join(',');
   }
-  const written = String(connection.escape(value));
+  const written = mariadbEscape(connection, value);
   if (!written.includes('\\')) return written;
   if (value !== null && typeof value === 'object') {
     if (typeof (value as any).toSqlString === 'function') return quoted(String((value as any).toSqlString()));

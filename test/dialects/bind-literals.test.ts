@@ -137,6 +137,22 @@ describeDialects('bind values and the package\'s marks never change the statemen
         }
       });
 
+      it("mariadb: when the driver's connection does not report the session's mode, bind statements are refused (never escaped by guess)", async () => {
+        const sequelize = new Sequelize(d.url, {
+          logging: false,
+          pool: { max: 1 },
+          // A driver whose connection has no status flags (connection.info.status) to read the sql_mode from.
+          hooks: { afterConnect: (connection: any) => void Object.defineProperty(connection, 'info', { value: {}, configurable: true }) },
+        });
+        opened.push(sequelize);
+        const apartment = new Apartment(sequelize, { prefix, migrationsPath: folder });
+        const error = await apartment.run('t', () => sequelize.query('SELECT $1 AS v', { type: QueryTypes.SELECT, bind: ["x'/* y"] })).catch((e: unknown) => e);
+        expect(error).to.be.instanceOf(UnsafeQueryError);
+        expect((error as Error).message).to.match(/does not report the session's sql_mode/);
+        // Without bind values nothing is escaped: the statement runs.
+        expect(await apartment.run('t', () => sequelize.query("SELECT 'ok' AS v", { type: QueryTypes.SELECT }))).to.deep.equal([{ v: 'ok' }]);
+      });
+
       it('mariadb: a statement that sets sql_mode itself, with bind values, is refused', async () => {
         const { query } = await world("SET SESSION sql_mode = 'STRICT_TRANS_TABLES'");
         const error = await query("SET STATEMENT sql_mode = 'NO_BACKSLASH_ESCAPES' FOR SELECT $1 AS v", ["x'/* y"]).catch((e: unknown) => e);
