@@ -195,6 +195,12 @@ export class MysqlAdapter extends BaseAdapter {
    * database and the table separately instead.
    */
   protected patchQueryGenerator(queryGenerator: any): void {
+    // The foreign-key lookup of Model.sync({ alter }) reads the configured
+    // database; a qualified (tenant) table knows better.
+    const getForeignKeysQuery = queryGenerator.getForeignKeysQuery;
+    queryGenerator.getForeignKeysQuery = function (this: any, table: any, schemaName?: unknown) {
+      return getForeignKeysQuery.call(this, table, table && typeof table === 'object' && table.schema ? table.schema : schemaName);
+    };
     // removeColumn/changeColumn look foreign keys up with an OR that has no
     // constant TABLE_SCHEMA, so the server opens every table of every
     // database (seconds at 10,000 tenants). For a qualified (tenant) table,

@@ -140,15 +140,6 @@ export function installQueryInterfaceScoping(router: Router): void {
       return this.sequelize.query(queryGenerator.pgEnumDrop(null, null, qualified), { ...options, raw: true });
     });
   }
-
-  // MySQL's foreign-key lookup (Model.sync({ alter })) reads the configured
-  // database; a qualified table knows better. PostgreSQL ignores the argument.
-  const getForeignKeysQuery = queryGenerator.getForeignKeysQuery;
-  if (typeof getForeignKeysQuery === 'function') {
-    queryGenerator.getForeignKeysQuery = function (this: any, table: any, schemaName?: unknown) {
-      return getForeignKeysQuery.call(this, table, table && typeof table === 'object' && table.schema ? table.schema : schemaName);
-    };
-  }
 }
 
 /**

@@ -91,6 +91,7 @@ export function missingPieces(sequelize: Sequelize, needs: SeamNeeds): string[] 
   if (postgres) for (const name of ['removeIndexQuery', 'pgEnumDrop']) fn(queryGenerator, name, 'QueryGenerator');
   else {
     fn(queryGenerator, 'getForeignKeyQuery', 'QueryGenerator');
+    fn(queryGenerator, 'getForeignKeysQuery', 'QueryGenerator');
     if (typeof queryGenerator?._dialect?.supports?.schemas !== 'boolean') missing.push('QueryGenerator._dialect.supports.schemas');
   }
   if (missing.length === 0) missing.push(...unsynchronous(queryInterface, Model));
