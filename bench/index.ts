@@ -2,12 +2,16 @@
  * `npm run bench`: every case on PostgreSQL and MySQL, interleaved A/B rounds,
  * medians; prints one table and writes bench/results.json.
  *
- *   node --expose-gc dist/bench/index.js [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--profile <dir>] [--out <file>] [--prefix <prefix>] [--scale <tenants>]
+ *   node --expose-gc dist/bench/index.js [--instructions [--v8-flags <flags>] [--ops <op,...>] [--repeats <n>] [--jobs <n>]] [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--profile <dir>] [--out <file>] [--prefix <prefix>] [--scale <tenants>]
  *
  * The separate-process cases (query, raw, middleware, import) run their
  * sides on every Node of `--node` (default: the running one, 20, 22 and 24;
  * --quick: the running one), plus `BENCH_NODE` (a path) when set. To run the
  * whole bench on another Node: `$(.ci/node 24) --expose-gc dist/bench/index.js`.
+ *
+ * `--instructions` runs the instruction count alone (it needs valgrind:
+ * `apt-get install valgrind`); `--v8-flags '<flags>'` replaces the V8 flags
+ * its counted processes get (space-separated; '' for none).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -31,6 +35,14 @@ export interface BenchOptions {
   profile?: string;
   /** Tenants of the fleet case. */
   scale?: number;
+  /** `--v8-flags`: V8 flags of the instruction count's processes. */
+  v8Flags?: string[];
+  /** `--ops`: operations of the instruction count. */
+  ops?: string[];
+  /** `--repeats`: processes per side of the instruction count. */
+  repeats?: number;
+  /** `--jobs`: counted processes at once. */
+  jobs?: number;
 }
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -56,6 +68,18 @@ export function parseArgs(argv: string[]): BenchOptions {
       options.dialects = [map[v]];
     } else if (arg === '--out') options.out = path.resolve(value());
     else if (arg === '--prefix') options.prefix = value();
+    else if (arg === '--instructions') options.only = [...(options.only ?? []), 'instructions'];
+    else if (arg === '--v8-flags') options.v8Flags = value().split(/\s+/).filter(Boolean);
+    else if (arg === '--ops') options.ops = value().split(',').map((s) => s.trim());
+    else if (arg === '--jobs') {
+      const v = value();
+      options.jobs = Number(v);
+      if (!Number.isSafeInteger(options.jobs) || options.jobs < 1) throw new Error(`Expected --jobs to be a count from 1 and up, got '${v}'`);
+    } else if (arg === '--repeats') {
+      const v = value();
+      options.repeats = Number(v);
+      if (!Number.isSafeInteger(options.repeats) || options.repeats < 1) throw new Error(`Expected --repeats to be a count from 1 and up, got '${v}'`);
+    }
     else if (arg === '--profile') options.profile = path.resolve(value());
     else if (arg === '--node') {
       options.node = value().split(',').map((s) => s.trim());
@@ -68,7 +92,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       options.scale = Number(v);
       if (!Number.isSafeInteger(options.scale) || options.scale < 2) throw new Error(`Expected --scale to be a tenant count from 2 and up, got '${v}'`);
     }
-    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --profile <dir>, --out <file>, --prefix <prefix>, --scale <tenants>`);
+    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --profile <dir>, --out <file>, --prefix <prefix>, --scale <tenants>, --instructions, --v8-flags <flags>, --ops <operation,...>, --repeats <n>, --jobs <n>`);
   }
   // `--scale N` sizes the fleet case: alone, it runs just that case (the others have sizes of their own).
   if (options.scale !== undefined) options.only ??= ['fleet'];
@@ -97,7 +121,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
   const rows: Row[] = [];
   const notes: string[] = [];
   const servers: Record<string, string> = {};
-  const cases = CASES.filter((c) => !options.only || options.only.includes(c.id));
+  const cases = CASES.filter((c) => (options.only ? options.only.includes(c.id) : !c.optIn));
   const log = (message: string) => console.error(`  ${message}`);
   const running = process.versions.node.split('.')[0];
   const nodes = resolveNodes(options.node ?? (options.quick ? [running] : [running, '20', '22', '24']));
@@ -120,6 +144,10 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
       nodes,
       profile: options.profile,
       scale: options.scale,
+      v8Flags: options.v8Flags,
+      ops: options.ops,
+      repeats: options.repeats,
+      jobs: options.jobs,
       rounds: (full, quick = 3) => (options.quick ? quick : full),
       log: (message) => log(`[${dialect}] ${message}`),
     };
@@ -143,9 +171,9 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
     }
   }
 
-  const results = {
+  const results: Parameters<typeof mergePrevious>[0] & Record<string, unknown> = {
     generatedAt: new Date().toISOString(),
-    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}${options.node ? ` --node ${options.node.join(',')}` : ''}${options.scale ? ` --scale ${options.scale}` : ''}`,
+    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}${options.node ? ` --node ${options.node.join(',')}` : ''}${options.scale ? ` --scale ${options.scale}` : ''}${options.v8Flags ? ` --v8-flags '${options.v8Flags.join(' ')}'` : ''}${options.ops ? ` --ops '${options.ops.join(',')}'` : ''}${options.repeats ? ` --repeats ${options.repeats}` : ''}`,
     nodes: nodes.map((n) => ({ label: n.label, version: n.version })),
     quick: options.quick,
     durationSeconds: Math.round((now() - started) / 100) / 10,
@@ -154,11 +182,41 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
     notes,
     cases: rows,
   };
+  if (options.only) mergePrevious(results, options.out);
   fs.mkdirSync(path.dirname(options.out), { recursive: true });
   fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
   printTable(rows, notes);
   console.log(`\nwrote ${path.relative(process.cwd(), options.out) || options.out} in ${results.durationSeconds} s`);
   return { rows, notes };
+}
+
+/**
+ * A run of some cases (`--only`, `--instructions`, `--scale`) replaces only
+ * the rows it measured again (same case, dialect and metric) in an existing
+ * results file; the other rows stay, and a note per case says which runs
+ * its rows come from (`sources`).
+ */
+function mergePrevious(results: { generatedAt: string; command: string; notes: string[]; cases: Row[]; sources?: Record<string, string[]> }, file: string): void {
+  let previous: { generatedAt: string; command: string; cases: Row[]; sources?: Record<string, string[]> };
+  try {
+    previous = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return;
+  }
+  const key = (r: Row) => `${r.case}|${r.dialect}|${r.metric}`;
+  const fresh = new Set(results.cases.map(key));
+  const kept = previous.cases.filter((r) => !fresh.has(key(r)));
+  if (kept.length === 0) return;
+  const sources: Record<string, string[]> = {};
+  const add = (name: string, source: string) => {
+    const list = (sources[name] ??= []);
+    if (!list.includes(source)) list.push(source);
+  };
+  for (const r of kept) for (const source of previous.sources?.[r.case] ?? [`${previous.generatedAt.slice(0, 10)}, \`${previous.command}\``]) add(r.case, source);
+  for (const r of results.cases) add(r.case, `${results.generatedAt.slice(0, 10)}, \`${results.command}\``);
+  results.notes.push(...Object.entries(sources).map(([name, list]) => `${name}: rows from the run${list.length > 1 ? 's' : ''} of ${list.join('; ')}.`));
+  results.cases = [...kept, ...results.cases];
+  results.sources = sources;
 }
 
 if (require.main === module) {

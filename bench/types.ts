@@ -33,6 +33,14 @@ export interface BenchContext {
   readonly profile?: string;
   /** `--scale N`: the tenant count of the fleet case (undefined: its default). */
   readonly scale?: number;
+  /** `--v8-flags`: the instruction count's V8 flags instead of its defaults. */
+  readonly v8Flags?: readonly string[];
+  /** `--ops`: the operations the instruction count counts (default: all). */
+  readonly ops?: readonly string[];
+  /** `--repeats`: fresh processes per side in the instruction count. */
+  readonly repeats?: number;
+  /** `--jobs`: counted processes at once in the instruction count. */
+  readonly jobs?: number;
   /** Rounds for an interleaved comparison: `full` normally, fewer with --quick. */
   rounds(full: number, quick?: number): number;
   log(message: string): void;
@@ -43,6 +51,8 @@ export interface BenchCase {
   readonly id: string;
   readonly title: string;
   readonly dialects?: readonly DialectName[];
+  /** Runs only when named (`--only`, or its own flag): not part of a plain `npm run bench`. */
+  readonly optIn?: boolean;
   /** A reason to skip (a feature that has not landed yet), or undefined. */
   unavailable?(): string | undefined;
   run(ctx: BenchContext): Promise<Row[]>;

@@ -2,6 +2,7 @@ import type { BenchCase } from '../types';
 import { citus } from './citus';
 import { createTenant } from './create-tenant';
 import { importCost } from './import-cost';
+import { instructions } from './instructions';
 import { isolationRole } from './isolation-role';
 import { fleet } from './fleet';
 import { middleware } from './middleware';
@@ -13,4 +14,4 @@ import { serverMemory } from './server-memory';
 import { tenantScale } from './tenant-scale';
 
 /** In the order they run and appear in the table. */
-export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, isolationRole, createTenant, migrateAll, status, middleware, tenantScale, citus, serverMemory, importCost, fleet];
+export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, isolationRole, createTenant, migrateAll, status, middleware, tenantScale, citus, serverMemory, importCost, fleet, instructions];

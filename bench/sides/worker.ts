@@ -64,7 +64,7 @@ export interface BlockResult {
 type Op = (i: number) => Promise<unknown>;
 
 /** The operations a side can time, written the way a user of that side would write them. */
-function operations(config: SideConfig, sequelize: Sequelize, m: BenchModels): Record<string, Op> {
+export function operations(config: SideConfig, sequelize: Sequelize, m: BenchModels): Record<string, Op> {
   const explicit = config.side === 'explicit';
   const t = explicit ? { tenant: config.key } : {};
   const q = (name: string) => (config.dialect === 'postgres' ? `"${name}"` : `\`${name}\``);
@@ -85,13 +85,14 @@ function operations(config: SideConfig, sequelize: Sequelize, m: BenchModels): R
   };
 }
 
-function packageLoaded(): boolean {
+export function packageLoaded(): boolean {
   const lib = `${require('node:path').resolve(__dirname, '../../lib')}${require('node:path').sep}`;
   return Object.keys(require.cache).some((file) => file.startsWith(lib));
 }
 
-async function serve(config: SideConfig, m: BenchModels, apartment: any): Promise<http.Server | { close(): Promise<unknown>; port: number }> {
-  const findByPk = (id: string) => m.Widget.findByPk(Number(id));
+export async function serve(config: SideConfig, m: BenchModels, apartment: any): Promise<http.Server | { close(): Promise<unknown>; port: number }> {
+  // The explicit side names the tenant the middleware would have resolved, from the same header.
+  const findByPk = (id: string, req?: any) => m.Widget.findByPk(Number(id), config.side === 'explicit' ? { tenant: req.headers['x-tenant'] } : {});
   if (config.http === 'fastify') {
     const fastify = require('fastify')({ logger: false });
     if (apartment) await fastify.register(require('../../lib/integrations/fastify').default ?? require('../../lib/integrations/fastify'), { apartment, resolve: 'header' });
@@ -101,24 +102,30 @@ async function serve(config: SideConfig, m: BenchModels, apartment: any): Promis
   }
   const express = require('express');
   const app = express();
-  if (apartment) app.use(apartment.middleware({ resolve: 'header' }));
+  if (config.side === 'routed') app.use(apartment.middleware({ resolve: 'header' }));
+  if (config.side === 'floor-als') {
+    const als = new AsyncLocalStorage<object>();
+    const store = {};
+    app.use((_req: unknown, _res: unknown, next: () => void) => als.run(store, next));
+  }
   app.get('/widgets/:id', async (req: any, res: any) => {
-    res.json(await findByPk(req.params.id));
+    res.json(await findByPk(req.params.id, req));
   });
   return new Promise((resolve) => {
     const server: http.Server = app.listen(0, '127.0.0.1', () => resolve(server));
   });
 }
 
-async function main(config: SideConfig): Promise<void> {
+/** The side's Sequelize instance, models and (not on the floor sides) Apartment, connected. */
+export async function open(config: SideConfig): Promise<{ sequelize: Sequelize; m: BenchModels; apartment: any }> {
   const floor = config.side === 'floor' || config.side === 'floor-als';
   const pool = { max: config.pool, min: config.pool };
   let sequelize: Sequelize;
   let m: BenchModels;
   let apartment: any;
-  const open = () => (config.url ? new Sequelize(config.url, { logging: false, pool }) : connect(config.dialect, { pool }));
+  const connectSide = () => (config.url ? new Sequelize(config.url, { logging: false, pool }) : connect(config.dialect, { pool }));
   if (floor) {
-    sequelize = config.dialect === 'postgres' ? open() : connectTo(config.dialect, config.schema, { pool });
+    sequelize = config.dialect === 'postgres' ? connectSide() : connectTo(config.dialect, config.schema, { pool });
     m = defineModels(sequelize, config.dialect === 'postgres' ? config.schema : undefined);
   } else if (config.side === 'roles') {
     const { Sequelize: S } = require('sequelize');
@@ -127,13 +134,18 @@ async function main(config: SideConfig): Promise<void> {
     apartment = new Apartment(sequelize, { prefix: config.prefix, isolation: 'role' });
     m = defineModels(sequelize);
   } else {
-    sequelize = open();
+    sequelize = connectSide();
     // Loaded only here: the floor sides never load the package.
     const { Apartment } = require('../../lib');
     apartment = new Apartment(sequelize, { migrationsPath: false, prefix: config.prefix, ...(config.distribute ? { distribute: config.distribute } : {}) });
     m = defineModels(sequelize);
   }
   await sequelize.authenticate();
+  return { sequelize, m, apartment };
+}
+
+async function main(config: SideConfig): Promise<void> {
+  const { sequelize, m, apartment } = await open(config);
 
   const als = new AsyncLocalStorage<object>();
   const store = {};

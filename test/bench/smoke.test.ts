@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Fixtures } from '../../bench/fixtures';
 import { parseArgs } from '../../bench/index';
+import { valgrindMissing } from '../../bench/cases/instructions';
 import { closeSides, interleaveSides, startSides } from '../../bench/sides';
 import { ROOT } from '../support/paths';
 
@@ -92,5 +93,49 @@ describe('bench sides with replicas', function () {
     } finally {
       await closeSides(sides);
     }
+  });
+});
+
+/**
+ * The instruction count must never rot either: `--instructions --quick` counts findByPk and an HTTP
+ * request on the floor and with `run` per operation, each in its own process under callgrind, with
+ * tiny blocks (the counts themselves mean nothing at that size). It needs valgrind (`.ci/run` installs it).
+ */
+describe('bench --instructions --quick (smoke)', function () {
+  this.timeout(900_000);
+
+  it('counts instructions per operation under callgrind, per side, and writes them as rows', () => {
+    expect(valgrindMissing(), 'apt-get install valgrind').to.equal(undefined);
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-instructions-')), 'results.json');
+    const run = spawnSync(process.execPath, ['--expose-gc', ENTRY, '--instructions', '--quick', '--dialect', 'pg', '--node', process.execPath, '--out', out, '--prefix', 'bench_smoke_i_'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: process.env,
+      timeout: 840_000,
+    });
+    expect(run.status, run.stderr).to.equal(0);
+    const results = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const rows = results.cases.filter((r: any) => r.case === 'instructions');
+    const label = `Node ${process.versions.node.split('.')[0]}`;
+    const metrics = rows.map((r: any) => r.metric);
+    expect(metrics).to.include.members([`findByPk, floor, ${label}`, `findByPk, \`run\` per operation, ${label}`, `HTTP request, floor, ${label}`, `HTTP request, \`run\` per operation, ${label}`]);
+    for (const r of rows) {
+      expect(r.unit).to.equal('instructions/op');
+      // Client instructions of one operation: more than the block's bookkeeping, and a count (the floor's own row has no B).
+      expect(r.a, r.metric).to.be.greaterThan(10_000);
+      if (r.b !== null) expect(r.b, r.metric).to.be.greaterThan(10_000);
+      expect(r.note, r.metric).to.match(/spread \d\.\d{3}, load /);
+    }
+  });
+
+  it('parses its options', () => {
+    expect(parseArgs(['--instructions'])).to.deep.include({ only: ['instructions'] });
+    expect(parseArgs(['--instructions', '--v8-flags', '--single-threaded  --hash-seed=1', '--ops', 'findByPk,raw SQL', '--repeats', '5'])).to.deep.include({
+      v8Flags: ['--single-threaded', '--hash-seed=1'],
+      ops: ['findByPk', 'raw SQL'],
+      repeats: 5,
+    });
+    expect(parseArgs(['--instructions', '--v8-flags', '']).v8Flags).to.deep.equal([]);
+    expect(() => parseArgs(['--repeats', '0'])).to.throw(/--repeats/);
   });
 });

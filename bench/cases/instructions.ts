@@ -1,0 +1,298 @@
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { eachLimit, median } from '../harness';
+import { REQUEST_OPS, type CountedConfig, type CountedMode, type CountedRequest } from '../sides/counted';
+import { row, type BenchCase, type BenchContext, type Goal, type Row } from '../types';
+
+/**
+ * `npm run bench -- --instructions`: client instructions per operation,
+ * counted by valgrind's callgrind, which sees differences of 1% that wall
+ * time and `process.cpuUsage` cannot resolve on a shared machine.
+ *
+ * Each side runs in its own process under callgrind (pool max 1). Per
+ * operation the process runs a warm-up block, then N1 and N2 operations,
+ * each block counted on its own (bench/sides/counted.ts); the figure is
+ * (I(N2) - I(N1)) / (N2 - N1), so start-up, warm-up and the block's own
+ * bookkeeping cancel out. Every side is counted in REPEATS fresh processes,
+ * the sides taking turns; rows give the median and the spread (the largest
+ * count over the smallest).
+ */
+
+export const INSTRUCTION_OPS = ['findByPk', 'findAll + through include', 'create + destroy', 'raw SQL', 'HTTP request'] as const;
+type Op = (typeof INSTRUCTION_OPS)[number];
+
+/** Operations per block: warm-up, N1, N2 (multiples of REQUEST_OPS). */
+const SIZES: Record<Op, [number, number, number]> = {
+  findByPk: [300, 100, 300],
+  'findAll + through include': [150, 50, 150],
+  'create + destroy': [150, 50, 150],
+  'raw SQL': [300, 100, 300],
+  'HTTP request': [200, 50, 150],
+};
+const QUICK_SIZES: [number, number, number] = [5, 5, 10];
+
+/** Fresh processes per side (alternating). */
+export const REPEATS = 3;
+
+/**
+ * V8 flags every counted process gets: each was kept because it narrowed
+ * the spread between identical processes (README/docs "Performance").
+ * `--single-threaded` moves compilation and GC work onto the main thread
+ * (callgrind counts every thread either way, but background threads run at
+ * times that differ from process to process); `--hash-seed` fixes the seed
+ * V8 otherwise randomises per process, which moves hash-table collisions.
+ * Neither changes which code runs on the hot path; `--no-opt` would (no
+ * optimising compiler), so it is not used.
+ */
+export const DEFAULT_V8_FLAGS = ['--single-threaded', '--hash-seed=1'];
+
+const MODE_LABEL: Record<CountedMode, string> = {
+  floor: 'floor',
+  'floor-als': 'floor inside als.run per operation (AsyncLocalStorage alone)',
+  run: '`run` per operation',
+  run5: `\`run\` per ${REQUEST_OPS} operations (a request)`,
+  explicit: 'explicit { tenant }',
+};
+
+/** The sides each operation is counted on. */
+function modesOf(op: Op, quick: boolean): CountedMode[] {
+  if (quick) return ['floor', 'run'];
+  if (op === 'findByPk') return ['floor', 'floor-als', 'run', 'run5', 'explicit'];
+  // A request through the middleware is a `run` per request (the middleware's); explicit: the handler names the header's tenant.
+  if (op === 'HTTP request') return ['floor', 'floor-als', 'run', 'explicit'];
+  return ['floor', 'run', 'run5', 'explicit'];
+}
+
+function opsOf(names: readonly string[]): Op[] {
+  for (const name of names) {
+    if (!(INSTRUCTION_OPS as readonly string[]).includes(name)) throw new Error(`Expected --ops to list operations of ${INSTRUCTION_OPS.join(', ')}, got '${name}'`);
+  }
+  return names as Op[];
+}
+
+const COUNTED = path.join(__dirname, '..', 'sides', 'counted.js');
+
+/** Why the case cannot run here, or undefined. */
+export function valgrindMissing(): string | undefined {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'valgrind is not installed: apt-get install valgrind';
+  }
+}
+
+/** One side's process under callgrind; every `segment` is one callgrind dump. */
+class CountedProcess {
+  readonly #child: ChildProcess;
+  readonly #dir: string;
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  #dumps = 0;
+  #port = 0;
+  #waiting: { resolve(message: any): void; reject(error: Error): void } | undefined;
+
+  private constructor(child: ChildProcess, dir: string) {
+    this.#child = child;
+    this.#dir = dir;
+    child.on('message', (message: any) => {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      if (message.type === 'failed') waiting?.reject(new Error(`counted side: ${message.error}`));
+      else waiting?.resolve(message);
+    });
+    child.on('exit', (code) => this.#waiting?.reject(new Error(`counted side exited with code ${code}`)));
+  }
+
+  static async start(node: string, flags: readonly string[], config: CountedConfig): Promise<CountedProcess> {
+    // BENCH_CALLGRIND_DIR keeps every block's dump there (per-function counts: `callgrind_annotate <file>`).
+    const keep = process.env.BENCH_CALLGRIND_DIR;
+    if (keep) fs.mkdirSync(keep, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(keep ?? os.tmpdir(), `${keep ? `${config.dialect}-${config.mode}-` : 'bench-callgrind-'}`));
+    const child = fork(COUNTED, [], {
+      execPath: 'valgrind',
+      execArgv: ['-q', '--tool=callgrind', '--dump-before=*GetPriority*', `--callgrind-out-file=${dir}/cg.%p`, node, ...flags],
+      // Node 22+ caches compiled modules there: start-up under callgrind is shorter; the counted blocks are unchanged.
+      env: { ...process.env, BENCH_COUNTED: JSON.stringify(config), NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'bench-callgrind-compile-cache') },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const side = new CountedProcess(child, dir);
+    const ready = await side.#next();
+    side.#port = ready.port;
+    return side;
+  }
+
+  #next(): Promise<any> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+  }
+
+  #get(i: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: this.#port, path: `/widgets/${(i % 10) + 1}`, agent: this.#agent, headers: { 'x-tenant': 'x' } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`instructions bench: HTTP ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+    });
+  }
+
+  /** Instructions of `n` operations, plus the block's constant bookkeeping. */
+  async segment(op: Op, n: number): Promise<number> {
+    const answer = this.#next();
+    if (op === 'HTTP request') {
+      // The parent is the HTTP client (not counted); the served requests fall between two dumps.
+      for (let i = 0; i < n; i++) await this.#get(i);
+      this.#child.send({ type: 'mark' } satisfies CountedRequest);
+    } else {
+      this.#child.send({ type: 'block', op, n } satisfies CountedRequest);
+    }
+    await answer;
+    const file = path.join(this.#dir, `cg.${this.#child.pid}.${++this.#dumps}`);
+    const text = fs.readFileSync(file, 'utf8');
+    if (!process.env.BENCH_CALLGRIND_DIR) fs.rmSync(file);
+    else fs.renameSync(file, path.join(this.#dir, `${String(this.#dumps).padStart(2, '0')}-${op.replace(/\W+/g, '-')}-${n}.callgrind`));
+    const total = /^(?:totals|summary):\s*(\d+)/m.exec(text);
+    if (!total) throw new Error(`instructions bench: no totals in ${file}`);
+    return Number(total[1]);
+  }
+
+  /** (I(N2) - I(N1)) / (N2 - N1) after a warm-up block. */
+  async perOp(op: Op, [warm, n1, n2]: [number, number, number]): Promise<number> {
+    await this.segment(op, warm);
+    const a = await this.segment(op, n1);
+    const b = await this.segment(op, n2);
+    return (b - a) / (n2 - n1);
+  }
+
+  async close(): Promise<void> {
+    this.#agent.destroy();
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
+    this.#child.send({ type: 'close' } satisfies CountedRequest);
+    await exited;
+    if (!process.env.BENCH_CALLGRIND_DIR) fs.rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+export interface CountOptions {
+  node: string;
+  flags: readonly string[];
+  config: Omit<CountedConfig, 'mode'>;
+  ops: readonly Op[];
+  repeats: number;
+  quick: boolean;
+  /** Counted processes at once (default 1). */
+  jobs?: number;
+  /** Only these sides (default: every side of each operation). */
+  modes?: readonly CountedMode[];
+  log(message: string): void;
+}
+
+export interface Count {
+  /** Per repeat, in order. */
+  samples: number[];
+  /** The 1-minute load average when each sample was taken. */
+  load: number[];
+}
+
+/** Counts every operation on each of its sides, `repeats` fresh processes per side, the sides taking turns. */
+export async function countSides(options: CountOptions): Promise<Map<string, Count>> {
+  const counts = new Map<string, Count>();
+  const wanted = (op: Op) => modesOf(op, options.quick).filter((mode) => !options.modes || options.modes.includes(mode));
+  const modes = [...new Set(options.ops.flatMap(wanted))];
+  // The order rotates every repeat so drift (the machine's load) hits every side alike.
+  const tasks = Array.from({ length: options.repeats }, (_, repeat) => modes.map((_, k) => ({ repeat, mode: modes[(k + repeat) % modes.length]! }))).flat();
+  // Processes at once (`--jobs`): a count is the process's own instructions, so sharing the CPU leaves it alone.
+  await eachLimit(tasks, options.jobs ?? 1, async ({ repeat, mode }) => {
+    const side = await CountedProcess.start(options.node, options.flags, { ...options.config, mode });
+    try {
+      for (const op of options.ops) {
+        if (!wanted(op).includes(mode)) continue;
+        const sample = await side.perOp(op, options.quick ? QUICK_SIZES : SIZES[op]);
+        const key = `${op}|${mode}`;
+        const count = counts.get(key) ?? { samples: [], load: [] };
+        count.samples.push(sample);
+        count.load.push(os.loadavg()[0]!);
+        counts.set(key, count);
+        options.log(`${op}, ${mode}, repeat ${repeat + 1}: ${Math.round(sample)} instructions/op (load ${os.loadavg()[0]!.toFixed(1)})`);
+      }
+    } finally {
+      await side.close();
+    }
+  });
+  return counts;
+}
+
+function spread(samples: number[]): number {
+  return Math.max(...samples) / Math.min(...samples);
+}
+
+function describe(count: Count): string {
+  return `${count.samples.length} processes, spread ${spread(count.samples).toFixed(3)}, load ${Math.min(...count.load).toFixed(1)}-${Math.max(...count.load).toFixed(1)}`;
+}
+
+/** Goals apply on Node 24 (its AsyncLocalStorage no longer uses async hooks); older versions are reported. */
+function goalOf(op: Op, mode: CountedMode): Goal | undefined {
+  if (mode === 'run') return { maxRatio: op === 'findByPk' ? 1.02 : op === 'findAll + through include' || op === 'create + destroy' ? 1.03 : undefined };
+  if (mode === 'run5' && op === 'findByPk') return { maxRatio: 1.02 };
+  return undefined;
+}
+
+export function countRows(ctx: Pick<BenchContext, 'dialect'>, nodeLabel: string, nodeMajor: number, counts: Map<string, Count>, flags: readonly string[]): Row[] {
+  const rows: Row[] = [];
+  const base = { case: 'instructions', dialect: ctx.dialect, unit: 'instructions/op' } as const;
+  const flagText = flags.length ? ` (${flags.join(' ')})` : '';
+  for (const op of INSTRUCTION_OPS) {
+    const floor = counts.get(`${op}|floor`);
+    if (!floor) continue;
+    const b = median(floor.samples);
+    rows.push(row({ ...base, metric: `${op}, floor, ${nodeLabel}`, a: b, b: null, note: `${describe(floor)}${flagText}` }));
+    for (const mode of ['floor-als', 'run', 'run5', 'explicit'] as const) {
+      const count = counts.get(`${op}|${mode}`);
+      if (!count) continue;
+      const a = median(count.samples);
+      const goal = nodeMajor >= 24 ? goalOf(op, mode) : undefined;
+      rows.push(row({ ...base, metric: `${op}, ${MODE_LABEL[mode]}, ${nodeLabel}`, a, b, note: `+${Math.round(a - b)}; ${describe(count)}` }, goal?.maxRatio ? goal : undefined));
+    }
+    const run = counts.get(`${op}|run`);
+    const explicit = counts.get(`${op}|explicit`);
+    if (run && explicit) {
+      rows.push(
+        row(
+          { ...base, metric: `${op}, explicit { tenant } / \`run\` per operation, ${nodeLabel}`, a: median(explicit.samples), b: median(run.samples) },
+          nodeMajor >= 24 ? { maxRatio: 1, text: 'explicit never costs more than run' } : undefined,
+        ),
+      );
+    }
+  }
+  return rows;
+}
+
+export const instructions: BenchCase = {
+  id: 'instructions',
+  title: 'instructions',
+  optIn: true,
+  unavailable: valgrindMissing,
+  async run(ctx) {
+    const schema = await ctx.fixtures.queryTenant();
+    const flags = ctx.v8Flags ?? DEFAULT_V8_FLAGS;
+    const rows: Row[] = [];
+    for (const node of ctx.nodes) {
+      const counts = await countSides({
+        node: node.path,
+        flags,
+        config: { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 1 },
+        ops: ctx.ops ? opsOf(ctx.ops) : ctx.quick ? ['findByPk', 'HTTP request'] : INSTRUCTION_OPS,
+        repeats: ctx.repeats ?? (ctx.quick ? 1 : REPEATS),
+        jobs: ctx.jobs,
+        quick: ctx.quick,
+        log: (message) => ctx.log(`${node.label}: ${message}`),
+      });
+      rows.push(...countRows(ctx, node.label, node.major, counts, flags));
+    }
+    return rows;
+  },
+};
