@@ -287,7 +287,8 @@ export const instructions: BenchCase = {
         config: { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 1 },
         ops: ctx.ops ? opsOf(ctx.ops) : ctx.quick ? ['findByPk', 'HTTP request'] : INSTRUCTION_OPS,
         repeats: ctx.repeats ?? (ctx.quick ? 1 : REPEATS),
-        jobs: ctx.jobs,
+        // --quick (the smoke test): its two processes at once.
+        jobs: ctx.jobs ?? (ctx.quick ? 2 : 1),
         quick: ctx.quick,
         log: (message) => ctx.log(`${node.label}: ${message}`),
       });

@@ -102,7 +102,8 @@ describe('bench sides with replicas', function () {
  * tiny blocks (the counts themselves mean nothing at that size). It needs valgrind (`.ci/run` installs it).
  */
 describe('bench --instructions --quick (smoke)', function () {
-  this.timeout(900_000);
+  // Two processes under callgrind (about a minute on a quiet 2-core machine, much longer on a loaded one).
+  this.timeout(1_500_000);
 
   it('counts instructions per operation under callgrind, per side, and writes them as rows', () => {
     expect(valgrindMissing(), 'apt-get install valgrind').to.equal(undefined);
@@ -111,7 +112,7 @@ describe('bench --instructions --quick (smoke)', function () {
       cwd: ROOT,
       encoding: 'utf8',
       env: process.env,
-      timeout: 840_000,
+      timeout: 1_440_000,
     });
     expect(run.status, run.stderr).to.equal(0);
     const results = JSON.parse(fs.readFileSync(out, 'utf8'));
