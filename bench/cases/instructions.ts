@@ -38,14 +38,14 @@ const QUICK_SIZES: [number, number, number] = [5, 5, 10];
 export const REPEATS = 3;
 
 /**
- * V8 flags every counted process gets: each was kept because it narrowed
- * the spread between identical processes (README/docs "Performance").
- * `--single-threaded` moves compilation and GC work onto the main thread
- * (callgrind counts every thread either way, but background threads run at
- * times that differ from process to process); `--hash-seed` fixes the seed
- * V8 otherwise randomises per process, which moves hash-table collisions.
- * Neither changes which code runs on the hot path; `--no-opt` would (no
- * optimising compiler), so it is not used.
+ * V8 flags every counted process gets (`--v8-flags` replaces them).
+ * `--single-threaded` runs compilation and GC on the main thread and
+ * `--hash-seed` fixes the seed V8 otherwise draws per process; neither
+ * changes which code runs on the hot path (`--no-opt` would, so it is not
+ * used). Whether they narrow the spread between identical processes is not
+ * settled: at these block sizes identical floor processes still differed by
+ * more than 2x with and without them (bench results), so the blocks do not
+ * yet reach a steady state under callgrind.
  */
 export const DEFAULT_V8_FLAGS = ['--single-threaded', '--hash-seed=1'];
 
