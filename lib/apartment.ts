@@ -9,6 +9,7 @@ import { ConfigurationError, TenantBusyError, TenantExistsError, TenantNotFoundE
 import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
+import type { FleetRun } from './migrations/ledger';
 import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
 import type { MiddlewareOptions } from './http/middleware';
 import { checkAssociations, patchAssociations, routers } from './routing/associations';
@@ -517,6 +518,16 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   /** Migrates every tenant, concurrently, past failures; one result per tenant. */
   async migrateAll(options: MigrateAllOptions = {}): Promise<MigrationResult[]> {
     return this.migrator.migrateAll(options);
+  }
+
+  /**
+   * The last fleet run of this prefix recorded in the ledger (`migrateAll`
+   * or `seedAll` with `ledger: true`, and every CLI run), with each tenant's
+   * state and error; undefined when none is recorded.
+   * @example (await apartment.lastRun())?.tenants.filter((t) => t.state === 'failed')
+   */
+  async lastRun(options: { seeders?: boolean } = {}): Promise<FleetRun | undefined> {
+    return (options.seeders ? this.seeder : this.migrator).lastRun();
   }
 
   /**

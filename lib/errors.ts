@@ -133,3 +133,18 @@ export function describeValue(value: unknown): string {
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   return `\`${shown}\` (${type})`;
 }
+
+/**
+ * A fleet run (`migrateAll`, `seedAll` with `canary` or waves) stopped before
+ * it reached this tenant: the canary failed, or a wave had more failures than
+ * `maxFailures` allows. Nothing ran in the tenant; `resume` runs it.
+ */
+export class FleetStoppedError extends ApartmentError {
+  /** Why the run stopped. */
+  readonly reason: 'canary' | 'max-failures';
+
+  constructor(message: string, options: ApartmentErrorOptions & { reason: 'canary' | 'max-failures' }) {
+    super(message, options);
+    this.reason = options.reason;
+  }
+}

@@ -13,11 +13,13 @@ export {
   ConfigurationError,
   MigrationError,
   UnsafeQueryError,
+  FleetStoppedError,
 } from './errors';
 export type { Tenant, TenantRef } from './tenant';
 export type { MigrationResult } from './types';
 export type { Isolation, RolesResult } from './dialects/contract';
-export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus, CreateTenantOptions, SeedOptions, SeedAllOptions } from './migrations/types';
+export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus, CreateTenantOptions, SeedOptions, SeedAllOptions, FleetOptions, WaveReport } from './migrations/types';
+export type { FleetRun, FleetRunTenant, RunState, TenantState } from './migrations/ledger';
 export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions } from './http/middleware';
 export { CitusOperations } from './cluster';

@@ -11,6 +11,8 @@ import { migrationFromModels } from './from-models';
 import { generateMigration } from './generate';
 import { loadAppSequelize } from './sequelize';
 import { Output, errorReport, reportOf, seconds, summary, table, type TenantReport } from './output';
+import { fleetOptionsOf, fleetSize, stopOf, waveLine, type FleetFlags } from './fleet';
+import type { FleetOptions, WaveReport } from '../migrations/types';
 
 /** What every command gets: where it runs, its flags, and where it writes. */
 export interface CommandContext {
@@ -30,6 +32,8 @@ export interface MigrateFlags {
   force?: boolean;
   /** db:migrate:status over all tenants: list the pending names per tenant. */
   verbose?: boolean;
+  /** db:migrate:status: the failures of the last fleet run. */
+  failed?: boolean;
 }
 
 /**
@@ -157,32 +161,77 @@ export async function tenantList(ctx: CommandContext): Promise<void> {
   });
 }
 
-/** db:migrate and db:migrate:undo: one tenant with --tenant, else all of them. */
-export async function migrate(ctx: CommandContext, direction: 'up' | 'down', flags: MigrateFlags): Promise<void> {
+/** db:migrate and db:migrate:undo: one tenant with --tenant, else all of them (in waves, with the fleet flags). */
+export async function migrate(ctx: CommandContext, direction: 'up' | 'down', flags: MigrateFlags & FleetFlags): Promise<void> {
   const concurrency = concurrencyOf(flags.concurrency);
+  const fleet = fleetFlagsFor(ctx, flags);
   await withApartment(ctx, true, async (apartment) => {
     const to = flags.to;
     const everyTenant = flags.tenant === undefined;
-    const plans = flags.dryRun || (direction === 'down' && everyTenant && to === undefined && !flags.force)
+    const uneven = direction === 'down' && everyTenant && to === undefined && !flags.force && !fleet.resume;
+    const plans = flags.dryRun || uneven
       ? everyTenant ? await apartment.migrationPlanAll({ direction, to }) : [await apartment.migrationPlan(flags.tenant!, { direction, to })]
       : undefined;
-    if (direction === 'down' && everyTenant && to === undefined && !flags.force) refuseUnevenUndo(plans!);
+    // Only the tenants this run covers (--tenants, --skip-tenants) must agree.
+    if (uneven) refuseUnevenUndo(plans!.filter((p) => (!fleet.tenants || fleet.tenants.includes(p.tenant)) && !fleet.skipTenants?.includes(p.tenant)));
     if (flags.dryRun) {
       ctx.out.result({ command: ctx.command, ok: true, dryRun: true, direction, to: to ?? null, plans }, () => planText(plans!, direction));
       return;
     }
-    const { ok, durationMs, reports } = await eachTenant(ctx, apartment, flags.tenant, direction === 'up' ? 'migrating' : 'reverting',
+    const { ok, durationMs, reports, waves, stopped } = await eachTenant(ctx, apartment, flags.tenant, direction === 'up' ? 'migrating' : 'reverting',
       (tenant) => apartment.migrateTenant(tenant, { direction, to }),
-      (onProgress) => apartment.migrateAll({ direction, to, concurrency, onProgress }));
-    ctx.out.result({ command: ctx.command, ok, direction, to: to ?? null, durationMs, results: reports }, () =>
-      `${summary(reports, direction)} (${seconds(durationMs)})`,
+      (hooks) => apartment.migrateAll({ direction, to, concurrency, ...fleet, ...hooks, ...ledgerNote(ctx) }),
+      fleet, false);
+    ctx.out.result({ command: ctx.command, ok, direction, to: to ?? null, durationMs, ...fleetReport(fleet, waves, stopped), results: reports }, () =>
+      `${fleetText(fleet, waves, reports, direction)}${summary(reports, direction)} (${seconds(durationMs)})${stopText(stopped)}`,
     );
   });
 }
 
+/** The fleet flags as options; refused next to --tenant, which runs one tenant. */
+export function fleetFlagsFor(ctx: CommandContext, flags: FleetFlags & { tenant?: string }): FleetOptions {
+  const fleet = fleetOptionsOf(flags, ctx.cwd);
+  const given = (['canary', 'waves', 'waveSize', 'tenants', 'skipTenants', 'maxFailures', 'resume'] as const).filter((key) => flags[key] !== undefined);
+  if (flags.tenant !== undefined && given.length) {
+    const names = given.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+    throw new ConfigurationError(`--tenant runs one tenant; ${names} shape runs over many. Drop --tenant (--tenants ${flags.tenant} runs that one tenant as a fleet run), or drop ${names}.`);
+  }
+  return fleet;
+}
+
+/** The CLI records every run, but a login that cannot write the ledger still migrates (with a note that the run is not recorded). */
+export function ledgerNote(ctx: CommandContext): object {
+  return { ledgerUnavailable: (error: Error) => ctx.out.note(`apartment ${ctx.command}: note: ${errorReport(error).message.replace('Nothing was run.', 'This run goes on unrecorded, so --resume and db:migrate:status --failed will not see it.')}`) };
+}
+
+/** The fleet part of a run's --json output. */
+export function fleetReport(fleet: FleetOptions, waves: WaveReport[], stopped: ReturnType<typeof stopOf>): object {
+  return {
+    ...(fleet.resume ? { resumed: true } : {}),
+    waves,
+    stopped: stopped ? { reason: stopped.error.reason, message: cliText(stopped.error.message) } : null,
+  };
+}
+
+/** Wave lines before the summary, when the run was cut into waves; a note when --resume found nothing. */
+export function fleetText(fleet: FleetOptions, waves: WaveReport[], reports: TenantReport[], direction: 'up' | 'down'): string {
+  if (fleet.resume && reports.length === 0) return `Nothing to resume: the last ${direction === 'up' ? '' : 'reverting '}run finished with every tenant ok, or none is recorded.\n`;
+  return waves.length > 1 || waves.some((w) => w.canary) ? `${waves.map(waveLine).join('\n')}\n\n` : '';
+}
+
+export function stopText(stopped: ReturnType<typeof stopOf>): string {
+  return stopped ? `\n\nSTOPPED: ${cliText(stopped.error.message)}` : '';
+}
+
+/** The core's "… again with resume: true" as the command that does it. */
+function cliText(message: string): string {
+  return message.replace(/(?:migrate|seed) again with resume: true/, 'run the same command again with --resume');
+}
+
 /**
  * The run of db:migrate and db:seed: `one` for --tenant, else `all` with a
- * progress bar fed by its onProgress. Sets exit code 1 when a tenant failed.
+ * progress bar fed by its onProgress. Sets exit code 1 when a tenant failed,
+ * 2 when the canary failed and 3 when a wave stopped the run.
  */
 export async function eachTenant(
   ctx: CommandContext,
@@ -190,31 +239,40 @@ export async function eachTenant(
   tenant: string | undefined,
   label: string,
   one: (tenant: string) => Promise<MigrationResult>,
-  all: (onProgress: (result: MigrationResult) => void) => Promise<MigrationResult[]>,
-): Promise<{ ok: boolean; durationMs: number; reports: TenantReport[] }> {
+  all: (hooks: { onProgress: (result: MigrationResult) => void; onWave: (wave: WaveReport) => void }) => Promise<MigrationResult[]>,
+  fleet: FleetOptions = {},
+  seeders = false,
+): Promise<{ ok: boolean; durationMs: number; reports: TenantReport[]; waves: WaveReport[]; stopped: ReturnType<typeof stopOf> }> {
   const started = Date.now();
   let reports: TenantReport[];
+  const waves: WaveReport[] = [];
+  let stopped: ReturnType<typeof stopOf>;
   if (tenant !== undefined) {
     reports = [reportOf(await one(tenant), Date.now() - started)];
   } else {
-    const total = (await apartment.tenants()).length;
+    const total = await fleetSize(apartment, fleet, seeders);
     const bar = ctx.out.progress(total, label);
     const finished = new Map<string, TenantReport>();
     let results: MigrationResult[];
     try {
-      results = await all((result) => {
-        const report = reportOf(result, Date.now() - started);
-        finished.set(result.tenant, report);
-        bar.tick(report);
+      results = await all({
+        onProgress: (result) => {
+          const report = reportOf(result, Date.now() - started);
+          finished.set(result.tenant, report);
+          bar.tick(report);
+        },
+        onWave: (wave) => void waves.push(wave),
       });
     } finally {
       bar.stop();
     }
     reports = results.map((r) => finished.get(r.tenant) ?? reportOf(r, Date.now() - started));
+    stopped = stopOf(results);
   }
   const ok = reports.every((r) => r.ok);
   if (!ok) fail();
-  return { ok, durationMs: Date.now() - started, reports };
+  if (stopped) process.exitCode = stopped.exitCode;
+  return { ok, durationMs: Date.now() - started, reports, waves, stopped };
 }
 
 /**
@@ -254,6 +312,7 @@ interface StatusReport {
 }
 
 export async function status(ctx: CommandContext, flags: MigrateFlags): Promise<void> {
+  if (flags.failed) return failedStatus(ctx, flags);
   await withApartment(ctx, true, async (apartment) => {
     let reports: StatusReport[];
     if (flags.tenant !== undefined) {
@@ -264,6 +323,26 @@ export async function status(ctx: CommandContext, flags: MigrateFlags): Promise<
       reports = (await apartment.migrationStatusAll()).map((s) => ({ ...s, ok: true }));
     }
     ctx.out.result({ command: ctx.command, ok: true, tenants: reports }, () => statusText(reports, flags.tenant !== undefined, Boolean(flags.verbose)));
+  });
+}
+
+/** db:migrate:status --failed: the failed tenants of the last fleet run (from the ledger). */
+async function failedStatus(ctx: CommandContext, flags: MigrateFlags): Promise<void> {
+  if (flags.tenant !== undefined) throw new ConfigurationError('--failed lists the failures of the last run over many tenants; drop --tenant (or drop --failed to see one tenant).');
+  await withApartment(ctx, false, async (apartment) => {
+    const run = await apartment.lastRun();
+    const failed = run?.tenants.filter((t) => t.state === 'failed') ?? [];
+    const pending = run?.tenants.filter((t) => t.state === 'pending') ?? [];
+    const info = run ? { id: run.id, direction: run.direction, to: run.to, state: run.state, reason: run.reason && cliText(run.reason), resumes: run.resumes, startedAt: run.startedAt, finishedAt: run.finishedAt } : null;
+    ctx.out.result({ command: ctx.command, ok: true, run: info, failed, notReached: pending.map((t) => t.tenant) }, () => {
+      if (!run) return 'No fleet run is recorded yet (apartment db:migrate records each run).';
+      const head = `Last run ${run.id} (${run.direction}${run.to ? ` to ${run.to}` : ''}), started ${run.startedAt}: ${run.state}${run.reason ? ` (${cliText(run.reason)})` : ''}.`;
+      const rows = failed.map((t) => [t.tenant, t.migration ?? '-', t.error ?? '']);
+      const body = failed.length ? `\n\n${table(['TENANT', 'MIGRATION', 'ERROR'], rows)}` : '\n\nNo tenant failed.';
+      const rest = pending.length ? `\n\n${pending.length} tenant(s) not reached.` : '';
+      const next = failed.length || pending.length ? (run.state === 'resumed' ? '\nA later run resumed it.' : `\nRetry them with apartment ${run.direction === 'up' ? 'db:migrate' : 'db:migrate:undo'} --resume.`) : '';
+      return `${head}${body}${rest}${next}`;
+    });
   });
 }
 

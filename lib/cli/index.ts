@@ -9,6 +9,7 @@ import { registerRolesCommand } from './roles';
 import { registerSeedCommands } from './seed';
 import type { GlobalFlags } from './config';
 import { Output } from './output';
+import { fleetOptions } from './fleet';
 
 /**
  * The `apartment` command: sequelize-cli's conventions for tenant migrations.
@@ -54,13 +55,13 @@ export function program(): Command {
     .description('list tenants (schemas/databases with the prefix)')
     .action(action('tenant:list', (ctx) => commands.tenantList(ctx)));
 
-  tenantOptions(cli.command('db:migrate'), 'migrate')
+  fleetOptions(tenantOptions(cli.command('db:migrate'), 'migrate'))
     .description('apply pending tenant migrations')
     .option('--to <version>', 'apply up to and including this version (default: all pending)')
     .option('--dry-run', 'show what would be applied in each tenant; change nothing')
     .action(action('db:migrate', (ctx, flags: commands.MigrateFlags) => commands.migrate(ctx, 'up', flags)));
 
-  tenantOptions(cli.command('db:migrate:undo'), 'revert')
+  fleetOptions(tenantOptions(cli.command('db:migrate:undo'), 'revert'))
     .description('revert the last tenant migration, or with --to every one back to and including that version')
     .option('--to <version>', 'revert back to and including this version (default: only the last applied)')
     .option('--force', "without --to: revert each tenant's last migration even when tenants are at different ones")
@@ -72,6 +73,7 @@ export function program(): Command {
     .option('--tenant <key>', 'show this tenant only (default: every tenant)')
     .description('show executed and pending tenant migrations')
     .option('--verbose', 'over all tenants: list the pending migrations of each tenant, not only their count')
+    .option('--failed', 'list the failed tenants (and those not reached) of the last db:migrate/db:migrate:undo run, with their errors')
     .action(action('db:migrate:status', (ctx, flags: commands.MigrateFlags) => commands.status(ctx, flags)));
 
   registerSeedCommands(cli, action);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { concurrencyOf, eachTenant, withApartment, type CommandContext } from './commands';
+import { concurrencyOf, eachTenant, fleetFlagsFor, fleetReport, ledgerNote, fleetText, stopText, withApartment, type CommandContext } from './commands';
+import { fleetOptions, type FleetFlags } from './fleet';
 import { seconds, summary } from './output';
 
 /** Flags of the db:seed commands. */
@@ -23,9 +24,9 @@ export function registerSeedCommands(cli: Command, action: Action): void {
       .option('--tenant <key>', `${verb} this tenant only (default: every tenant)`)
       .option('--concurrency <n>', 'tenants at once (default: what the connection pool allows)');
 
-  common(cli.command('db:seed:all'), 'seed')
+  fleetOptions(common(cli.command('db:seed:all'), 'seed'))
     .description("run every tenant seeder not yet run in the tenant (recorded in the tenant's SequelizeData)")
-    .action(action('db:seed:all', (ctx, flags: SeedFlags) => seed(ctx, 'up', { ...flags, seed: undefined })));
+    .action(action('db:seed:all', (ctx, flags: SeedFlags & FleetFlags) => seed(ctx, 'up', { ...flags, seed: undefined })));
 
   common(cli.command('db:seed'), 'seed')
     .description('run the named tenant seeder(s), once per tenant')
@@ -42,15 +43,18 @@ export function registerSeedCommands(cli: Command, action: Action): void {
     .action(action('db:seed:undo:all', (ctx, flags: SeedFlags) => seed(ctx, 'down', { ...flags, seed: undefined }, true)));
 }
 
-async function seed(ctx: CommandContext, direction: 'up' | 'down', flags: SeedFlags, all = false): Promise<void> {
+async function seed(ctx: CommandContext, direction: 'up' | 'down', flags: SeedFlags & FleetFlags, all = false): Promise<void> {
   const concurrency = concurrencyOf(flags.concurrency);
+  // Only db:seed:all has the fleet flags; every seed run over many tenants is recorded in the ledger.
+  const fleet = fleetFlagsFor(ctx, flags);
   await withApartment(ctx, 'seeders', async (apartment) => {
     const options = { direction, only: flags.seed, all };
-    const { ok, durationMs, reports } = await eachTenant(ctx, apartment, flags.tenant, direction === 'up' ? 'seeding' : 'reverting seeds',
+    const { ok, durationMs, reports, waves, stopped } = await eachTenant(ctx, apartment, flags.tenant, direction === 'up' ? 'seeding' : 'reverting seeds',
       (tenant) => apartment.seedTenant(tenant, options),
-      (onProgress) => apartment.seedAll({ ...options, concurrency, onProgress }));
-    ctx.out.result({ command: ctx.command, ok, direction, seeders: flags.seed ?? null, durationMs, results: reports }, () =>
-      `${summary(reports, direction, 'seeders')} (${seconds(durationMs)})`,
+      (more) => apartment.seedAll({ ...options, concurrency, ...fleet, ...more, ...ledgerNote(ctx) }),
+      fleet, true);
+    ctx.out.result({ command: ctx.command, ok, direction, seeders: flags.seed ?? null, durationMs, ...fleetReport(fleet, waves, stopped), results: reports }, () =>
+      `${fleetText(fleet, waves, reports, direction)}${summary(reports, direction, 'seeders')} (${seconds(durationMs)})${stopText(stopped)}`,
     );
   });
 }

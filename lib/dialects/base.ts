@@ -43,6 +43,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   abstract readonly dialect: 'postgres' | 'mysql';
   abstract readonly maxNameBytes: number;
   abstract readonly lockHoldsConnection: boolean;
+  abstract readonly transactionalDdl: boolean;
   abstract readonly routesQualifiedQueries: boolean;
   abstract readonly listScansAll: boolean;
   readonly defaultSchema: string;

@@ -78,6 +78,13 @@ export interface DialectAdapter {
    */
   readonly lockHoldsConnection: boolean;
   /**
+   * Whether DDL takes part in transactions (PostgreSQL), so a failed
+   * migration is undone entirely; false where DDL commits at once
+   * (MySQL/MariaDB): a failure leaves what ran before it, and a tenant being
+   * created is dropped again instead of rolled back.
+   */
+  readonly transactionalDdl: boolean;
+  /**
    * Whether `schema` has a table or view named `table`: one catalog lookup by
    * name whose cost does not depend on the number of tenants.
    */

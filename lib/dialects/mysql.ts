@@ -33,6 +33,7 @@ export class MysqlAdapter extends BaseAdapter {
   readonly dialect = 'mysql' as const;
   readonly maxNameBytes = 64;
   readonly lockHoldsConnection = true;
+  readonly transactionalDdl = false;
   // The connection may have another tenant's database selected.
   readonly routesQualifiedQueries = true;
   readonly listScansAll = true;

@@ -70,6 +70,7 @@ export class PostgresAdapter extends BaseAdapter {
   readonly maxNameBytes = 63;
   readonly listScansAll = false;
   readonly lockHoldsConnection = false;
+  readonly transactionalDdl = true;
   // Model queries skip routing: the SET LOCAL prefix costs ~20% on a findByPk,
   // and a bind statement would need a BEGIN/COMMIT round trip.
   // With isolation: 'role' they are routed for the role alone.

@@ -1,20 +1,28 @@
 import type { Transaction } from 'sequelize';
 import { Umzug } from 'umzug';
-import { ApartmentError, ConfigurationError, describeValue, MigrationError, sentence, TenantNotFoundError } from '../errors';
+import { ApartmentError, ConfigurationError, describeValue, FleetStoppedError, MigrationError, sentence, TenantNotFoundError } from '../errors';
 import type { TenantRef } from '../tenant';
 import type { MigrationResult } from '../types';
 import { boundQueryInterface } from './bound';
 import { indexOfVersion, listMigrationFiles, loadMigration, type MigrationFile } from './files';
 import type { MigrationHost } from './host';
 import { migrationsKind, type StepKind } from './kind';
+import { FleetLedger, type FleetRun } from './ledger';
+import { runPool } from './pool';
 import { readExecuted, TenantMetaStorage } from './storage';
 import type { AfterCreate, MigrateAllOptions, MigrateOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus } from './types';
 import { WarmTenants } from './warm';
+import { checkCanary, fleetPlan, type Wave } from './waves';
 
 type Direction = 'up' | 'down';
 
 /** MigrateOptions, plus the seeders' `only` and `all`. */
-export type RunOptions = MigrateOptions & { only?: string | string[]; all?: boolean };
+export type RunOptions = MigrateOptions & {
+  only?: string | string[];
+  all?: boolean;
+  /** The CLI's: called instead of failing when the ledger cannot be written (a login without CREATE on the default schema); the run goes on unrecorded. */
+  ledgerUnavailable?: (error: Error) => void;
+};
 
 /** A validated `MigrateOptions`: direction, and the index of `to` in the files. */
 /** What a tenant run did: the migrations that completed, and the failure that stopped it. */
@@ -107,8 +115,8 @@ export class TenantMigrator {
           if (after) await after(tenant, transaction);
           return outcome;
         } catch (error) {
-          // PostgreSQL: the lock's transaction rolls back the schema with everything else.
-          if (!transaction) await adapter.drop(tenant).catch(() => undefined);
+          // Transactional DDL (PostgreSQL): the lock's transaction rolls back the schema with everything else.
+          if (!adapter.transactionalDdl) await adapter.drop(tenant).catch(() => undefined);
           throw error;
         }
       });
@@ -142,55 +150,142 @@ export class TenantMigrator {
   }
 
   /**
-   * Migrates every tenant, `concurrency` at a time, past failures. Reads the
-   * state of all tenants in a few catalog queries first; only tenants with
-   * work take a lock and a runner.
+   * Migrates every tenant (or those `tenants`/`skipTenants` leave), `concurrency`
+   * at a time. Reads the state of all tenants in a few catalog queries first;
+   * only tenants with work take a lock and a runner. Without `canary` or waves
+   * it continues past failures; with them it runs the canary, then each wave,
+   * and stops before the next wave when one has more failures than
+   * `maxFailures` (lib/migrations/waves.ts). `ledger`/`resume`: lib/migrations/ledger.ts.
    */
   async migrateAll(options: RunOptions & MigrateAllOptions = {}): Promise<MigrationResult[]> {
     const files = this.files();
-    const plan = this.#plan(files, options);
+    let plan = this.#plan(files, options);
+    const fleet = fleetPlan(options);
     const concurrency = this.#concurrency(options.concurrency);
     const onProgress = options.onProgress;
     if (onProgress !== undefined && typeof onProgress !== 'function') {
       throw new ConfigurationError(`Expected \`onProgress\` to be a function, got ${describeValue(onProgress)}.`);
     }
-    const tenants = await this.#host.listTenants();
-    const executed = await readExecuted(this.#host, tenants, this.kind.table);
-    const results: MigrationResult[] = new Array(tenants.length);
+    const all = await this.#host.listTenants();
+    let scope = fleet.scope(all);
+    let resumes: FleetRun | undefined;
+    if (options.resume) {
+      resumes = await FleetLedger.last(this.#host, `${this.kind.noun}s`);
+      if (!resumes || resumes.state === 'done' || resumes.state === 'resumed') return [];
+      options = this.#resumeOptions(options, resumes);
+      const rest = new Set(resumes.tenants.filter((t) => t.state !== 'ok').map((t) => t.tenant));
+      scope = scope.filter((tenant) => rest.has(tenant.key));
+    }
+    if (resumes) plan = this.#plan(files, options);
+    checkCanary(options, scope);
+    const executed = await readExecuted(this.#host, scope, this.kind.table);
+    const results: MigrationResult[] = new Array(scope.length);
+    const position = new Map(scope.map((tenant, index) => [tenant.key, index]));
+    let ledger = options.ledger || options.resume ? new FleetLedger(this.#host) : undefined;
     let progressError: unknown;
-    const report = (index: number, result: MigrationResult) => {
-      results[index] = result;
+    const report = (tenant: TenantRef, result: MigrationResult) => {
+      results[position.get(tenant.key)!] = result;
+      ledger?.record(result);
       try {
         onProgress?.(result);
       } catch (error) {
         progressError ??= error;
       }
     };
-    const work: number[] = [];
-    tenants.forEach((tenant, index) => {
-      if (this.#select(files, executed.get(tenant.name) ?? [], plan).length > 0) work.push(index);
-      else report(index, { ok: true, tenant: tenant.key, schema: tenant.name, versions: [] });
-    });
-    let next = 0;
-    const worker = async () => {
-      while (next < work.length) {
-        const index = work[next++]!;
-        const tenant = tenants[index]!;
-        let result: MigrationResult;
-        try {
-          result = await this.#run(tenant, files, plan, (executed.get(tenant.name)?.length ?? 0) > 0);
-        } catch (error) {
-          result = { ok: false, tenant: tenant.key, schema: tenant.name, error: error as Error };
-        }
-        report(index, result);
+    const work = scope.filter((tenant) => this.#select(files, executed.get(tenant.name) ?? [], plan).length > 0);
+    const waves = fleet.waves(work);
+    if (ledger) {
+      const waveOf = new Map(waves.flatMap((wave) => wave.tenants.map((tenant) => [tenant.key, wave.index] as const)));
+      try {
+        await ledger.start(
+          { kind: `${this.kind.noun}s`, direction: plan.direction, to: options.to === undefined || options.to === null ? null : String(options.to), resumes: resumes?.id },
+          scope.map((tenant) => ({ tenant: tenant.key, schema: tenant.name, wave: waveOf.get(tenant.key) ?? -1, done: !waveOf.has(tenant.key) })),
+        );
+      } catch (error) {
+        ledger.abandon();
+        const failure = new ConfigurationError(
+          `Cannot record this run in the fleet ledger (tables apartment_fleet_runs and apartment_fleet_tenants of "${this.#host.adapter.defaultSchema}"): ${sentence((error as Error)?.message ?? error)} Nothing was run. Let this login create tables there, or run without \`ledger\` and \`resume\`.`,
+          { cause: error },
+        );
+        if (!options.ledgerUnavailable || options.resume) throw failure;
+        options.ledgerUnavailable(failure);
+        ledger = undefined;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
-    // Spares follow the tenants (they are not in the results). When no tenant had work, spares
-    // built since are current too, and claim() catches up any that is not.
-    if (work.length > 0 && this.kind.noun === 'migration') await this.warm.migrateSpares({ direction: options.direction, to: options.to });
+    }
+    const busy = new Set(work.map((tenant) => tenant.key));
+    for (const tenant of scope) if (!busy.has(tenant.key)) report(tenant, { ok: true, tenant: tenant.key, schema: tenant.name, versions: [] });
+    let stopped: FleetStoppedError | undefined;
+    try {
+      for (const wave of waves) {
+        if (stopped) {
+          for (const tenant of wave.tenants) report(tenant, { ok: false, tenant: tenant.key, schema: tenant.name, versions: [], error: stopped });
+          continue;
+        }
+        const failed: string[] = [];
+        await runPool(wave.tenants, concurrency, async (tenant) => {
+          let result: MigrationResult;
+          try {
+            result = await this.#run(tenant, files, plan, (executed.get(tenant.name)?.length ?? 0) > 0);
+          } catch (error) {
+            result = { ok: false, tenant: tenant.key, schema: tenant.name, error: error as Error };
+          }
+          if (!result.ok) failed.push(tenant.key);
+          report(tenant, result);
+        });
+        if (failed.length > wave.maxFailures) stopped = this.#stopped(wave, failed, waves.length);
+        await ledger?.flush();
+        try {
+          options.onWave?.({ index: wave.index, total: waves.length, canary: wave.canary, tenants: wave.tenants.map((t) => t.key), failed: failed.sort(), stopped: stopped !== undefined });
+        } catch (error) {
+          progressError ??= error;
+        }
+      }
+    } catch (error) {
+      ledger?.abandon();
+      throw error;
+    }
+    // Spares follow the tenants (they are not in the results) after a whole, unstopped run over every tenant.
+    // When no tenant had work, spares built since are current too, and claim() catches up any that is not.
+    const everyTenant = scope.length === all.length && !options.resume;
+    if (!stopped && everyTenant && work.length > 0 && this.kind.noun === 'migration') await this.warm.migrateSpares({ direction: options.direction, to: options.to });
+    if (ledger) {
+      const failures = results.filter((r) => !r.ok && !(r.error instanceof FleetStoppedError)).length;
+      await ledger.finish(stopped ? 'stopped' : failures ? 'failed' : 'done', stopped ? stopped.message : failures ? `${failures} tenant(s) failed` : null);
+    }
     if (progressError !== undefined) throw progressError;
     return results;
+  }
+
+  /** The error of every tenant a stopped run did not reach. */
+  #stopped(wave: Wave, failed: string[], total: number): FleetStoppedError {
+    const names = failed.map((key) => `'${key}'`).join(', ');
+    const verb = this.kind.noun === 'migration' ? 'migrate' : 'seed';
+    return wave.canary
+      ? new FleetStoppedError(
+        `The canary failed (${names}), so the run stopped before the other tenants: nothing ran in them. Fix the ${this.kind.noun}, then ${verb} again with resume: true.`,
+        { reason: 'canary' },
+      )
+      : new FleetStoppedError(
+        `Wave ${wave.index + 1} of ${total} had ${failed.length} failure(s) (${names}), more than maxFailures allows (${wave.maxFailures}), so the run stopped before the next wave. Fix the ${this.kind.noun}, then ${verb} again with resume: true.`,
+        { reason: 'max-failures' },
+      );
+  }
+
+  /** A resumed run goes the recorded run's way; options that contradict it are refused. */
+  #resumeOptions(options: RunOptions & MigrateAllOptions, run: FleetRun): RunOptions & MigrateAllOptions {
+    const direction = options.direction ?? run.direction;
+    const to = options.to ?? run.to ?? undefined;
+    if (direction !== run.direction || String(to ?? '') !== String(run.to ?? '')) {
+      throw new ConfigurationError(
+        `The run to resume (${run.id}) went ${run.direction}${run.to ? ` to ${run.to}` : ''}; got direction ${describeValue(options.direction)} and to ${describeValue(options.to)}. Resume without them, or start a new run.`,
+      );
+    }
+    return { ...options, direction, to };
+  }
+
+  /** The last fleet run recorded in the ledger (`ledger: true`, the CLI), or undefined. */
+  lastRun(): Promise<FleetRun | undefined> {
+    return FleetLedger.last(this.#host, `${this.kind.noun}s`);
   }
 
   /**
@@ -405,7 +500,7 @@ export class TenantMigrator {
       else await umzug.down({ migrations: names });
       return { versions };
     } catch (error) {
-      const mode = !transaction ? 'partial' : this.kind.wholeRun ? 'run' : rethrow ? 'create' : 'atomic';
+      const mode = !transaction || !host.adapter.transactionalDdl ? 'partial' : this.kind.wholeRun ? 'run' : rethrow ? 'create' : 'atomic';
       const failure = this.#failure(tenant, plan.direction, error, mode);
       // No savepoint undid the failed step (see above): the lock's transaction must roll back.
       if (rethrow || (transaction && versions.length === 0)) throw new RunFailure(failure, rethrow ? undefined : versions);

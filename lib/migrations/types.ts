@@ -20,8 +20,75 @@ export interface MigrateOptions {
   to?: string | number;
 }
 
+
+/**
+ * How a fleet run (`migrateAll`, `seedAll`) picks and orders its tenants: a
+ * canary first, then waves, each wave's failures checked before the next
+ * starts. Without `canary`, `waves` and `waveSize` the run is one wave that
+ * continues past failures, as before.
+ */
+export interface FleetOptions {
+  /**
+   * Only these tenant keys. Every key must exist (a TenantNotFoundError
+   * before anything runs names the missing ones).
+   * @default every tenant
+   */
+  tenants?: string[];
+  /** Leave these tenant keys out (keys that do not exist are ignored). */
+  skipTenants?: string[];
+  /**
+   * Tenants that run first, alone: a number (the first n tenants with work,
+   * in key order) or tenant keys. If any canary tenant fails, nothing else
+   * runs: the others get a `FleetStoppedError` result.
+   * @example { canary: ['internal', 'demo'] }
+   */
+  canary?: number | string[];
+  /** Split the tenants after the canary into this many waves of about equal size. */
+  waves?: number;
+  /** Or: waves of this many tenants (not both). */
+  waveSize?: number;
+  /**
+   * Failures a wave may have before the run stops (the next wave does not
+   * start): a number, or a percentage of the wave's tenants like `'5%'`.
+   * @default 0 with `canary`, `waves` or `waveSize`; no limit without them
+   */
+  maxFailures?: number | string;
+  /** Called after each wave (the canary is wave 0 when there is one). */
+  onWave?(wave: WaveReport): void;
+  /**
+   * Record the run, per tenant, in the fleet ledger (tables
+   * `apartment_fleet_runs` and `apartment_fleet_tenants` of the default
+   * schema/database; docs/guides/running-a-fleet.md). The CLI always does.
+   * @default false
+   */
+  ledger?: boolean;
+  /**
+   * Continue the last recorded run of this prefix that did not finish, or
+   * finished with failures: only its failed tenants and those it did not
+   * reach, in its direction and up to its `to`. Recorded in the ledger
+   * (implies `ledger`). Returns no results when there is nothing to resume.
+   * @default false
+   */
+  resume?: boolean;
+}
+
+/** What `onWave` receives after each wave. */
+export interface WaveReport {
+  /** 0, 1, ...: the canary is wave 0 when there is one. */
+  index: number;
+  /** How many waves the run has (canary included). */
+  total: number;
+  canary: boolean;
+  /** The wave's tenant keys. */
+  tenants: string[];
+  /** Those that failed. */
+  failed: string[];
+  /** True when this wave's failures stop the run. */
+  stopped: boolean;
+}
+
 /** Options of `migrateAll`. */
-export interface MigrateAllOptions extends MigrateOptions {
+export interface MigrateAllOptions extends MigrateOptions, FleetOptions {
   /**
    * How many tenants migrate at once.
    * @default as many as the connection pool allows
@@ -72,7 +139,7 @@ export interface SeedOptions {
 }
 
 /** Options of `seedAll`. */
-export interface SeedAllOptions extends SeedOptions {
+export interface SeedAllOptions extends SeedOptions, FleetOptions {
   /** How many tenants seed at once. @default as many as the connection pool allows */
   concurrency?: number;
   /** Called once per tenant as soon as its result is known. */
