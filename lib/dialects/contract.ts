@@ -140,6 +140,13 @@ export interface DialectAdapter {
   appendComment(sql: string, comment: string): string | undefined;
 
   /**
+   * The driver's result as Sequelize's dialect `Query#formatResults`
+   * expects it: where a driver version changed its shape, it is adapted
+   * here, before Sequelize reads it.
+   */
+  driverResults(data: unknown): unknown;
+
+  /**
    * The statements to send one at a time, in one transaction, instead of
    * `sql` (which holds several), or undefined to send `sql` as it is. Citus
    * forwards tenant DDL to its workers over a protocol that takes one

@@ -173,6 +173,22 @@ export class MysqlAdapter extends BaseAdapter {
   }
 
   /** Read as the session may read it: under every sql_mode that changes quoting (NO_BACKSLASH_ESCAPES, ANSI_QUOTES). */
+  /**
+   * mariadb 3.1+ defines `meta` on a result array as a non-configurable
+   * property, and Sequelize 6's mariadb Query deletes it from raw results
+   * (`delete data.meta`): a TypeError for every raw query (sequelize#15701,
+   * open upstream). The rows are handed on as a plain array with a
+   * deletable `meta`, as mariadb 3.0 and earlier gave them.
+   */
+  override driverResults(data: unknown): unknown {
+    if (!this.#writesValues || !Array.isArray(data)) return data;
+    const meta = Object.getOwnPropertyDescriptor(data, 'meta');
+    if (!meta || meta.configurable) return data;
+    const rows = Array.prototype.slice.call(data);
+    Object.defineProperty(rows, 'meta', { value: meta.value, writable: true, configurable: true, enumerable: false });
+    return rows;
+  }
+
   appendComment(sql: string, comment: string): string | undefined {
     return appendComment(sql, comment, MYSQL_LEXICONS);
   }

@@ -85,7 +85,7 @@ export function installModelMethods(router: Router, model: ModelStatic<Model>): 
       try {
         explicit = router.explicit(args[index]);
         if (!explicit && !current && !shared && router.strict && !this._schema) {
-          throw router.noTenant(`${this.name}.${name}()`);
+          throw router.noTenant(`${this.name}.${name}()`, name);
         }
       } catch (error) {
         return Promise.reject(error);

@@ -83,6 +83,10 @@ export function installQueryRouting(router: Router): void {
       return adapter.route(this as any, sql, parameters, tenant, (text = sql, bindings = parameters) => super.run(text, bindings ?? undefined), qualified);
     }
 
+    formatResults(data: unknown, ...rest: unknown[]): unknown {
+      return super.formatResults(adapter.driverResults(data), ...rest);
+    }
+
     // Rows become instances here, synchronously: an explicit tenant binds them as a context would.
     handleSelectQuery(results: unknown): unknown {
       const explicit = router.explicit((this as any).options);

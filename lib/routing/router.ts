@@ -120,7 +120,13 @@ export class Router {
     return this.explicit(options) ?? this.context.tenant();
   }
 
-  noTenant(what: string): NoTenantError {
+  noTenant(what: string, method?: string): NoTenantError {
+    if (method === 'sync') {
+      // A start-up `sequelize.sync()` (which calls each Model.sync()): tenant tables come from migrations, run per tenant.
+      return new NoTenantError(
+        `${what} needs a tenant and none is set (strict mode): tenant tables are created by tenant migrations, not by sync() at start-up. Generate the migration from your models with \`apartment migration:generate --from-models\`, then create tenants with createTenant(key) (which migrates them) or run \`apartment db:migrate\`. List the model in \`sharedModels\` if it lives in the default schema.`,
+      );
+    }
     return new NoTenantError(
       `${what} needs a tenant and none is set (strict mode). Run it inside apartment.run(tenant, fn), pass { tenant } in its options, or list the model in \`sharedModels\` if it lives in the default schema.`,
     );

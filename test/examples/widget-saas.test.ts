@@ -51,7 +51,12 @@ function tour(setup: () => Promise<{ sequelize: Sequelize; schemaExists?: (name:
     // A taken key: 409, and nothing of the sign-up stays (the same email can sign up again).
     expect((await call('POST', '/signup', { body: { email: 'bob@example.com', tenant: 'acme' } })).status).to.equal(409);
     expect((await call('POST', '/signup', { body: { email: 'bob@example.com', tenant: 'Bad Key' } })).status).to.equal(400);
-    expect((await call('POST', '/signup', { body: { email: 'ann@example.com', tenant: 'acme-2' } })).status).to.equal(409); // email taken
+    const taken = await call('POST', '/signup', { body: { email: 'ann@example.com', tenant: 'acme-2' } }); // email taken
+    expect(taken.status).to.equal(409);
+    expect(taken.json).to.deep.equal({
+      error: 'EmailTaken',
+      message: 'An account with this email already exists. Sign in with its token (authorization: Bearer <token>), or sign up with another email.',
+    });
     // A tenant made elsewhere (the CLI) without an account row: 409, and it is left alone.
     await saas.apartment.createTenant('orphan');
     expect((await call('POST', '/signup', { body: { email: 'bob@example.com', tenant: 'orphan' } })).status).to.equal(409);

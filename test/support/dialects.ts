@@ -1,4 +1,5 @@
-import type { Options, Sequelize } from 'sequelize';
+import { QueryTypes, type Options, type Sequelize } from 'sequelize';
+// SELECT-typed queries: a raw query on a plain Sequelize fails with the mariadb driver 3.1+ (sequelize#15701).
 import { citusSequelize, CITUS_URL, NOT_ON_CITUS } from './citus';
 import { connect, unavailable, URL_VARIABLES, URLS, type DialectName } from './servers';
 
@@ -60,11 +61,11 @@ export function describeDialects(
         },
         async dropAll(prefix) {
           admin ??= open();
-          const [rows] = await admin.query(
+          const rows = await admin.query(
             name === 'postgres'
               ? 'SELECT nspname AS name FROM pg_namespace WHERE left(nspname, ?) = ?'
               : 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?',
-            { replacements: [prefix.length, prefix] },
+            { replacements: [prefix.length, prefix], type: QueryTypes.SELECT },
           );
           for (const row of rows as Array<{ name: string }>) {
             await admin.query(name === 'postgres' ? `DROP SCHEMA IF EXISTS "${row.name}" CASCADE` : `DROP DATABASE IF EXISTS \`${row.name}\``);
@@ -72,21 +73,21 @@ export function describeDialects(
         },
         async tables(schema) {
           admin ??= open();
-          const [rows] = await admin.query(
+          const rows = await admin.query(
             name === 'postgres'
               ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1"
               : "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1",
-            { replacements: [schema] },
+            { replacements: [schema], type: QueryTypes.SELECT },
           );
           return (rows as Array<{ name: string }>).map((r) => r.name);
         },
         async schemaExists(schema) {
           admin ??= open();
-          const [rows] = await admin.query(
+          const rows = await admin.query(
             name === 'postgres'
               ? 'SELECT 1 FROM pg_namespace WHERE nspname = ?'
               : 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
-            { replacements: [schema] },
+            { replacements: [schema], type: QueryTypes.SELECT },
           );
           return (rows as unknown[]).length > 0;
         },

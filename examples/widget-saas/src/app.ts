@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { UniqueConstraintError, ValidationError, type Sequelize } from 'sequelize';
 import { Apartment, TenantNotFoundError } from 'sequelize-apartment';
+import { apartmentErrorHandler } from 'sequelize-apartment/express';
 import { defineModels, SHARED_MODELS, type Models, type User as UserModel, type Widget } from './models';
 
 export interface AppOptions {
@@ -124,7 +125,16 @@ export async function createApp({ sequelize, prefix = 'tenant_', sharedTablePref
       throw httpError(400, 'TenantNameError', (error as Error).message);
     }
     const token = crypto.randomBytes(24).toString('base64url');
-    const user = await User.create({ email, tokenHash: hashToken(token) });
+    let user: UserModel;
+    try {
+      user = await User.create({ email, tokenHash: hashToken(token) });
+    } catch (error) {
+      // The unique email: say what to do, not Sequelize's "Validation error".
+      if (error instanceof UniqueConstraintError) {
+        throw httpError(409, 'EmailTaken', 'An account with this email already exists. Sign in with its token (authorization: Bearer <token>), or sign up with another email.');
+      }
+      throw error;
+    }
     try {
       res.status(201).json({ ...(await openTenant(tenant, user)), email, token });
     } catch (error) {
@@ -215,7 +225,9 @@ export async function createApp({ sequelize, prefix = 'tenant_', sharedTablePref
   });
   app.use('/widgets', widgets);
 
-  // ApartmentErrors carry a status (404 unknown tenant, 400 no tenant, 409 exists); so do body-parser's and httpError's.
+  // ApartmentErrors: their status (404 unknown tenant, 400 no tenant, 409 exists) and a short message for the client.
+  app.use(apartmentErrorHandler());
+  // body-parser's and httpError's errors carry a status too.
   app.use((error: any, _req: Request, res: Response, _next: NextFunction) => {
     let status = typeof error?.status === 'number' ? error.status : 500;
     if (error instanceof UniqueConstraintError) status = 409;
