@@ -66,7 +66,7 @@ export function missingPieces(sequelize: Sequelize, needs: SeamNeeds): string[] 
 
   const Query = queryClass(sequelize);
   if (typeof Query !== 'function') missing.push('sequelize.dialect.Query (the class that runs statements)');
-  else for (const name of ['run', 'handleSelectQuery']) fn(Query.prototype, name, 'Query.prototype');
+  else for (const name of ['run', 'handleSelectQuery', 'formatResults']) fn(Query.prototype, name, 'Query.prototype');
 
   for (const { name, proto } of associationPrototypes(sequelize)) {
     if (!proto) missing.push(`Sequelize.${name} (association class)`);
