@@ -66,7 +66,8 @@ export function missingPieces(sequelize: Sequelize, needs: SeamNeeds): string[] 
 
   const Query = queryClass(sequelize);
   if (typeof Query !== 'function') missing.push('sequelize.dialect.Query (the class that runs statements)');
-  else for (const name of ['run', 'handleSelectQuery', 'formatResults']) fn(Query.prototype, name, 'Query.prototype');
+  // formatResults: the mariadb driver's rows are adapted before it (MysqlAdapter#driverResults).
+  else for (const name of ['run', 'handleSelectQuery', ...(dialect === 'mariadb' ? ['formatResults'] : [])]) fn(Query.prototype, name, 'Query.prototype');
 
   for (const { name, proto } of associationPrototypes(sequelize)) {
     if (!proto) missing.push(`Sequelize.${name} (association class)`);
