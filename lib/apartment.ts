@@ -546,7 +546,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   async prewarm(count: number, options: { seed?: boolean } = {}): Promise<PrewarmResult> {
     const seed = options?.seed ?? false;
     if (typeof seed !== 'boolean') throw new ConfigurationError(`Expected \`seed\` to be a boolean, got ${describeValue(seed)}.`);
-    return this.migrator.warm.prewarm(count, seed ? (spare) => this.seeder.migrate(spare) : undefined);
+    return this.migrator.warm.prewarm(count, seed ? (spare, transaction) => this.seeder.applyPending(spare, transaction) : undefined);
   }
 
   /** Which tenant migrations are applied in the tenant and which are pending. @throws TenantNameError */

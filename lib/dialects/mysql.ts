@@ -103,15 +103,26 @@ export class MysqlAdapter extends BaseAdapter {
   }
 
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
-    // GET_LOCK belongs to a session: hold one pooled connection for the lock's lifetime.
+    // GET_LOCK belongs to a session: hold one connection for the lock's lifetime.
     const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;
     // With a pool of one, holding its only connection for the lock would starve
     // the migration itself: the lock then gets a connection of its own.
-    const dedicated = poolMax(this.sequelize) < 2;
-    const connection = dedicated ? await openConnection(this.sequelize) : await pooledConnection(this.sequelize);
+    let dedicated = poolMax(this.sequelize) < 2;
+    let connection = dedicated ? await openConnection(this.sequelize) : await pooledConnection(this.sequelize);
     try {
-      const rows: any = await this.#driverQuery(connection, 'SELECT GET_LOCK(?, ?) AS locked', [lockName, options.busy ? 0 : 300]);
-      if (options.busy && Number(rows[0]?.locked) !== 1) throw options.busy();
+      let rows: any = await this.#driverQuery(connection, 'SELECT GET_LOCK(?, 0) AS locked', [lockName]);
+      if (Number(rows[0]?.locked) !== 1) {
+        if (options.busy) throw options.busy();
+        // Wait on a connection outside the pool: waiters holding pooled connections
+        // would starve the holder (six concurrent createTenants on a pool of five).
+        if (!dedicated) {
+          releasePooledConnection(this.sequelize, connection);
+          connection = undefined;
+          connection = await openConnection(this.sequelize);
+          dedicated = true;
+        }
+        rows = await this.#driverQuery(connection, 'SELECT GET_LOCK(?, 300) AS locked', [lockName]);
+      }
       if (!rows[0] || Number(rows[0].locked) !== 1) {
         throw new ApartmentError(
           `Timed out after 300 s waiting for the migration lock of '${name}': another process is migrating it. Wait for it to finish and retry.`,
@@ -123,8 +134,10 @@ export class MysqlAdapter extends BaseAdapter {
         await this.#driverQuery(connection, 'SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
       }
     } finally {
-      if (dedicated) await closeConnection(this.sequelize, connection).catch(() => undefined);
-      else releasePooledConnection(this.sequelize, connection);
+      if (connection) {
+        if (dedicated) await closeConnection(this.sequelize, connection).catch(() => undefined);
+        else releasePooledConnection(this.sequelize, connection);
+      }
     }
   }
 

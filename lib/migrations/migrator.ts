@@ -80,7 +80,7 @@ export class TenantMigrator {
   constructor(host: MigrationHost, kind: StepKind = migrationsKind(host.migrationsPath)) {
     this.#host = host;
     this.kind = kind;
-    this.warm = new WarmTenants(host, (tenant, options) => this.migrate(tenant, options));
+    this.warm = new WarmTenants(host, (tenant, options) => this.migrate(tenant, options), (tenant, after) => this.build(tenant, after));
   }
 
   /**
@@ -105,6 +105,17 @@ export class TenantMigrator {
     const files = this.files();
     // A prewarmed spare, renamed and brought up to date, when there is one.
     if (await this.warm.claim(tenant, after)) return { ok: true, tenant: tenant.key, schema: tenant.name, versions: files.map((f) => f.name) };
+    return this.build(tenant, after, files);
+  }
+
+  /**
+   * Creates the schema/database and applies every migration (then `after`),
+   * under its lock; on PostgreSQL in the lock's one transaction, so nobody
+   * sees it before it is whole. What createTenant does without a spare, and
+   * how a spare is built.
+   * @throws TenantExistsError (nothing is touched), MigrationError with `.result` (nothing is left behind)
+   */
+  async build(tenant: TenantRef, after?: AfterCreate, files: MigrationFile[] = this.files()): Promise<MigrationResult> {
     const plan: Plan = { direction: 'up', toIndex: undefined };
     const { adapter } = this.#host;
     try {

@@ -23,6 +23,13 @@ export const SPARE_MARK = '_spare_';
  */
 export const SPARES_FLAG = '_spares';
 
+/**
+ * Put after the prefix to name a spare while it is built: claims list only
+ * `_spare_` names, so a spare becomes claimable when it is renamed from
+ * `_build_` once whole (under the claims' lock). Not a valid key either.
+ */
+export const BUILD_MARK = '_build_';
+
 /** What `prewarm` did. */
 export interface PrewarmResult {
   /** Spares built by this call. */
@@ -42,11 +49,20 @@ export interface PrewarmResult {
 export class WarmTenants {
   readonly #host: MigrationHost;
   readonly #migrate: (tenant: TenantRef, options?: MigrateOptions) => Promise<MigrationResult>;
+  readonly #create: (tenant: TenantRef, after?: AfterCreate) => Promise<MigrationResult>;
 
-  /** `migrate` runs a tenant's (or spare's) migrations, like `migrateTenant`: a failing migration gives `{ ok: false }`. */
-  constructor(host: MigrationHost, migrate: (tenant: TenantRef, options?: MigrateOptions) => Promise<MigrationResult>) {
+  /**
+   * `migrate` runs a tenant's (or spare's) migrations, like `migrateTenant`: a failing migration gives `{ ok: false }`;
+   * `create` creates and migrates one under its lock, like createTenant without a spare (throws MigrationError).
+   */
+  constructor(
+    host: MigrationHost,
+    migrate: (tenant: TenantRef, options?: MigrateOptions) => Promise<MigrationResult>,
+    create: (tenant: TenantRef, after?: AfterCreate) => Promise<MigrationResult>,
+  ) {
     this.#host = host;
     this.#migrate = migrate;
+    this.#create = create;
   }
 
   /** Every spare's name starts with this. */
@@ -78,12 +94,18 @@ export class WarmTenants {
    * `seed` (the seeders) runs in each new spare when given; otherwise spares
    * are seeded when claimed, if createTenant asks. Raises the spares flag
    * when any spare is ready (adapters with `listScansAll`).
+   *
+   * A spare is built under a `_build_` name and renamed to its `_spare_`
+   * name once whole, under the claims' lock: a concurrent createTenant never
+   * claims one half-migrated. Builds a crashed process left (their lock is
+   * free) are dropped first.
    * @throws MigrationError when a migration (or seeder) fails in a new spare (which is dropped again)
    */
-  async prewarm(count: number, seed?: (spare: TenantRef) => Promise<MigrationResult>): Promise<PrewarmResult> {
+  async prewarm(count: number, seed?: AfterCreate): Promise<PrewarmResult> {
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new ConfigurationError(`Expected \`count\` to be a number from 0 and up, got ${describeValue(count)}.`);
     }
+    await this.#dropAbandonedBuilds();
     let ready = (await this.spares()).length;
     let built = 0;
     while (ready < count) {
@@ -163,7 +185,7 @@ export class WarmTenants {
     return Object.freeze({ key: name.slice(this.#host.names.prefix.length), name });
   }
 
-  async #build(seed?: (spare: TenantRef) => Promise<MigrationResult>): Promise<void> {
+  async #build(seed?: AfterCreate): Promise<void> {
     const { adapter } = this.#host;
     const room = adapter.maxNameBytes - Buffer.byteLength(this.marker);
     if (room < 8) {
@@ -171,26 +193,40 @@ export class WarmTenants {
         `The prefix '${this.#host.names.prefix}' is too long for warm tenants: spare names ('${this.marker}' + 8 or more characters) must fit in ${adapter.maxNameBytes} bytes. Use a shorter prefix.`,
       );
     }
-    const spare = this.#ref(this.marker + randomBytes(8).toString('hex').slice(0, Math.min(16, room)));
-    await adapter.create(spare);
-    let result: MigrationResult;
+    const suffix = randomBytes(8).toString('hex').slice(0, Math.min(16, room));
+    const build = this.#ref(this.#host.names.prefix + BUILD_MARK + suffix);
     try {
-      result = await this.#migrate(spare);
-      if (result.ok && seed) result = await seed(spare);
+      await this.#create(build, seed);
     } catch (error) {
-      await adapter.drop(spare).catch(() => undefined);
-      throw error;
+      if (!(error instanceof MigrationError)) throw error;
+      const cause = (error.cause ?? error) as Error;
+      const step = error.migration ? ` (${error.migration})` : '';
+      const wrapped = new MigrationError(
+        `A warm spare (${build.name}) could not be ${seed ? 'migrated and seeded' : 'migrated'}${step}, so it was dropped again: ${sentence(cause?.message ?? String(cause))} Fix the migration and retry.`,
+        { cause, migration: error.migration, direction: error.direction ?? 'up' },
+      );
+      wrapped.result = { ok: false, tenant: build.key, schema: build.name, error: wrapped };
+      throw wrapped;
     }
-    if (!result.ok) {
-      await adapter.drop(spare).catch(() => undefined);
-      throw failed(result, `A warm spare (${spare.name}) could not be ${seed ? 'migrated and seeded' : 'migrated'}, so it was dropped again`);
+    // Claimable from here on: renamed under the claims' lock (on MySQL a rename moves table by table).
+    await adapter.withLock(this.marker, (transaction) => adapter.rename(build.name, this.marker + suffix, transaction ? { transaction } : {}));
+  }
+
+  /** Builds left by a process that died mid-build (MySQL DDL is not transactional): their lock is free. */
+  async #dropAbandonedBuilds(): Promise<void> {
+    const { adapter } = this.#host;
+    const busy = () => new Error('busy');
+    for (const name of await adapter.list(this.#host.names.prefix + BUILD_MARK)) {
+      await adapter.withLock(name, () => adapter.drop(this.#ref(name)), { busy }).catch(() => undefined);
     }
   }
 }
 
 function failed(result: { ok: false; error: Error }, what: string): MigrationError {
   const cause = result.error as MigrationError;
-  const error = new MigrationError(`${what}: ${sentence(cause?.message ?? String(cause))} Fix the migration and retry.`, {
+  const told = sentence(cause?.message ?? String(cause));
+  // The cause may already say what to do (a migration failure does): say it once.
+  const error = new MigrationError(`${what}: ${told}${/ Fix the /.test(told) ? '' : ' Fix the migration and retry.'}`, {
     tenant: (result as { tenant?: string }).tenant,
     cause,
     migration: cause?.migration,

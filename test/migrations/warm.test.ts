@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
 import type { Sequelize } from 'sequelize';
-import { Apartment, ConfigurationError, TenantExistsError, TenantNameError } from '../../lib';
+import { Apartment, ConfigurationError, MigrationError, TenantExistsError, TenantNameError } from '../../lib';
 import { KEY_PATTERN } from '../../lib/tenant';
-import { SPARE_MARK, SPARES_FLAG } from '../../lib/migrations/warm';
+import { BUILD_MARK, SPARE_MARK, SPARES_FLAG } from '../../lib/migrations/warm';
 import { MigrationSets } from '../../bench/migration-sets';
 import { describeDialects } from '../support/dialects';
 
@@ -129,14 +129,16 @@ describeDialects('warm tenants: prewarm, claim on createTenant, spares kept curr
     expect(await apartment.tenants()).to.deep.equal(['m1']);
     // The flag is up: the claim lists (before and under the lock) and takes the spare.
     const rename = sinon.spy(apartment.adapter, 'rename');
+    /** Renames of a spare to a tenant (prewarm renames each build to its spare name too). */
+    const claims = () => rename.getCalls().filter((call) => call.args[0].startsWith(PREFIX + SPARE_MARK)).length;
     expect(await listings('m2')).to.equal(1);
-    expect(rename.calledOnce).to.equal(true);
+    expect(claims()).to.equal(1);
     expect(await spares()).to.deep.equal([]);
     // None left: this claim lists, builds instead, and lowers the flag; the next one lists nothing.
     expect(await listings('m3')).to.equal(1);
     expect(await d.schemaExists(flag)).to.equal(false);
     expect(await listings('m4')).to.equal(0);
-    expect(rename.calledOnce).to.equal(true);
+    expect(claims()).to.equal(1);
     // Spares made before the flag existed (an upgrade): the next prewarm raises it for them.
     await apartment.prewarm(1);
     await apartment.adapter.drop({ key: SPARES_FLAG, name: flag });
@@ -144,7 +146,7 @@ describeDialects('warm tenants: prewarm, claim on createTenant, spares kept curr
     expect(await apartment.prewarm(0)).to.deep.equal({ built: 0, ready: 1 });
     expect(await d.schemaExists(flag)).to.equal(true);
     expect(await listings('m6')).to.equal(1);
-    expect(rename.calledTwice).to.equal(true);
+    expect(claims()).to.equal(2);
     expect(await apartment.tenants()).to.deep.equal(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
   });
 
@@ -205,5 +207,50 @@ describeDialects('warm tenants: prewarm, claim on createTenant, spares kept curr
     await apartment.createTenant('broken').catch((e) => (error = e));
     expect(error?.name).to.equal('MigrationError');
     expect(await apartment.exists('broken')).to.equal(false);
+  });
+
+  it('a claim and a build do not race: createTenants during prewarm(6) all succeed, and so does prewarm', async function () {
+    this.timeout(120_000);
+    // 20 migrations, so each build is still running when the claims come (the reported repro).
+    folder = sets.generate(`race${n}`, 20);
+    // MySQL's lock holds a connection of its own while a cold build migrates on another: six at once need more than five.
+    sequelize = d.sequelize({ pool: { max: 10 } });
+    apartment = new Apartment(sequelize, { prefix: PREFIX, migrationsPath: folder });
+    const rename = sinon.spy(apartment.adapter, 'rename');
+    const warming = apartment.prewarm(6);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const keys = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
+    const results = await Promise.all(keys.map((key) => apartment.createTenant(key)));
+    const warmed = await warming; // rejected before: a claimed half-built spare failed its build
+    expect(warmed.built).to.equal(6);
+    expect(results.every((r) => r.ok)).to.equal(true);
+    for (const key of keys) expect(await meta(`${PREFIX}${key}`)).to.deep.equal(files());
+    // Every spare was claimed whole: renamed from its build name first, and only then to a tenant.
+    const claimed = rename.getCalls().filter((c) => c.args[1].startsWith(PREFIX) && !c.args[1].includes(SPARE_MARK));
+    for (const call of claimed) {
+      expect(call.args[0].startsWith(PREFIX + SPARE_MARK)).to.equal(true);
+      expect(rename.getCalls().some((c) => c.args[1] === call.args[0] && c.args[0].startsWith(PREFIX + BUILD_MARK))).to.equal(true);
+    }
+    for (const spare of await spares()) expect(await meta(spare)).to.deep.equal(files());
+    expect(await apartment.adapter.list(PREFIX + BUILD_MARK)).to.deep.equal([]);
+    expect(await apartment.tenants()).to.deep.equal(keys);
+  });
+
+  it("a failing build says so once, names the spare and the migration, and leaves no build behind; a dead process's build is dropped by the next prewarm", async () => {
+    fs.writeFileSync(path.join(folder, '00009-broken.js'), "module.exports = { async up(qi) { await qi.sequelize.query('SELECT * FROM no_such_table_bench'); }, async down() {} };\n");
+    const error = (await apartment.prewarm(1).catch((e: unknown) => e)) as MigrationError;
+    expect(error).to.be.instanceOf(MigrationError);
+    expect(error.migration).to.equal('00009-broken.js');
+    expect(error.message).to.match(new RegExp(`^A warm spare \\(${PREFIX}${BUILD_MARK}[0-9a-f]+\\) could not be migrated \\(00009-broken.js\\), so it was dropped again: `));
+    expect(error.message.match(/Fix the migration/g)).to.have.length(1);
+    expect(await apartment.adapter.list(PREFIX + BUILD_MARK)).to.deep.equal([]);
+    expect(await spares()).to.deep.equal([]);
+    fs.rmSync(path.join(folder, '00009-broken.js'));
+    // What a process killed mid-build leaves on MySQL (DDL commits at once): a build nobody holds the lock of.
+    const left = { key: `${BUILD_MARK}dead`, name: `${PREFIX}${BUILD_MARK}dead` };
+    await apartment.adapter.create(left);
+    expect(await apartment.prewarm(1)).to.deep.equal({ built: 1, ready: 1 });
+    expect(await apartment.adapter.list(PREFIX + BUILD_MARK)).to.deep.equal([]);
+    expect(await spares()).to.have.length(1);
   });
 });
