@@ -12,6 +12,7 @@ import { rawSql } from './raw-sql';
 import { status } from './status';
 import { serverMemory } from './server-memory';
 import { tenantScale } from './tenant-scale';
+import { testing } from './testing';
 
 /** In the order they run and appear in the table. */
-export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, isolationRole, createTenant, migrateAll, status, middleware, tenantScale, citus, serverMemory, importCost, fleet, instructions];
+export const CASES: readonly BenchCase[] = [queryOverhead, rawSql, isolationRole, createTenant, migrateAll, status, middleware, tenantScale, citus, serverMemory, importCost, fleet, testing, instructions];

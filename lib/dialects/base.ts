@@ -164,6 +164,7 @@ export abstract class BaseAdapter implements DialectAdapter {
 
   async readableByApp(_tenant: TenantRef, _table: string, _options?: { transaction?: Transaction }): Promise<void> {}
 
+  abstract emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void>;
   abstract rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;
   abstract appendComment(sql: string, comment: string): string | undefined;
 

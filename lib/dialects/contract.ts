@@ -91,6 +91,13 @@ export interface DialectAdapter {
   tableExists(schema: string, table: string, options?: QueryOptions): Promise<boolean>;
   /** The base tables of `schema`, sorted (one catalog lookup by name). */
   tables(schema: string, options?: QueryOptions): Promise<string[]>;
+  /**
+   * Empties every base table of the tenant except those named in `keep`, and
+   * restarts their identities/auto-increments (the test kit's `reset()`).
+   * No connection setting outlives it.
+   * @throws TenantNotFoundError when the schema/database does not exist
+   */
+  emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void>;
   /** Names of the schemas/databases starting with `prefix` that contain a table named `table` (one catalog query). */
   schemasWithTable(prefix: string, table: string): Promise<string[]>;
 

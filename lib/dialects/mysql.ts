@@ -102,6 +102,47 @@ export class MysqlAdapter extends BaseAdapter {
     await this.admin(`DROP DATABASE ${this.quote(from)}`);
   }
 
+  /**
+   * On one connection, with `foreign_key_checks` off for that session only
+   * and back on before the connection returns to the pool (it is destroyed
+   * when that fails): `TRUNCATE` (which restarts AUTO_INCREMENT) for tables
+   * whose counter moved, `DELETE` for the rest. InnoDB's TRUNCATE recreates
+   * the table (tens of ms on MariaDB), a DELETE of a few rows is ~0.1 ms.
+   * MySQL 8 caches information_schema's AUTO_INCREMENT, so there every table
+   * with a counter is truncated.
+   */
+  async emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void> {
+    const [rows] = await this.admin(
+      "SELECT TABLE_NAME AS name, AUTO_INCREMENT AS counter, (SELECT VERSION()) AS version FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+      { replacements: [tenant.name] },
+    );
+    const tables = (rows as Array<{ name: string; counter: number | string | null; version: string }>).filter((row) => !keep.includes(row.name));
+    if (tables.length === 0) {
+      if (!(await this.exists(tenant))) throw this.notFound(tenant, undefined);
+      return;
+    }
+    const liveCounters = /mariadb/i.test(String(tables[0]!.version));
+    const statements = tables.map(({ name, counter }) => {
+      const table = `${this.quote(tenant.name)}.${this.quote(name)}`;
+      const moved = counter !== null && (!liveCounters || Number(counter) > 1);
+      return moved ? `TRUNCATE TABLE ${table}` : `DELETE FROM ${table}`;
+    });
+    const manager = (this.sequelize as any).connectionManager;
+    const connection = await manager.getConnection({ type: 'SELECT' });
+    let clean = false;
+    try {
+      await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 0');
+      for (const statement of statements) await this.#driverQuery(connection, statement);
+    } finally {
+      clean = await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 1').then(
+        () => true,
+        () => false,
+      );
+      if (clean) manager.releaseConnection(connection);
+      else await Promise.resolve().then(() => manager.pool.destroy(connection)).catch(() => undefined);
+    }
+  }
+
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
     // GET_LOCK belongs to a session: hold one connection for the lock's lifetime.
     const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;

@@ -179,6 +179,22 @@ export class PostgresAdapter extends BaseAdapter {
     return this.ctx.unrouted(() => this.sequelize.transaction(fn));
   }
 
+  /**
+   * One statement: a DO block that reads the tenant's tables from the
+   * catalog and truncates them all in one `TRUNCATE … RESTART IDENTITY
+   * CASCADE`. The schema's existence is checked by the regnamespace cast.
+   */
+  async emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void> {
+    const escape = (value: string) => this.queryGenerator.escape(value) as string;
+    const kept = keep.length > 0 ? keep.map(escape).join(', ') : 'NULL';
+    const sql =
+      `DO $apartment$ DECLARE tables text; BEGIN ` +
+      `SELECT string_agg(format('%I.%I', ${escape(tenant.name)}, c.relname), ', ') INTO tables FROM pg_catalog.pg_class c ` +
+      `WHERE c.relnamespace = ${escape(this.quote(tenant.name))}::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname NOT IN (${kept}); ` +
+      `IF tables IS NOT NULL THEN EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE'; END IF; END $apartment$`;
+    await this.admin(sql).catch((error: unknown) => this.translateQueryError(error, tenant));
+  }
+
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
     return this.ctx.unrouted(() =>
       this.sequelize.transaction(async (transaction) => {

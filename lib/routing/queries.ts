@@ -79,8 +79,13 @@ export function installQueryRouting(router: Router): void {
       }
       // Model DML is marked (query-interface.ts): it skips routing, or with isolation: 'role' is routed for the role alone.
       const qualified = options[QUALIFIED] === true;
-      if (qualified && !adapter.routesQualifiedQueries) return super.run(sql, parameters);
-      return adapter.route(this as any, sql, parameters, tenant, (text = sql, bindings = parameters) => super.run(text, bindings ?? undefined), qualified);
+      const sent =
+        qualified && !adapter.routesQualifiedQueries
+          ? super.run(sql, parameters)
+          : adapter.route(this as any, sql, parameters, tenant, (text = sql, bindings = parameters) => super.run(text, bindings ?? undefined), qualified);
+      const observers = router.observers;
+      if (observers !== undefined) for (const observer of observers) observer({ sql, parameters, tenant, result: sent });
+      return sent;
     }
 
     formatResults(data: unknown, ...rest: unknown[]): unknown {

@@ -6,6 +6,17 @@ import { CrossTenantError, NoTenantError } from '../errors';
 import type { TenantAffinity } from '../pool/affinity';
 import type { TenantNames, TenantRef } from '../tenant';
 
+/** A statement as routing sends it (`Router.observe`). */
+export interface SentStatement {
+  /** The SQL text (without the routing prefix PostgreSQL sends in front of it). */
+  readonly sql: string;
+  readonly parameters: readonly unknown[] | undefined;
+  /** The tenant it runs in, or undefined (the default schema/database). */
+  readonly tenant: TenantRef | undefined;
+  /** What Sequelize's query resolves to (rows, instances, ...), or its error. */
+  readonly result: Promise<unknown>;
+}
+
 /** Where an instance keeps the tenant it was loaded or created in. */
 export const BOUND_TENANT = Symbol('apartment.tenant');
 
@@ -65,6 +76,22 @@ export class Router {
    * which covers includes and through-tables reached from shared models.
    */
   readonly noTenantMarker = `apartment_no_tenant_${randomBytes(6).toString('hex')}`;
+
+  /**
+   * Listeners of every statement sent (the test kit's leak check), called
+   * synchronously in the caller's async context; undefined (one check per
+   * statement) while there are none.
+   */
+  observers: ReadonlyArray<(statement: SentStatement) => void> | undefined = undefined;
+
+  /** Calls `listener` with every statement sent until the returned function is called. */
+  observe(listener: (statement: SentStatement) => void): () => void {
+    this.observers = [...(this.observers ?? []), listener];
+    return () => {
+      const rest = (this.observers ?? []).filter((l) => l !== listener);
+      this.observers = rest.length > 0 ? rest : undefined;
+    };
+  }
 
   constructor(options: RouterOptions) {
     this.sequelize = options.sequelize;

@@ -17,6 +17,8 @@ const SUBPATHS: Record<string, string> = {
     "import { apartmentMiddleware } from 'sequelize-apartment/hono';\nimport { Hono } from 'hono';\nconst app = new Hono();\napp.use(apartmentMiddleware(apartment, { resolve: (c) => c.req.header('x-org') }));\napp.get('/', (c) => { const t: string | undefined = c.get('tenant'); return c.json({ t }); });",
   bullmq:
     "import { tenantProcessor, tenantQueue } from 'sequelize-apartment/bullmq';\nimport { Queue, Worker } from 'bullmq';\nconst q: Queue = tenantQueue(apartment, new Queue('q'));\nnew Worker('q', tenantProcessor(apartment, async (job) => job.data.x as number));\nexport { q };",
+  testing:
+    "import { expectIsolated, isolationReport, settle, testTenant, type TestTenant } from 'sequelize-apartment/testing';\nexport const t: Promise<TestTenant> = testTenant(apartment, { seed: true });\nexport const r = isolationReport(apartment, ({ tenant }) => tenant).then((report) => report.findings.length);\nexport const e: Promise<number> = expectIsolated(apartment, () => 1);\nexport const s: Promise<void> = settle(apartment);",
 };
 
 /**
@@ -65,6 +67,7 @@ describe('subpath exports, as a TypeScript consumer sees them', () => {
       ['APARTMENT_MODULE_OPTIONS', 'ApartmentExceptionFilter', 'ApartmentMiddleware', 'ApartmentModule', 'ApartmentService', 'CurrentTenant'],
       ['apartmentMiddleware', 'default'],
       ['TENANT_DATA_KEY', 'jobTenant', 'tenantProcessor', 'tenantQueue'],
+      ['expectIsolated', 'isolationReport', 'settle', 'sweepTestTenants', 'testTenant'],
     ]);
   });
 });

@@ -1,0 +1,227 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as sinon from 'sinon';
+import type { Model, ModelStatic, Sequelize } from 'sequelize';
+import { Apartment, ConfigurationError } from '../../lib';
+import { BUILD_MARK, SPARE_MARK } from '../../lib/migrations/warm';
+import { settle, sweepTestTenants, testTenant, type TestTenant } from '../../lib/testing';
+import { HOST, TEST_KEY, workerId } from '../../lib/testing/names';
+import { MigrationSets } from '../../bench/migration-sets';
+import { defineModels } from '../../bench/models';
+import { describeDialects } from '../support/dialects';
+
+const PREFIX = 'kit_';
+
+/** Seeders (sequelize-cli format) that add two tags. */
+function seedersIn(root: string): string {
+  const dir = path.join(root, 'seeders');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, '00001-tags.js'),
+    "module.exports = { async up(qi) { const now = new Date(); await qi.bulkInsert('tags', [{ name: 'red', createdAt: now, updatedAt: now }, { name: 'blue', createdAt: now, updatedAt: now }]); }, async down(qi) { await qi.bulkDelete('tags', {}); } };\n",
+  );
+  return dir;
+}
+
+describe('testing kit: test tenant names', () => {
+  it('name the host, the process, the runner worker and the loaded copy of the kit, and nothing else matches', () => {
+    expect(workerId({})).to.equal(0);
+    expect(workerId({ MOCHA_WORKER_ID: '2' })).to.equal(2);
+    expect(workerId({ JEST_WORKER_ID: '3' })).to.equal(3);
+    expect(workerId({ VITEST_POOL_ID: '4', VITEST_WORKER_ID: '9' })).to.equal(4);
+    expect(workerId({ VITEST_WORKER_ID: '5' })).to.equal(5);
+    expect(workerId({ JEST_WORKER_ID: 'x' })).to.equal(0);
+    for (const key of ['test', 'test_abc', 'test-real-customer', 'test_zzzzzz_1_0_abcdef_1', `test_${HOST}_1_0_abcdef_1_extra`, `xtest_${HOST}_1_0_abcdef_1`]) {
+      expect(TEST_KEY.test(key), key).to.equal(false);
+    }
+    expect(TEST_KEY.test(`test_${HOST}_1_0_abcdef_1`)).to.equal(true);
+  });
+
+  it('differ between processes and between workers of one runner', () => {
+    const script = "const n = require('./dist/lib/testing/names'); console.log(n.nextKey())";
+    const run = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..', '..', '..'), env: { ...process.env, MOCHA_WORKER_ID: '', ...env }, encoding: 'utf8' }).trim();
+    const a = run({ JEST_WORKER_ID: '1' });
+    const b = run({ JEST_WORKER_ID: '2' });
+    expect(a).to.match(TEST_KEY).and.match(/_1_[0-9a-f]{6}_1$/);
+    expect(b).to.match(TEST_KEY).and.match(/_2_[0-9a-f]{6}_1$/);
+    expect(a.split('_')[2]).to.not.equal(b.split('_')[2]); // two processes, two pids
+  });
+});
+
+describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
+  let sets: MigrationSets;
+  let folder: string;
+  let seeders: string;
+  let sequelize: Sequelize;
+  let apartment: Apartment;
+  let models: { Widget: ModelStatic<Model>; Tag: ModelStatic<Model>; WidgetTag: ModelStatic<Model> };
+  const meta = async (schema: string) => {
+    const [rows] = await sequelize.query(`SELECT name FROM ${d.q(schema)}.${d.q('SequelizeMeta')} ORDER BY name`, { raw: true });
+    return (rows as Array<{ name: string }>).map((r) => r.name);
+  };
+  const build = (options: object = {}) => {
+    sequelize = d.sequelize(options);
+    models = defineModels(sequelize);
+    apartment = new Apartment(sequelize, { prefix: PREFIX, migrationsPath: folder, seedersPath: seeders });
+  };
+
+  before(async () => {
+    await d.dropAll(PREFIX);
+    sets = new MigrationSets();
+    folder = sets.generate('kit', 6);
+    seeders = seedersIn(sets.root);
+  });
+  beforeEach(() => build());
+  afterEach(async () => {
+    sinon.restore();
+    await settle(apartment);
+    await d.dropAll(PREFIX);
+  });
+  after(() => sets.cleanup());
+
+  it('testTenant gives a migrated tenant with a unique test key, claimed from spares it keeps topped up; drop removes it', async () => {
+    const first = await testTenant(apartment); // no spare yet: built, and the kit starts warming
+    expect(first.key).to.match(TEST_KEY);
+    expect(first.key.startsWith(`test_${HOST}_${process.pid}_${workerId()}_`)).to.equal(true);
+    expect(await meta(apartment.schemaFor(first.key))).to.deep.equal(fs.readdirSync(folder).sort());
+    await settle(apartment);
+    expect(await apartment.adapter.list(PREFIX + SPARE_MARK)).to.have.length(2);
+    const rename = sinon.spy(apartment.adapter, 'rename');
+    const second = await testTenant(apartment);
+    expect(second.key).to.not.equal(first.key);
+    expect(rename.getCalls().some((c) => c.args[0].startsWith(PREFIX + SPARE_MARK) && c.args[1] === apartment.schemaFor(second.key))).to.equal(true);
+    expect(await meta(apartment.schemaFor(second.key))).to.deep.equal(fs.readdirSync(folder).sort());
+    await settle(apartment);
+    expect(await apartment.adapter.list(PREFIX + SPARE_MARK)).to.have.length(2); // topped up again
+    expect(await apartment.adapter.list(PREFIX + BUILD_MARK)).to.deep.equal([]);
+    const created = await second.run(() => models.Widget.create({ name: 'gear' }));
+    expect(apartment.tenantOf(created)).to.equal(second.key);
+    expect(await first.run(() => models.Widget.count())).to.equal(0);
+    await second.drop();
+    await second.drop(); // gone already: fine
+    expect(await apartment.exists(second.key)).to.equal(false);
+    expect(await apartment.exists(first.key)).to.equal(true);
+  });
+
+  it('seed: the tenant is seeded, and reset() seeds it again', async () => {
+    const tenant = await testTenant(apartment, { seed: true, spares: 0 });
+    const tags = () => tenant.run(async () => (await models.Tag.findAll({ order: [['id', 'ASC']] })).map((t) => [t.get('id'), t.get('name')]));
+    expect(await tags()).to.deep.equal([[1, 'red'], [2, 'blue']]);
+    await tenant.run(() => models.Tag.create({ name: 'green' }));
+    await tenant.reset();
+    expect(await tags()).to.deep.equal([[1, 'red'], [2, 'blue']]);
+    const [records] = await sequelize.query(`SELECT name FROM ${d.q(apartment.schemaFor(tenant.key))}.${d.q('SequelizeData')}`, { raw: true });
+    expect(records).to.deep.equal([{ name: '00001-tags.js' }]);
+  });
+
+  it('refuses bad options before creating anything', async () => {
+    for (const bad of [{ seed: 'yes' }, { spares: -1 }, { nope: true }, null]) {
+      let error: unknown;
+      await testTenant(apartment, bad as any).catch((e) => (error = e));
+      expect(error, JSON.stringify(bad)).to.be.instanceOf(ConfigurationError);
+    }
+    expect(await apartment.tenants()).to.deep.equal([]);
+  });
+
+  it('reset() empties every table but the migration records and restarts identities', async () => {
+    const tenant = await testTenant(apartment, { spares: 0 });
+    const fill = () =>
+      tenant.run(async () => {
+        const widget = await models.Widget.create({ name: 'gear' });
+        const tag = await models.Tag.create({ name: 'red' });
+        await models.WidgetTag.create({ widgetId: widget.get('id'), tagId: tag.get('id') });
+        await models.Widget.create({ name: 'cog' });
+        return widget.get('id');
+      });
+    expect(await fill()).to.equal(1);
+    const query = sinon.spy(sequelize, 'query');
+    await tenant.reset();
+    const sent = query.getCalls().map((c) => String(c.args[0]));
+    query.restore();
+    if (d.name === 'postgres') {
+      // One statement: the catalog read and the TRUNCATE are one DO block.
+      expect(sent).to.have.length(1);
+      expect(sent[0]).to.match(/TRUNCATE .* RESTART IDENTITY CASCADE/);
+    }
+    const counts = await tenant.run(() => Promise.all([models.Widget.count(), models.Tag.count(), models.WidgetTag.count()]));
+    expect(counts).to.deep.equal([0, 0, 0]);
+    expect(await meta(apartment.schemaFor(tenant.key))).to.deep.equal(fs.readdirSync(folder).sort());
+    expect(await fill()).to.equal(1); // identities restarted
+    await tenant.reset();
+    await tenant.reset(); // nothing to empty: fine
+  });
+
+  it('reset() of a dropped tenant is TenantNotFoundError', async () => {
+    const tenant: TestTenant = await testTenant(apartment, { spares: 0 });
+    await tenant.drop();
+    const error = await tenant.reset().catch((e: unknown) => e);
+    expect((error as Error)?.name).to.equal('TenantNotFoundError');
+  });
+
+  it("sweepTestTenants drops test tenants whose process is gone, and never a real tenant, another host's or a live process's", async () => {
+    const dead = Number(execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).trim());
+    const keys = {
+      dead: `test_${HOST}_${dead}_0_abcdef_1`,
+      deadWorker: `test_${HOST}_${dead}_3_abcdef_2`,
+      live: `test_${HOST}_1_0_abcdef_1`, // pid 1 is alive
+      otherHost: `test_${HOST === '000000' ? '111111' : '000000'}_${dead}_0_abcdef_1`,
+      real: 'test-customer',
+      lookalike: `test_${HOST}_${dead}_0_abcdef_1_x`,
+    };
+    for (const key of Object.values(keys)) await apartment.createTenant(key);
+    const dropped = await sweepTestTenants(apartment);
+    expect(dropped.sort()).to.deep.equal([keys.dead, keys.deadWorker].sort());
+    expect(await apartment.tenants()).to.deep.equal([keys.live, keys.otherHost, keys.real, keys.lookalike].sort());
+  });
+});
+
+// The same harness, for the MySQL/MariaDB-only promise of reset().
+describeDialects(
+  'testing kit: reset() on MySQL/MariaDB',
+  (d) => {
+    let sets: MigrationSets;
+    let sequelize: Sequelize;
+    let apartment: Apartment;
+    before(async () => {
+      await d.dropAll(PREFIX);
+      sets = new MigrationSets();
+      // A pool of one: the connection inspected afterwards is the one reset() used.
+      sequelize = d.sequelize({ pool: { max: 1, min: 0 } });
+      defineModels(sequelize);
+      apartment = new Apartment(sequelize, { prefix: PREFIX, migrationsPath: sets.generate('kit-fk', 4) });
+    });
+    after(async () => {
+      await settle(apartment);
+      await d.dropAll(PREFIX);
+      sets.cleanup();
+    });
+
+    it('reset() turns foreign-key checks off for its connection only, and they are on again on that pooled connection afterwards', async () => {
+      const { Widget, Tag, WidgetTag } = sequelize.models as Record<string, ModelStatic<Model>>;
+      const tenant = await testTenant(apartment, { spares: 0 });
+      const session = async () => {
+        const [rows] = await sequelize.query('SELECT CONNECTION_ID() AS id, @@SESSION.foreign_key_checks AS fk', { raw: true });
+        return (rows as Array<{ id: number; fk: number | string }>)[0]!;
+      };
+      const before = await session();
+      await tenant.run(async () => {
+        const widget = await Widget!.create({ name: 'gear' });
+        const tag = await Tag!.create({ name: 'red' });
+        await WidgetTag!.create({ widgetId: widget.get('id'), tagId: tag.get('id') });
+      });
+      const query = sinon.spy(sequelize, 'query');
+      await tenant.reset();
+      query.restore();
+      // The checks were off for the TRUNCATE/DELETEs, which went to the driver connection, not through sequelize.query.
+      expect(query.getCalls().map((c) => String(c.args[0])).some((sql) => /foreign_key_checks/i.test(sql))).to.equal(false);
+      const after = await session();
+      expect(after.id).to.equal(before.id);
+      expect(Number(after.fk)).to.equal(1);
+      expect(await tenant.run(() => Promise.all([Widget!.count(), Tag!.count(), WidgetTag!.count()]))).to.deep.equal([0, 0, 0]);
+      await tenant.drop();
+    });
+  },
+  ['mysql', 'mariadb'],
+);
