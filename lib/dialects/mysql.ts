@@ -129,12 +129,11 @@ export class MysqlAdapter extends BaseAdapter {
     });
     const manager = (this.sequelize as any).connectionManager;
     const connection = await manager.getConnection({ type: 'SELECT' });
-    let clean = false;
     try {
       await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 0');
       for (const statement of statements) await this.#driverQuery(connection, statement);
     } finally {
-      clean = await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 1').then(
+      const clean = await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 1').then(
         () => true,
         () => false,
       );
