@@ -4,7 +4,7 @@ import { ApartmentError, ConfigurationError, UnsafeQueryError } from '../errors'
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, driverError, type CatalogSql } from './base';
 import { mariadbBackslashEscapes, mariadbEscape } from '../seam/mariadb';
-import { closeConnection, openConnection, pooledConnection, poolMax, releasePooledConnection } from '../seam/sequelize';
+import { closeConnection, destroyPooledConnection, openConnection, pooledConnection, poolMax, releasePooledConnection } from '../seam/sequelize';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
 import { appendComment, endState, inlineParameters, MYSQL_LEXICONS, MYSQL_NO_BACKSLASH_ESCAPES } from './statements';
 
@@ -127,8 +127,7 @@ export class MysqlAdapter extends BaseAdapter {
       const moved = counter !== null && (!liveCounters || Number(counter) > 1);
       return moved ? `TRUNCATE TABLE ${table}` : `DELETE FROM ${table}`;
     });
-    const manager = (this.sequelize as any).connectionManager;
-    const connection = await manager.getConnection({ type: 'SELECT' });
+    const connection = await pooledConnection(this.sequelize);
     try {
       await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 0');
       for (const statement of statements) await this.#driverQuery(connection, statement);
@@ -137,8 +136,8 @@ export class MysqlAdapter extends BaseAdapter {
         () => true,
         () => false,
       );
-      if (clean) manager.releaseConnection(connection);
-      else await Promise.resolve().then(() => manager.pool.destroy(connection)).catch(() => undefined);
+      if (clean) releasePooledConnection(this.sequelize, connection);
+      else await Promise.resolve().then(() => destroyPooledConnection(this.sequelize, connection)).catch(() => undefined);
     }
   }
 

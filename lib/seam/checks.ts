@@ -98,7 +98,7 @@ export function missingPieces(sequelize: Sequelize, needs: SeamNeeds): string[] 
   if (missing.length === 0) missing.push(...unsynchronous(queryInterface, Model));
 
   const connections = manager(sequelize);
-  for (const name of ['connect', 'disconnect', 'getConnection', 'releaseConnection']) fn(connections, name, 'connectionManager');
+  for (const name of ['connect', 'disconnect', 'getConnection', 'releaseConnection', 'destroyConnection']) fn(connections, name, 'connectionManager');
   if (typeof connections?.config !== 'object') missing.push('connectionManager.config');
   if (postgres && !hasTypeRefresh(sequelize)) missing.push('connectionManager._refreshDynamicOIDs() (PostgreSQL type refresh)');
   if (needs.affinity) {

@@ -94,6 +94,11 @@ export function releasePooledConnection(sequelize: Sequelize, connection: unknow
   manager(sequelize).releaseConnection(connection);
 }
 
+/** Takes a pooled connection out of the pool and closes it (one whose session state could not be restored). */
+export function destroyPooledConnection(sequelize: Sequelize, connection: unknown): Promise<void> {
+  return manager(sequelize).destroyConnection(connection);
+}
+
 /**
  * The driver module Sequelize loaded for the dialect (`pg`, `mysql2`,
  * `mariadb`): the connection manager's `lib`.

@@ -56,6 +56,7 @@ describeDialects('the seam over Sequelize internals: checked at construction', (
     ['a Query class without handleSelectQuery', (s) => delete Object.getPrototypeOf(s.dialect.Query.prototype).handleSelectQuery, /Query\.prototype\.handleSelectQuery\(\)/],
     ['a Model without findAndCountAll', (s) => delete s.constructor.Model.findAndCountAll, /Model\.findAndCountAll\(\)/],
     ['a QueryInterface without bulkInsert', (s) => (s.getQueryInterface().bulkInsert = undefined), /QueryInterface\.bulkInsert\(\)/],
+    ['a connection manager without destroyConnection (reset() on MySQL)', (s) => delete Object.getPrototypeOf(Object.getPrototypeOf(s.connectionManager)).destroyConnection, /connectionManager\.destroyConnection\(\)/],
     ['a pool without its private idle list', (s) => delete s.connectionManager.pool._availableObjects, /sequelize-pool's Pool/],
   ];
   if (d.name === 'postgres') {

@@ -1,0 +1,21 @@
+import { after, before, beforeEach, it } from 'mocha';
+import type { Apartment } from 'sequelize-apartment';
+import { expectIsolated, settle, testTenant, type TestTenant } from 'sequelize-apartment/testing';
+
+/** docs/reference/testing.md's example, type-checked with the rest of examples/. */
+export function widgetTests(apartment: Apartment, listWidgets: () => Promise<unknown[]>): void {
+  // #region kit
+  let tenant: TestTenant;
+  before(async () => {
+    tenant = await testTenant(apartment, { seed: true }); // one per test file
+  });
+  beforeEach(() => tenant.reset()); // every table emptied, seeders run again
+  after(async () => {
+    await tenant.drop();
+    await settle(apartment); // the kit's background work, before sequelize.close()
+  });
+
+  it('lists the seeded widget', () => tenant.run(async () => (await listWidgets()).length));
+  it('never reads another tenant', () => expectIsolated(apartment, () => listWidgets()));
+  // #endregion kit
+}
