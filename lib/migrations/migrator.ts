@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { Umzug } from 'umzug';
 import { ApartmentError, ConfigurationError, describeValue, FleetStoppedError, MigrationError, sentence, TenantNotFoundError } from '../errors';
+import { poolMax } from '../seam/sequelize';
 import type { TenantRef } from '../tenant';
 import type { MigrationResult } from '../types';
 import { boundQueryInterface } from './bound';
@@ -344,9 +345,9 @@ export class TenantMigrator {
 
   /** Default concurrency: as many tenants as the pool has connections for (one spare). */
   #concurrency(requested: unknown): number {
-    const poolMax = Number((this.#host.sequelize as any).connectionManager?.config?.pool?.max ?? 5) || 5;
+    const max = poolMax(this.#host.sequelize);
     const perTenant = this.#host.adapter.lockHoldsConnection ? 2 : 1;
-    const fits = Math.max(1, Math.floor((poolMax - 1) / perTenant));
+    const fits = Math.max(1, Math.floor((max - 1) / perTenant));
     if (requested === undefined) return fits;
     if (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1) {
       throw new ConfigurationError(`Expected \`concurrency\` to be a number from 1 and up, got ${describeValue(requested)}.`);
