@@ -15,9 +15,6 @@ export interface TenantRef {
 export const KEY_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 const PREFIX_PATTERN = /^(?:[a-z_][a-z0-9_-]*)?$/;
 
-/** Names no tenant may take (the prefix-less case): the servers' own schemas and databases. */
-const RESERVED = new Set(['public', 'information_schema', 'mysql', 'sys', 'performance_schema', 'pg_catalog', 'pg_toast']);
-
 /** Turns a `Tenant` into its key string, or throws `TenantNameError`. Sends no SQL. */
 export function tenantKey(tenant: unknown): string {
   let value = tenant;
@@ -110,7 +107,7 @@ export class TenantNames {
         { tenant: key },
       );
     }
-    if (RESERVED.has(name) || name.startsWith('pg_') || this.#reserved(name)) {
+    if (this.#reserved(name)) {
       throw new TenantNameError(
         `Tenant key '${key}' would use the reserved name '${name}'. Choose another key, or set a \`prefix\` (default 'tenant_').`,
         { tenant: key },

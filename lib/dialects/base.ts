@@ -39,6 +39,9 @@ export interface CatalogSql {
  * statements, create/drop with driver errors translated into domain errors,
  * and catalog look-ups. Dialects override only the steps that differ.
  */
+/** PostgreSQL's and MySQL/MariaDB's own schemas and databases (and PostgreSQL's `pg_` prefix, checked beside them). */
+const SERVER_NAMES: ReadonlySet<string> = new Set(['public', 'information_schema', 'pg_catalog', 'pg_toast', 'mysql', 'sys', 'performance_schema']);
+
 export abstract class BaseAdapter implements DialectAdapter {
   abstract readonly dialect: 'postgres' | 'mysql';
   abstract readonly maxNameBytes: number;
@@ -62,8 +65,13 @@ export abstract class BaseAdapter implements DialectAdapter {
     this.queryGenerator = queryGeneratorOf(ctx.sequelize);
   }
 
+  /**
+   * The default schema/database, and the servers' own schemas and databases
+   * (the prefix-less case). The names of both supported servers are refused
+   * on either, so a tenant key stays valid when an app moves between them.
+   */
   isReservedName(name: string): boolean {
-    return name === this.defaultSchema;
+    return name === this.defaultSchema || SERVER_NAMES.has(name) || name.startsWith('pg_');
   }
 
   protected quote(name: string): string {
