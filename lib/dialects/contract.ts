@@ -163,6 +163,23 @@ export interface DialectAdapter {
 
   /** Scale-out operations, on an adapter that distributes tenants over nodes (Citus); undefined elsewhere. */
   readonly cluster: ClusterOperations | undefined;
+
+  /**
+   * Tenant scoping of the QueryInterface's methods for the dialect's own
+   * schema-level types (PostgreSQL's ENUM types), beside the table methods
+   * every dialect shares; undefined where the dialect has none.
+   */
+  readonly typeScoping?: TypeScoping;
+}
+
+/** What a dialect with schema-level types (PostgreSQL's ENUMs) scopes to the tenant. */
+export interface TypeScoping {
+  /** QueryInterface methods whose table argument, when missing, means every type of the tenant's schema. */
+  readonly listMethods: readonly string[];
+  /** The statement dropping the type `name` in the tenant's schema, for a bare (unqualified) name. */
+  dropTypeSql(tenant: TenantRef, name: string): string;
+  /** The QueryInterface method that drops a type by its bare name. */
+  readonly dropMethod: string;
 }
 
 /** A database node: where a tenant lives, or where to move it. */

@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
 import { ConfigurationError } from '../errors';
-import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, TRANSACTION_CONTROL } from './contract';
+import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, TRANSACTION_CONTROL, type TypeScoping } from './contract';
 import { PostgresRoles } from './postgres-roles';
 import { appendComment, inlineParameters, POSTGRES_LEXICONS } from './statements';
 import { clientQuery, clientRows, pgLiteral, prefixNext, type Prefix } from '../seam/pg';
@@ -101,6 +101,13 @@ export class PostgresAdapter extends BaseAdapter {
     isMissing: (e) => e?.code === '3F000',
     isMissingSchemaOf: (e, name) => e?.code === '3F000' && e.message === `schema "${name}" does not exist`,
     isMissingTableIn: (e, name) => e?.code === '42P01' && typeof e.message === 'string' && e.message.startsWith(`relation "${name}.`),
+  };
+
+  /** ENUM types live in a schema: list a tenant's, and drop a bare name in the tenant rather than through the search_path. */
+  readonly typeScoping: TypeScoping = {
+    listMethods: ['pgListEnums'],
+    dropMethod: 'dropEnum',
+    dropTypeSql: (tenant, name) => this.queryGenerator.pgEnumDrop(null, null, `${this.quote(tenant.name)}.${this.quote(name)}`),
   };
 
   constructor(ctx: AdapterContext, defaultSchema = 'public') {

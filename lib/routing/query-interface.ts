@@ -47,13 +47,16 @@ const CONSTRAINT_SUFFIX: Record<string, string> = { UNIQUE: 'uk', CHECK: 'ck', '
  *
  * Sequelize v6 renders an unqualified table name with `public` spelled out in
  * several places on PostgreSQL (describeTable, addColumn, removeColumn,
- * renameColumn, ENUM types, tableExists, showAllTables) and looks tables up
+ * renameColumn, tableExists, showAllTables) and looks tables up
  * in the connection's configured database on MySQL (removeColumn,
  * removeConstraint, tableExists, foreign keys). Inside a tenant context a
  * plain table name is therefore replaced by `{ tableName, schema: tenant }`
  * before Sequelize sees it, so every statement and every catalog lookup names
  * the tenant. Outside a tenant context nothing changes. A table that already
  * names its schema, or a call with a `schema` option, is left as given.
+ *
+ * The dialect's schema-level types (PostgreSQL's ENUMs) are scoped as the
+ * adapter's `typeScoping` says.
  *
  * The same wrappers mark model DML (a qualified table) for `queries.ts`.
  */
@@ -63,7 +66,7 @@ export function installQueryInterfaceScoping(router: Router): void {
   // MySQL routes model DML whole (its route ignores the mark); isolation: 'role' routes it for the role alone.
   const mark = !router.adapter.routesQualifiedQueries || router.adapter.isolation === 'role';
   const queryInterface = queryInterfaceOf(router.sequelize);
-  const queryGenerator = queryInterface.queryGenerator;
+  const types = router.adapter.typeScoping;
 
   const define = (name: string, value: Function): void => replaceMethod(queryInterface, name, value);
 
@@ -75,7 +78,7 @@ export function installQueryInterfaceScoping(router: Router): void {
       const schemaGiven = typeof options === 'string' || (options && typeof options === 'object' && options.schema);
       if (tenant && !schemaGiven) {
         const table = args[spec.table];
-        if (name === 'pgListEnums' && (table === null || table === undefined)) {
+        if ((table === null || table === undefined) && types?.listMethods.includes(name)) {
           args[spec.table] = { tableName: undefined, schema: tenant.name, delimiter: '.' };
         } else {
           args[spec.table] = qualify(table, tenant);
@@ -130,14 +133,14 @@ export function installQueryInterfaceScoping(router: Router): void {
     return router.adapter.tables(tenant.name, options ?? {});
   });
 
-  // PostgreSQL only: DROP TYPE by bare name would fall through the search_path to `public`.
-  const dropEnum = queryInterface.dropEnum;
-  if (typeof dropEnum === 'function') {
-    define('dropEnum', function scopedDropEnum(this: any, enumName: string, options?: any) {
+  // Dropping a schema-level type (PostgreSQL's ENUM) by its bare name would fall through the search_path
+  // to the default schema: the adapter names it in the tenant.
+  const dropType = types && queryInterface[types.dropMethod];
+  if (types && typeof dropType === 'function') {
+    define(types.dropMethod, function scopedDropType(this: any, typeName: string, options?: any) {
       const tenant = context.tenant();
-      if (!tenant || typeof enumName !== 'string' || enumName.includes('.')) return dropEnum.call(this, enumName, options);
-      const qualified = `${queryGenerator.quoteIdentifier(tenant.name, true)}.${queryGenerator.quoteIdentifier(enumName, true)}`;
-      return this.sequelize.query(queryGenerator.pgEnumDrop(null, null, qualified), { ...options, raw: true });
+      if (!tenant || typeof typeName !== 'string' || typeName.includes('.')) return dropType.call(this, typeName, options);
+      return this.sequelize.query(types.dropTypeSql(tenant, typeName), { ...options, raw: true });
     });
   }
 }

@@ -129,6 +129,33 @@ describeDialects('tenant migrations: every queryInterface call lands in the tena
     await expectDefaultUntouched();
   });
 
+  // ENUM types are schema objects on PostgreSQL only (the adapter's typeScoping).
+  if (d.name === 'postgres') it("pgListEnums() and dropEnum(name) inside run list and drop the tenant's ENUM types, not the default schema's", async () => {
+    const qi = sequelize.getQueryInterface() as any;
+    await apartment.run('a', async () => {
+      await sequelize.query(`CREATE TYPE "enum_migfx_dropme" AS ENUM ('x')`);
+      const listed = (await qi.pgListEnums()).map((row: any) => row.enum_name).sort();
+      expect(listed).to.include.members(['enum_migfx_dropme', 'enum_migfx_widgets_status']);
+      expect(listed).to.not.include('enum_migfx_widgets_status2');
+      await qi.dropEnum('enum_migfx_dropme');
+    });
+    expect(await catalog.enums('mig_a')).to.not.include('enum_migfx_dropme');
+    // The default schema's type of the same name as a tenant's is untouched by a tenant drop.
+    await apartment.run('a', () => sequelize.query(`CREATE TYPE "enum_migfx_widgets_status2" AS ENUM ('x')`));
+    await sequelize.query(`CREATE TYPE "public"."enum_migfx_widgets_status2" AS ENUM ('decoy')`);
+    // A type only the default schema has is not reached through the search_path either.
+    await sequelize.query(`CREATE TYPE "public"."enum_migfx_only_public" AS ENUM ('decoy')`);
+    try {
+      await apartment.run('a', () => qi.dropEnum('enum_migfx_widgets_status2'));
+      await apartment.run('a', () => qi.dropEnum('enum_migfx_only_public'));
+      expect(await catalog.enums('mig_a')).to.not.include('enum_migfx_widgets_status2');
+      expect(await catalog.enums('public')).to.include.members(['enum_migfx_widgets_status2', 'enum_migfx_only_public']);
+    } finally {
+      await sequelize.query('DROP TYPE IF EXISTS "public"."enum_migfx_widgets_status2", "public"."enum_migfx_only_public"');
+    }
+    await expectDefaultUntouched();
+  });
+
   it('Model.sync() and sync({ alter }) inside run create and alter the tenant table', async () => {
     const Synced = sequelize.define('MigSynced', {
       state: DataTypes.ENUM('on', 'off'),
