@@ -24,13 +24,10 @@ describeDialects('apartment CLI beside sequelize-cli (.sequelizerc.example)', (d
     for (const table of [PLANS, META]) await sequelize.getQueryInterface().dropTable(table);
   }
 
-  before(async () => {
-    await d.dropAll(P);
-    await dropShared();
+  /** config/config.json in sequelize-cli's shape, for this dialect's test server. */
+  function config(): object {
     const url = new URL(d.url);
-    project = new Project();
-    fs.copyFileSync(path.join(ROOT, '.sequelizerc.example'), project.path('.sequelizerc'));
-    project.write('config/config.json', {
+    return {
       development: {
         username: decodeURIComponent(url.username),
         password: url.password ? decodeURIComponent(url.password) : null,
@@ -41,7 +38,15 @@ describeDialects('apartment CLI beside sequelize-cli (.sequelizerc.example)', (d
         // Keeps this test's sequelize-cli bookkeeping apart from anything else on the shared server.
         migrationStorageTableName: META,
       },
-    });
+    };
+  }
+
+  before(async () => {
+    await d.dropAll(P);
+    await dropShared();
+    project = new Project();
+    fs.copyFileSync(path.join(ROOT, '.sequelizerc.example'), project.path('.sequelizerc'));
+    project.write('config/config.json', config());
     project.copy('shared-migrations', 'db/migrations').copy('tenant-migrations', 'db/tenant-migrations');
   });
   after(async () => {
@@ -80,5 +85,45 @@ describeDialects('apartment CLI beside sequelize-cli (.sequelizerc.example)', (d
     const sharedStatus = await project.run(['db:migrate:status'], ENV, [SEQUELIZE_CLI]);
     expectCode(sharedStatus, 0);
     expect(sharedStatus.stdout).to.contain('up 20260101000000-create-cli-plans.js').and.not.contain('gadgets');
+  }).timeout(120_000);
+
+  // Issue 22 point 7: the app's Apartment named in .sequelizerc, in the form both CLIs accept.
+  // How .sequelizerc is read does not depend on the dialect: PostgreSQL only.
+  if (d.name === 'postgres') it("the `apartment` key: non-enumerable (examples/readme/sequelizerc.js), both CLIs run; as a plain key sequelize-cli refuses it", async () => {
+    const app = new Project();
+    try {
+      fs.copyFileSync(path.join(ROOT, 'examples/readme/sequelizerc.js'), app.path('.sequelizerc'));
+      app.write('config/config.json', config()).copy('shared-migrations', 'db/migrations').copy('tenant-migrations', 'src/tenant-migrations');
+      app.write('src/db.js', `const path = require('node:path');
+const { Sequelize } = require('sequelize');
+const { Apartment } = require(${JSON.stringify(path.join(ROOT, 'dist', 'lib', 'index.js'))});
+const sequelize = new Sequelize(${JSON.stringify(d.url)}, { logging: false });
+module.exports = new Apartment(sequelize, { prefix: ${JSON.stringify(`${P}rc_`)}, migrationsPath: path.join(__dirname, 'tenant-migrations') });
+`);
+      const shared = await app.run(['db:migrate:status'], ENV, [SEQUELIZE_CLI]);
+      expectCode(shared, 0);
+      expect(shared.stdout).to.contain('20260101000000-create-cli-plans');
+      // apartment reads the key: prefix and migrations folder come from src/db.js's instance.
+      expectCode(await app.run(['tenant:create', 'acme']), 0);
+      const listed = await app.run(['tenant:list', '--json']);
+      expectCode(listed, 0);
+      expect(listed.json()).to.deep.include({ prefix: `${P}rc_`, tenants: [{ tenant: 'acme', schema: `${P}rc_acme` }] });
+      expect(await d.tables(`${P}rc_acme`)).to.include.members(['gadgets', 'parts']);
+      const status = await app.run(['db:migrate:status', '--json']);
+      expectCode(status, 0);
+      expect(status.json().tenants.map((t: any) => t.executed.length)).to.deep.equal([3]);
+      // .sequelizerc.example shows the same key, in the same form.
+      expect(fs.readFileSync(path.join(ROOT, '.sequelizerc.example'), 'utf8')).to.contain("//   apartment: { value: path.resolve('src', 'db.js') },");
+
+      // The plain keys: sequelize-cli refuses to start.
+      for (const [key, value] of [['apartment', './src/db.js'], ['tenant-prefix', 'tenant_'], ['tenant-migrations-path', './src/tenant-migrations']]) {
+        app.rc({ config: app.path('config', 'config.json'), 'migrations-path': app.path('db', 'migrations'), [key]: value });
+        const refused = await app.run(['db:migrate:status'], ENV, [SEQUELIZE_CLI]);
+        expect(refused.code, `sequelize-cli with a plain '${key}' key:\n${refused.stdout}\n${refused.stderr}`).to.equal(1);
+        expect(refused.stderr).to.match(new RegExp(`Unknown arguments?: (.*, )?${key}(,|\\n)`));
+      }
+    } finally {
+      app.remove();
+    }
   }).timeout(120_000);
 });
