@@ -10,6 +10,7 @@ import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
 import type { FleetRun } from './migrations/ledger';
+import type { DriftOptions, DriftReport } from './migrations/drift';
 import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
 import type { MiddlewareOptions } from './http/middleware';
 import { checkAssociations, patchAssociations, routers } from './routing/associations';
@@ -529,6 +530,23 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   async lastRun(options: { seeders?: boolean } = {}): Promise<FleetRun | undefined> {
     return (options.seeders ? this.seeder : this.migrator).lastRun();
   }
+
+  /**
+   * Compares every tenant's catalog (tables, columns with types, defaults
+   * and nullability, indexes, unique and foreign keys) with a reference built
+   * from the migrations that tenant has applied, in a scratch schema/database
+   * dropped afterwards, and reports each tenant that differs and how.
+   * Tenants at different versions are each compared with their own version.
+   * @example const { drifted } = await apartment.drift(); for (const t of drifted) console.log(t.tenant, t.differences);
+   */
+  async drift(options: DriftOptions = {}): Promise<DriftReport> {
+    const { drift, checkDriftOptions } = require('./migrations/drift') as typeof import('./migrations/drift');
+    const { fleetPlan } = require('./migrations/waves') as typeof import('./migrations/waves');
+    const checked = checkDriftOptions(options);
+    const tenants = fleetPlan({ tenants: checked.tenants, skipTenants: checked.skipTenants }).scope((await this.tenants()).map((key) => this.names.ref(key)));
+    return drift(this.#host(), this.migrator, tenants, checked);
+  }
+
 
   /**
    * Tops up the pool of warm tenants to `count`: fully migrated spare

@@ -20,6 +20,7 @@ export type { MigrationResult } from './types';
 export type { Isolation, RolesResult } from './dialects/contract';
 export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus, CreateTenantOptions, SeedOptions, SeedAllOptions, FleetOptions, WaveReport } from './migrations/types';
 export type { FleetRun, FleetRunTenant, RunState, TenantState } from './migrations/ledger';
+export type { DriftOptions, DriftProgress, DriftReport, TenantDrift, DriftDifference } from './migrations/drift';
 export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions } from './http/middleware';
 export { CitusOperations } from './cluster';

@@ -14,3 +14,14 @@ export async function main(apartment: Apartment): Promise<unknown> {
   // #endregion waves
   return results;
 }
+
+/** The guide's drift example. */
+export async function drift(apartment: Apartment): Promise<boolean> {
+  // #region drift
+  const report = await apartment.drift({ skipTenants: ['legacy'] });
+  for (const tenant of report.drifted) {
+    for (const d of tenant.differences) console.log(`${tenant.tenant}: ${d.kind} ${d.table}.${d.name ?? ''} expected ${d.expected}, found ${d.actual}`);
+  }
+  // #endregion drift
+  return report.drifted.length === 0;
+}

@@ -10,6 +10,7 @@ import { registerSeedCommands } from './seed';
 import type { GlobalFlags } from './config';
 import { Output } from './output';
 import { fleetOptions } from './fleet';
+import { registerDriftCommand } from './drift';
 
 /**
  * The `apartment` command: sequelize-cli's conventions for tenant migrations.
@@ -77,6 +78,7 @@ export function program(): Command {
     .action(action('db:migrate:status', (ctx, flags: commands.MigrateFlags) => commands.status(ctx, flags)));
 
   registerSeedCommands(cli, action);
+  registerDriftCommand(cli, action);
   registerRenameCommand(cli, action);
   registerRolesCommand(cli, action);
   registerCitusCommands(cli, action);

@@ -116,8 +116,9 @@ export class Progress {
     this.#bar.start(total, 0, { last: '' });
   }
 
-  tick(report: { tenant: string; ok: boolean }): void {
-    this.#bar?.increment(1, { last: `${report.tenant} ${report.ok ? 'ok' : 'FAILED'}` });
+  /** One tenant done; `status` replaces the 'ok'/'FAILED' shown after its key. */
+  tick(report: { tenant: string; ok: boolean }, status?: string): void {
+    this.#bar?.increment(1, { last: `${report.tenant} ${status ?? (report.ok ? 'ok' : 'FAILED')}` });
   }
 
   stop(): void {

@@ -47,6 +47,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   abstract readonly maxNameBytes: number;
   abstract readonly lockHoldsConnection: boolean;
   abstract readonly transactionalDdl: boolean;
+  abstract readCatalog(schemas: readonly string[]): Promise<Map<string, import('./catalog').SchemaShape>>;
   abstract readonly routesQualifiedQueries: boolean;
   abstract readonly listScansAll: boolean;
   readonly defaultSchema: string;

@@ -1,5 +1,6 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
+import type { SchemaShape } from './catalog';
 
 /** The slice of Sequelize's dialect `Query` object that routing uses. */
 export interface DialectQuery {
@@ -98,6 +99,12 @@ export interface DialectAdapter {
    * @throws TenantNotFoundError when the schema/database does not exist
    */
   emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void>;
+  /**
+   * The tables of these schemas/databases with their columns (type,
+   * nullability, default), indexes and constraints, read in a few
+   * statements for all of them (drift, doctor).
+   */
+  readCatalog(schemas: readonly string[]): Promise<Map<string, SchemaShape>>;
   /** Names of the schemas/databases starting with `prefix` that contain a table named `table` (one catalog query). */
   schemasWithTable(prefix: string, table: string): Promise<string[]>;
 

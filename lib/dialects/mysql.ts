@@ -7,6 +7,8 @@ import { mariadbBackslashEscapes, mariadbEscape } from '../seam/mariadb';
 import { closeConnection, destroyPooledConnection, openConnection, pooledConnection, poolMax, releasePooledConnection } from '../seam/sequelize';
 import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
 import { appendComment, endState, inlineParameters, MYSQL_LEXICONS, MYSQL_NO_BACKSLASH_ESCAPES } from './statements';
+import type { SchemaShape } from './catalog';
+import { readMysqlCatalog } from './mysql-catalog';
 
 /** The database this connection has selected with USE, and the drop epoch it was selected in. */
 const CURRENT_DB = Symbol('apartment.currentDb');
@@ -139,6 +141,10 @@ export class MysqlAdapter extends BaseAdapter {
       if (clean) releasePooledConnection(this.sequelize, connection);
       else await Promise.resolve().then(() => destroyPooledConnection(this.sequelize, connection)).catch(() => undefined);
     }
+  }
+
+  readCatalog(schemas: readonly string[]): Promise<Map<string, SchemaShape>> {
+    return readMysqlCatalog(async (sql, replacements) => (await this.admin(sql, { replacements, type: 'SELECT' })) as any[], schemas);
   }
 
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {

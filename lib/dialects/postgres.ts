@@ -7,6 +7,8 @@ import { PostgresRoles } from './postgres-roles';
 import { appendComment, inlineParameters, POSTGRES_LEXICONS } from './statements';
 import { clientQuery, clientRows, pgLiteral, prefixNext, type Prefix } from '../seam/pg';
 import { closeConnection, openConnection, wrapTypeRefresh } from '../seam/sequelize';
+import type { SchemaShape } from './catalog';
+import { readPostgresCatalog } from './postgres-catalog';
 
 /** The search_path set with SET LOCAL in the connection's open transaction (undefined: the default). */
 const LOCAL_PATH = Symbol('apartment.localPath');
@@ -200,6 +202,10 @@ export class PostgresAdapter extends BaseAdapter {
       `WHERE c.relnamespace = ${escape(this.quote(tenant.name))}::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname NOT IN (${kept}); ` +
       `IF tables IS NOT NULL THEN EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE'; END IF; END $apartment$`;
     await this.admin(sql).catch((error: unknown) => this.translateQueryError(error, tenant));
+  }
+
+  readCatalog(schemas: readonly string[]): Promise<Map<string, SchemaShape>> {
+    return readPostgresCatalog(async (sql, replacements) => (await this.admin(sql, { replacements, type: 'SELECT' })) as any[], schemas);
   }
 
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
