@@ -12,7 +12,8 @@ import type { PrewarmResult } from './migrations/warm';
 import type { FleetRun } from './migrations/ledger';
 import type { DriftOptions, DriftReport } from './migrations/drift';
 import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
-import type { MiddlewareOptions } from './http/middleware';
+import type { MiddlewareOptions, TenantMiddleware } from './http/middleware';
+import type { ExpressRequestLike, TenantRequest } from './http/request';
 import { checkAssociations, patchAssociations, routers } from './routing/associations';
 import { checkSeam } from './seam/checks';
 import { boolean, checkOptions, folder, names, oneOf, type OptionTable } from './options';
@@ -637,8 +638,9 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * Express middleware: resolves the tenant of each request and runs the rest
    * of the request inside `apartment.run(tenant, ...)`.
    * @example app.use(apartment.middleware({ resolve: 'subdomain' }))
+   * @typeParam Req - the request a resolver function gets: by default the part of Express's `req` resolvers read; pass Express's `Request` for the rest.
    */
-  middleware(options?: MiddlewareOptions): (req: any, res: any, next: (err?: unknown) => void) => void {
+  middleware<Req extends TenantRequest = ExpressRequestLike>(options?: MiddlewareOptions<Req>): TenantMiddleware<Req> {
     // The HTTP resolvers load on first use: an app without middleware never pays for them.
     const { createMiddleware } = require('./http/middleware') as typeof import('./http/middleware');
     return createMiddleware(this, options);

@@ -57,6 +57,7 @@ export interface ClusterHost {
 export class CitusOperations {
   readonly #host: ClusterHost;
 
+  /** @internal Made by the Apartment: `apartment.citus`. */
   constructor(host: ClusterHost) {
     this.#host = host;
   }

@@ -22,7 +22,9 @@ export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigratio
 export type { FleetRun, FleetRunTenant, RunState, TenantState } from './migrations/ledger';
 export type { DriftOptions, DriftProgress, DriftReport, TenantDrift, DriftDifference } from './migrations/drift';
 export type { PrewarmResult } from './migrations/warm';
-export type { MiddlewareOptions } from './http/middleware';
+export type { MiddlewareOptions, TenantMiddleware } from './http/middleware';
+export type { ResolveOptions, ResolveOption, TenantResolver } from './http/resolve';
+export type { ExpressRequestLike, TenantRequest } from './http/request';
 export { CitusOperations } from './cluster';
 export type { MoveOptions, MoveResult, NodeAddress, DistributeResult } from './cluster';
 export type { AffinityOptions } from './pool/affinity';

@@ -1,11 +1,17 @@
 import type { Apartment } from '../apartment';
 import { requestTenant, type ResolveOptions } from './resolve';
-import type { TenantRequest } from './request';
+import type { ExpressRequestLike, TenantRequest } from './request';
 
 /** Options of `apartment.middleware()`: how the tenant is read from a request (see `ResolveOptions`). */
-export type MiddlewareOptions<Req = any> = ResolveOptions<Req>;
+export type MiddlewareOptions<Req = ExpressRequestLike> = ResolveOptions<Req>;
 
 type Next = (err?: unknown) => void;
+
+/**
+ * What `apartment.middleware()` returns: an Express 4/5 middleware. `res` is
+ * not read, so it is `unknown`; Express's own `Request` and `Response` fit.
+ */
+export type TenantMiddleware<Req extends TenantRequest = ExpressRequestLike> = (req: Req, res: unknown, next: (err?: unknown) => void) => void;
 
 /**
  * Builds the Express (4 or 5) middleware behind `apartment.middleware()`:
@@ -15,7 +21,7 @@ type Next = (err?: unknown) => void;
  * (invalid or unknown tenant 404, none 400, ambiguous headers 400); errors
  * from a resolver function are passed on unchanged.
  */
-export function createMiddleware(apartment: Apartment, options: MiddlewareOptions = {}): (req: any, res: any, next: Next) => void {
+export function createMiddleware<Req extends TenantRequest>(apartment: Apartment, options: MiddlewareOptions<Req> = {}): TenantMiddleware<Req> {
   const tenantOf = requestTenant(apartment, options);
   return function apartmentMiddleware(req: TenantRequest, _res: unknown, next: Next): void {
     // Not an async function: Express 5 would also act on a returned promise.

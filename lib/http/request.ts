@@ -14,6 +14,22 @@ export interface TenantRequest {
   baseUrl?: string;
 }
 
+/**
+ * What a resolver function of `apartment.middleware()` (and of
+ * `sequelize-apartment/express`) gets by default: the part of Express 4/5's
+ * `req` that tenant resolvers read, declared here so that `express` and its
+ * types stay optional. For the rest of Express's request (your own `req.user`,
+ * ...), pass its type: `apartment.middleware<Request>({ resolve: (req) => req.user?.org })`.
+ */
+export interface ExpressRequestLike extends TenantRequest {
+  /** A request header, case-insensitive (Express's `req.get(name)`). */
+  get(name: string): string | undefined;
+  /** The path of the URL, without the query string. */
+  path: string;
+  /** Route parameters. */
+  params: Record<string, string>;
+}
+
 /** What a resolver found: the tenant, and what to do to the request once the tenant is accepted. */
 export interface Resolution {
   readonly tenant: unknown;

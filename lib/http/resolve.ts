@@ -8,16 +8,16 @@ import type { Resolution, TenantRequest } from './request';
 import { subdomainResolver } from './subdomain';
 
 /** A function that reads the tenant from a request: a key, a number, `{ id }`, or nothing. May be async. */
-export type TenantResolver<Req = any> = (req: Req) => Tenant | null | undefined | Promise<Tenant | null | undefined>;
+export type TenantResolver<Req = TenantRequest> = (req: Req) => Tenant | null | undefined | Promise<Tenant | null | undefined>;
 
 /** Where the tenant of a request comes from. */
-export type ResolveOption<Req = any> = 'subdomain' | 'header' | 'path' | TenantResolver<Req>;
+export type ResolveOption<Req = TenantRequest> = 'subdomain' | 'header' | 'path' | TenantResolver<Req>;
 
 /**
  * How a request's tenant is found and checked: the options of
  * `apartment.middleware()` and of every framework integration.
  */
-export interface ResolveOptions<Req = any> {
+export interface ResolveOptions<Req = TenantRequest> {
   /**
    * How to find the tenant of a request: `'subdomain'` (`acme.example.com`),
    * `'header'` (the `header` option), `'path'` (`/acme/...`), a function of
@@ -93,10 +93,10 @@ function builtin(name: unknown, options: { header: string; exclude: ReadonlySet<
       return pathResolver();
     default:
       if (typeof name === 'function') {
-        const resolver = name as TenantResolver;
+        const resolver = name as TenantResolver<never>;
         // An app's resolver returns the tenant itself; null and undefined mean none.
         return async (_view, original) => {
-          const tenant = await resolver(original);
+          const tenant = await resolver(original as never); // the framework's own request
           return tenant === undefined || tenant === null ? undefined : { tenant };
         };
       }
@@ -113,7 +113,7 @@ function milliseconds(name: string, value: unknown): number {
   return value;
 }
 
-function check(options: ResolveOptions) {
+function check(options: ResolveOptions<never>) {
   if (options === null || typeof options !== 'object') {
     throw new ConfigurationError(`Expected middleware options to be an object, got ${describeValue(options)}.`);
   }
@@ -133,7 +133,7 @@ function check(options: ResolveOptions) {
 }
 
 /** Builds the request -> tenant core for one set of options (validated here, once). */
-export function requestTenant(apartment: Apartment, options: ResolveOptions = {}): RequestTenant {
+export function requestTenant<Req>(apartment: Apartment, options: ResolveOptions<Req> = {}): RequestTenant {
   const settings = check(options);
   const list = options.resolve === undefined ? ['subdomain'] : Array.isArray(options.resolve) ? options.resolve : [options.resolve];
   if (list.length === 0) throw new ConfigurationError('Expected `resolve` to name at least one resolver, got an empty list.');

@@ -103,9 +103,13 @@ export interface TenantProcessorOptions {
  * attempt: a retried job stays in its tenant). A job without one fails with
  * `NoTenantError` in strict mode.
  *
+ * The job's data is typed `Record<string, unknown>` unless you say what it
+ * is: `tenantProcessor<WelcomeJob>(apartment, ...)` (tenant jobs always carry
+ * an object: the tenant is one of its keys).
+ *
  * @example new Worker('emails', tenantProcessor(apartment, async (job) => sendWelcome(job.data.userId)), { connection })
  */
-export function tenantProcessor<T = any, R = any, N extends string = string>(
+export function tenantProcessor<T = Record<string, unknown>, R = unknown, N extends string = string>(
   apartment: Apartment,
   processor: Processor<T, R, N>,
   options: TenantProcessorOptions = {},

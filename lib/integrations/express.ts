@@ -1,18 +1,25 @@
 import type { Apartment } from '../apartment';
 import { ApartmentError } from '../errors';
 import { clientAnswer } from '../http/answer';
-import { createMiddleware, type MiddlewareOptions } from '../http/middleware';
+import { createMiddleware, type MiddlewareOptions, type TenantMiddleware } from '../http/middleware';
+import type { ExpressRequestLike, TenantRequest } from '../http/request';
 import { apartmentOption } from './guard';
 
-export type { MiddlewareOptions };
+export type { ExpressRequestLike, MiddlewareOptions, TenantMiddleware, TenantRequest };
 
 /**
  * Express 4/5 middleware: the same as `apartment.middleware(options)`, for
  * apps that import every framework integration from its subpath.
  * @example app.use(apartmentMiddleware(apartment, { resolve: 'subdomain' }))
  */
-export function apartmentMiddleware(apartment: Apartment, options?: MiddlewareOptions): (req: any, res: any, next: (err?: unknown) => void) => void {
+export function apartmentMiddleware<Req extends TenantRequest = ExpressRequestLike>(apartment: Apartment, options?: MiddlewareOptions<Req>): TenantMiddleware<Req> {
   return createMiddleware(apartmentOption(apartment, 'apartmentMiddleware'), options);
+}
+
+/** The part of Express 4/5's `res` the error handler uses; Express's own `Response` fits. */
+export interface ExpressResponseLike {
+  readonly headersSent: boolean;
+  status(code: number): { json(body: unknown): unknown };
 }
 
 /**
@@ -30,9 +37,9 @@ export function apartmentMiddleware(apartment: Apartment, options?: MiddlewareOp
  * app.use(apartmentErrorHandler());
  * app.use((err, req, res, next) => { log(err); res.status(500).json({ error: 'Internal Server Error' }); });
  */
-export function apartmentErrorHandler(): (error: unknown, req: any, res: any, next: (err?: unknown) => void) => void {
+export function apartmentErrorHandler(): (error: unknown, req: unknown, res: ExpressResponseLike, next: (err?: unknown) => void) => void {
   // Four parameters: Express tells error middleware by its arity.
-  return function apartmentErrorHandler(error: unknown, _req: any, res: any, next: (err?: unknown) => void): void {
+  return function apartmentErrorHandler(error: unknown, _req: unknown, res: ExpressResponseLike, next: (err?: unknown) => void): void {
     if (!(error instanceof ApartmentError) || res.headersSent) return next(error);
     const answer = clientAnswer(error);
     res.status(answer.statusCode).json(answer);

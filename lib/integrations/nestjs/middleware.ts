@@ -1,6 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { Apartment } from '../../apartment';
 import { requestTenant, type RequestTenant } from '../../http/resolve';
+import type { TenantRequest } from '../../http/request';
 import { APARTMENT_MODULE_OPTIONS, TENANT_KEY, type ApartmentModuleOptions } from './tokens';
 
 /**
@@ -30,7 +31,7 @@ export class ApartmentMiddleware implements NestMiddleware {
   }
 
   // Express: `req` is Express's request. Fastify: Node's IncomingMessage (middie runs at onRequest).
-  async use(req: any, _res: unknown, next: (error?: unknown) => void): Promise<void> {
+  async use(req: TenantRequest & { originalUrl?: string; [TENANT_KEY]?: string }, _res: unknown, next: (error?: unknown) => void): Promise<void> {
     const view = { headers: req.headers, rawHeaders: req.rawHeaders, url: req.originalUrl ?? req.url, hostname: req.hostname };
     const found = await this.#tenantOf(view, req); // an ApartmentError goes to Nest's exception filters
     if (!found) return next();

@@ -1,4 +1,4 @@
-import type { ModuleMetadata } from '@nestjs/common';
+import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import type { Apartment, ApartmentOptions } from '../../apartment';
 import type { ResolveOptions } from '../../http/resolve';
 
@@ -50,10 +50,14 @@ export interface ApartmentModuleRootOptions extends ApartmentModuleOptions {
 
 /** Options of `ApartmentModule.forRootAsync`: a factory of the options, with what it needs injected. */
 export interface ApartmentModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  /** Returns the options (or a promise of them), e.g. from `ConfigService`. */
-  useFactory: (...args: any[]) => ApartmentModuleOptions | Promise<ApartmentModuleOptions>;
-  /** Providers handed to `useFactory`, in order. */
-  inject?: any[];
+  /**
+   * Returns the options (or a promise of them), e.g. from `ConfigService`. It
+   * gets the providers of `inject`, in order (typed `never[]` so that a
+   * factory with parameters of any type fits).
+   */
+  useFactory: (...args: never[]) => ApartmentModuleOptions | Promise<ApartmentModuleOptions>;
+  /** Providers handed to `useFactory`, in order (as in Nest's own `FactoryProvider`). */
+  inject?: FactoryProvider['inject'];
   /**
    * The `@nestjs/sequelize` connection name (given here, not by the
    * factory: Nest needs it before the factory runs).
