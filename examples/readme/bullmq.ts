@@ -7,7 +7,7 @@ import { tenantProcessor, tenantQueue } from 'sequelize-apartment/bullmq';
 export async function bullmqExample(apartment: Apartment, Note: ModelStatic<Model>, connection: ConnectionOptions, prefix = 'bull') {
   // #region setup
   const emails = tenantQueue(apartment, new Queue('emails', { connection, prefix }));
-  const worker = new Worker('emails', tenantProcessor(apartment, async (job) => {
+  const worker = new Worker('emails', tenantProcessor<{ to: string }>(apartment, async (job) => {
     await Note.create({ body: `welcome ${job.data.to}` }); // in the tenant the job was added in
   }), { connection, prefix });
 
