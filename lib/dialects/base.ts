@@ -28,10 +28,12 @@ export interface CatalogSql {
   isDuplicate(driverError: any): boolean;
   /** The driver error of DROP when the object is missing. */
   isMissing(driverError: any): boolean;
-  /** A query's driver error that says schema/database `name` does not exist (no doubt left). */
-  isMissingSchemaOf(driverError: any, name: string): boolean;
-  /** A query's driver error that says a table in `name` does not exist (the schema/database may or may not). */
-  isMissingTableIn(driverError: any, name: string): boolean;
+  /**
+   * A query's driver error saying a schema/database, or a table, does not
+   * exist: by error code only (the message is in the server's language), so
+   * which one is missing is asked of the catalog.
+   */
+  isMissingObject(driverError: any): boolean;
 }
 
 /**
@@ -132,11 +134,10 @@ export abstract class BaseAdapter implements DialectAdapter {
   }
 
   async translateQueryError(error: unknown, tenant: TenantRef, transaction?: Transaction): Promise<never> {
-    const e = driverError(error);
-    if (this.sql.isMissingSchemaOf(e, tenant.name)) throw this.notFound(tenant, error);
-    // "No such table" also happens in a tenant that exists but lacks the table:
-    // only the catalog can tell (this runs on the error path only).
-    if (this.sql.isMissingTableIn(e, tenant.name) && !(await this.existsAfterError(tenant, transaction).catch(() => true))) {
+    // "No such schema/database/table" also happens in a tenant that exists (a table it lacks, another
+    // schema named in the statement), and the message is in the server's language: only the catalog
+    // can tell (this runs on the error path only).
+    if (this.sql.isMissingObject(driverError(error)) && !(await this.existsAfterError(tenant, transaction).catch(() => true))) {
       throw this.notFound(tenant, error);
     }
     throw error;

@@ -58,9 +58,8 @@ export class MysqlAdapter extends BaseAdapter {
     tables: "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
     isDuplicate: (e) => e?.errno === ER_DB_CREATE_EXISTS,
     isMissing: (e) => e?.errno === ER_DB_DROP_EXISTS,
-    isMissingSchemaOf: (e, name) => e?.errno === ER_BAD_DB_ERROR && typeof e.message === 'string' && e.message.includes(`'${name}'`),
     // A qualified model query on a missing database reports the table, not the database.
-    isMissingTableIn: (e, name) => e?.errno === ER_NO_SUCH_TABLE && typeof e.message === 'string' && e.message.includes(`'${name}.`),
+    isMissingObject: (e) => e?.errno === ER_BAD_DB_ERROR || e?.errno === ER_NO_SUCH_TABLE,
   };
 
   constructor(ctx: AdapterContext, defaultSchema?: string) {

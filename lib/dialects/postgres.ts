@@ -101,8 +101,8 @@ export class PostgresAdapter extends BaseAdapter {
     // 42P06 duplicate_schema; 23505 when two CREATE SCHEMA race on pg_namespace.
     isDuplicate: (e) => e?.code === '42P06' || e?.code === '23505',
     isMissing: (e) => e?.code === '3F000',
-    isMissingSchemaOf: (e, name) => e?.code === '3F000' && e.message === `schema "${name}" does not exist`,
-    isMissingTableIn: (e, name) => e?.code === '42P01' && typeof e.message === 'string' && e.message.startsWith(`relation "${name}.`),
+    // 3F000 invalid_schema_name, 42P01 undefined_table.
+    isMissingObject: (e) => e?.code === '3F000' || e?.code === '42P01',
   };
 
   /** ENUM types live in a schema: list a tenant's, and drop a bare name in the tenant rather than through the search_path. */
