@@ -4,7 +4,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { TenantContext } from './context';
 import { adapterFor, type DialectAdapter } from './dialects';
 import { checkMove, CitusOperations, type MoveOptions, type MoveResult, type NodeAddress } from './cluster';
-import type { Isolation, RolesResult } from './dialects/contract';
+import type { Isolation, RolesResult, SuspendState } from './dialects/contract';
 import { ConfigurationError, TenantBusyError, TenantExistsError, TenantNotFoundError, describeValue } from './errors';
 import type { TenantMigrator } from './migrations/migrator';
 import type { MigrationHost } from './migrations/host';
@@ -172,6 +172,26 @@ export interface ApartmentEvents {
   tenantDropped: [tenant: TenantRef];
   /** A tenant was renamed by this process: `from` no longer exists, `to` does. */
   tenantRenamed: [from: TenantRef, to: TenantRef];
+  /** A tenant was suspended or resumed by this process (`suspendTenant`, `resumeTenant`). */
+  tenantStateChanged: [tenant: TenantRef, state: SuspendState];
+}
+
+/** Options of `suspendTenant`. */
+export interface SuspendOptions {
+  /**
+   * `'closed'`: the integrations answer every request with 503 and
+   * `tenantProcessor` fails its jobs. `'read-only'`: reads (GET, HEAD,
+   * OPTIONS) are served, writes answered with 423; with `isolation: 'role'`
+   * PostgreSQL itself refuses writes.
+   * @default 'closed'
+   */
+  mode?: 'read-only' | 'closed';
+}
+
+/** A tenant and its state, as `tenants({ state: true })` lists them. */
+export interface TenantInfo {
+  readonly key: string;
+  readonly state: SuspendState;
 }
 
 /**
@@ -417,15 +437,82 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     return this.adapter.exists(this.names.ref(tenant));
   }
 
-  /** Keys of all tenants (prefix removed), sorted. */
-  async tenants(): Promise<string[]> {
-    const names = await this.adapter.list(this.prefix);
+  /**
+   * Keys of all tenants (prefix removed), sorted; with `{ state: true }`,
+   * each key with its state (`'active'`, `'read-only'`, `'closed'`), read in
+   * the same one catalog query.
+   * @example await apartment.tenants({ state: true }) // [{ key: 'acme', state: 'active' }, { key: 'beta', state: 'closed' }]
+   */
+  async tenants(): Promise<string[]>;
+  async tenants(options: { state: true }): Promise<TenantInfo[]>;
+  async tenants(options?: { state?: boolean }): Promise<string[] | TenantInfo[]>;
+  async tenants(options: { state?: boolean } = {}): Promise<string[] | TenantInfo[]> {
+    if (options === null || typeof options !== 'object' || (options.state !== undefined && typeof options.state !== 'boolean')) {
+      throw new ConfigurationError(`Expected tenants() options to be \`{ state: boolean }\`, got ${describeValue(options)}.`);
+    }
+    const states = options.state ? await this.adapter.states(this.prefix) : undefined;
+    const names = states ? [...states.keys()] : await this.adapter.list(this.prefix);
     const keys: string[] = [];
     for (const name of names) {
       const key = this.names.keyOf(name);
       if (key !== undefined && !this.#isInternalName(name)) keys.push(key);
     }
-    return keys.sort();
+    keys.sort();
+    return states ? keys.map((key) => ({ key, state: states.get(this.names.ref(key).name) ?? 'active' })) : keys;
+  }
+
+  /**
+   * Suspends a tenant (an unpaid account, an investigation, a move):
+   * `'closed'` (default) or `'read-only'`. The state is stored with the
+   * tenant (a comment on its schema/database), so every process sees it:
+   * this one at once, others within their existence cache's `ttl`. The HTTP
+   * integrations answer a closed tenant with 503 and a write to a read-only
+   * one with 423 before the handler runs; `tenantProcessor` fails the jobs
+   * of a suspended tenant. `apartment.run()` itself is not refused (scripts
+   * and the CLI keep working), except that with `isolation: 'role'`
+   * PostgreSQL refuses every write to a suspended tenant's tables.
+   * @throws TenantNameError, TenantNotFoundError, ConfigurationError (bad mode)
+   * @example await apartment.suspendTenant('acme', { mode: 'read-only' })
+   */
+  async suspendTenant(tenant: Tenant, options: SuspendOptions = {}): Promise<void> {
+    const ref = this.names.ref(tenant);
+    const mode = options?.mode ?? 'closed';
+    if (mode !== 'read-only' && mode !== 'closed') {
+      throw new ConfigurationError(`Expected \`mode\` to be 'read-only' or 'closed', got ${describeValue(mode)}.`, { tenant: ref.key });
+    }
+    await this.#setState(ref, mode, 'suspended');
+  }
+
+  /**
+   * Ends a suspension: the tenant serves reads and writes again (this
+   * process at once, others within their existence cache's `ttl`).
+   * Resuming an active tenant does nothing.
+   * @throws TenantNameError, TenantNotFoundError
+   * @example await apartment.resumeTenant('acme')
+   */
+  async resumeTenant(tenant: Tenant): Promise<void> {
+    await this.#setState(this.names.ref(tenant), 'active', 'resumed');
+  }
+
+  /**
+   * The tenant's state: `'active'`, `'read-only'` or `'closed'`, read from the catalog.
+   * @throws TenantNameError, TenantNotFoundError
+   */
+  async tenantState(tenant: Tenant): Promise<SuspendState> {
+    const ref = this.names.ref(tenant);
+    const state = await this.adapter.state(ref);
+    if (state === undefined) throw this.#missing(ref, 'has no state');
+    return state;
+  }
+
+  async #setState(ref: TenantRef, state: SuspendState, verb: string): Promise<void> {
+    if ((await this.adapter.state(ref)) === undefined) throw this.#missing(ref, `cannot be ${verb}`);
+    await this.adapter.setState(ref, state);
+    this.emit('tenantStateChanged', ref, state);
+  }
+
+  #missing(ref: TenantRef, what: string): TenantNotFoundError {
+    return new TenantNotFoundError(`Tenant '${ref.key}' does not exist, so it ${what}. Check the key, or list tenants with apartment.tenants().`, { tenant: ref.key });
   }
 
   /** @internal Names this package uses for itself (warm spares) inside the prefix. */

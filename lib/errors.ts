@@ -78,6 +78,22 @@ export class CrossTenantError extends ApartmentError {
   }
 }
 
+/**
+ * The tenant is suspended (`suspendTenant`): `'closed'` refuses everything
+ * (HTTP 503), `'read-only'` refuses writes (HTTP 423 Locked). Thrown by the
+ * HTTP integrations before the handler runs, and by `tenantProcessor` before
+ * a job runs.
+ */
+export class TenantSuspendedError extends ApartmentError {
+  /** How the tenant is suspended. */
+  readonly mode: 'read-only' | 'closed';
+
+  constructor(message: string, options: ApartmentErrorOptions & { mode: 'read-only' | 'closed' }) {
+    super(message, { status: options.mode === 'closed' ? 503 : 423, ...options });
+    this.mode = options.mode;
+  }
+}
+
 /** Misuse of the package itself: bad options, installing twice, missing configuration. */
 export class ConfigurationError extends ApartmentError {}
 

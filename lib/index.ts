@@ -1,7 +1,7 @@
 import './types';
 
 export { Apartment } from './apartment';
-export type { ApartmentOptions, ApartmentEvents } from './apartment';
+export type { ApartmentOptions, ApartmentEvents, SuspendOptions, TenantInfo } from './apartment';
 export {
   ApartmentError,
   TenantNameError,
@@ -10,6 +10,7 @@ export {
   TenantBusyError,
   NoTenantError,
   CrossTenantError,
+  TenantSuspendedError,
   ConfigurationError,
   MigrationError,
   UnsafeQueryError,
@@ -17,7 +18,7 @@ export {
 } from './errors';
 export type { Tenant, TenantRef } from './tenant';
 export type { MigrationResult } from './types';
-export type { Isolation, RolesResult } from './dialects/contract';
+export type { Isolation, RolesResult, SuspendState } from './dialects/contract';
 export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus, CreateTenantOptions, SeedOptions, SeedAllOptions, FleetOptions, WaveReport } from './migrations/types';
 export type { FleetRun, FleetRunTenant, RunState, TenantState } from './migrations/ledger';
 export type { DriftOptions, DriftProgress, DriftReport, TenantDrift, DriftDifference } from './migrations/drift';

@@ -2,7 +2,23 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { TenantExistsError, TenantNotFoundError } from '../errors';
 import { queryGeneratorOf } from '../seam/sequelize';
 import type { TenantRef } from '../tenant';
-import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, Isolation, LockOptions, QueryOptions, RolesResult, RunQuery } from './contract';
+import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, Isolation, LockOptions, QueryOptions, RolesResult, RunQuery, SuspendState } from './contract';
+
+/**
+ * How a suspended tenant's state is written in its schema/database comment:
+ * `sequelize-apartment:read-only` or `sequelize-apartment:closed`. Any other
+ * comment (or none) means active; resuming clears the comment.
+ */
+export const STATE_MARK = 'sequelize-apartment:';
+
+/** The state a schema/database comment records. */
+export function stateOf(note: unknown): SuspendState {
+  if (typeof note === 'string' && note.startsWith(STATE_MARK)) {
+    const mode = note.slice(STATE_MARK.length);
+    if (mode === 'read-only' || mode === 'closed') return mode;
+  }
+  return 'active';
+}
 
 /** The catalog SQL and driver error codes a dialect supplies to the shared flow. */
 export interface CatalogSql {
@@ -24,6 +40,12 @@ export interface CatalogSql {
   tableExists: string;
   /** One `?`: schema. Returns `name` of its base tables, ordered. */
   tables: string;
+  /** One `?`: the name. Returns `name` and `note` (the schema/database comment) when it exists. */
+  state: string;
+  /** As `list`, returning `name` and `note`. */
+  states(prefix: string): [sql: string, replacements: unknown[]];
+  /** Sets (escaped literal) or, with null, clears the schema/database comment. */
+  note(quoted: string, escaped: string | null): string;
   /** The driver error of CREATE when the object exists. */
   isDuplicate(driverError: any): boolean;
   /** The driver error of DROP when the object is missing. */
@@ -123,6 +145,23 @@ export abstract class BaseAdapter implements DialectAdapter {
 
   async exists(tenant: TenantRef, transaction?: Transaction): Promise<boolean> {
     return (await this.names(this.sql.exists, [tenant.name], { transaction })).length > 0;
+  }
+
+  async state(tenant: TenantRef, transaction?: Transaction): Promise<SuspendState | undefined> {
+    const [rows] = await this.admin(this.sql.state, { replacements: [tenant.name], transaction });
+    const row = (rows as Array<{ name: string; note: unknown }>)[0];
+    return row ? stateOf(row.note) : undefined;
+  }
+
+  async states(prefix: string): Promise<Map<string, SuspendState>> {
+    const [sql, replacements] = this.sql.states(prefix);
+    const [rows] = await this.admin(sql, { replacements });
+    return new Map((rows as Array<{ name: string; note: unknown }>).map((r) => [r.name, stateOf(r.note)]));
+  }
+
+  async setState(tenant: TenantRef, state: SuspendState, options: { transaction?: Transaction } = {}): Promise<void> {
+    const text = state === 'active' ? null : this.queryGenerator.escape(`${STATE_MARK}${state}`);
+    await this.admin(this.sql.note(this.quote(tenant.name), text), options);
   }
 
   /** The error of a query routed to a tenant that does not exist. */

@@ -26,6 +26,12 @@ export type RunQuery = (sql?: string, parameters?: unknown[] | null) => Promise<
  */
 export type Isolation = 'none' | 'role';
 
+/**
+ * Whether a tenant serves requests: `'active'`, or suspended: `'read-only'`
+ * (reads are served, writes refused) or `'closed'` (nothing is served).
+ */
+export type SuspendState = 'active' | 'read-only' | 'closed';
+
 export interface DialectAdapter {
   readonly dialect: 'postgres' | 'mysql';
   /** @default 'none' */
@@ -51,6 +57,20 @@ export interface DialectAdapter {
   translateQueryError(error: unknown, tenant: TenantRef, transaction?: Transaction): Promise<never>;
   /** Names of schemas/databases that start with `prefix`. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * The tenant's state, or undefined when it does not exist: one catalog
+   * lookup, as `exists`. The state lives with the tenant, as a comment on its
+   * schema (PostgreSQL) or database (MariaDB) that `setState` writes.
+   */
+  state(tenant: TenantRef, transaction?: Transaction): Promise<SuspendState | undefined>;
+  /** The state of every schema/database that starts with `prefix`, by name. */
+  states(prefix: string): Promise<Map<string, SuspendState>>;
+  /**
+   * Records the tenant's state with it (the schema/database comment). With
+   * `isolation: 'role'` a suspended tenant's role also loses its write
+   * privileges on the tenant's tables, so the database itself refuses writes.
+   */
+  setState(tenant: TenantRef, state: SuspendState): Promise<void>;
   /**
    * Whether `list` reads every schema/database of the server, whatever the
    * prefix: true on MySQL/MariaDB (`information_schema.SCHEMATA` by prefix

@@ -51,6 +51,10 @@ export class MysqlAdapter extends BaseAdapter {
     create: (quoted) => `CREATE DATABASE ${quoted}`,
     drop: (quoted) => `DROP DATABASE ${quoted}`,
     exists: 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+    // Database comments: MariaDB 10.5+ (MySQL 8 has none, so suspendTenant needs MariaDB there).
+    state: 'SELECT SCHEMA_NAME AS name, SCHEMA_COMMENT AS note FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+    states: (prefix) => ['SELECT SCHEMA_NAME AS name, SCHEMA_COMMENT AS note FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME', [prefix.length, prefix]],
+    note: (quoted, escaped) => `ALTER DATABASE ${quoted} COMMENT = ${escaped ?? "''"}`,
     list: (prefix) => ['SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ? ORDER BY SCHEMA_NAME', [prefix.length, prefix]],
     withTable: 'SELECT TABLE_SCHEMA AS name FROM information_schema.TABLES WHERE TABLE_NAME = ? AND LEFT(TABLE_SCHEMA, ?) = ?',
     // Constant schema and table: the server opens that one database's directory, not every tenant's.

@@ -25,6 +25,8 @@ export interface RolesContext {
 /** Privileges of the group role on shared tables and on their sequences. */
 const SHARED_TABLE_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER';
 const SHARED_SEQUENCE_PRIVILEGES = 'USAGE, SELECT, UPDATE';
+/** What a suspended tenant's role loses on its own tables. */
+const WRITE_PRIVILEGES = 'INSERT, UPDATE, DELETE, TRUNCATE';
 
 /**
  * `isolation: 'role'` on PostgreSQL: the database itself refuses what routing
@@ -170,6 +172,18 @@ export class PostgresRoles {
       });
     }
     return { tenants: tenants.length, created, group: this.group, shared };
+  }
+
+  /**
+   * A suspended tenant's role loses (and a resumed one gets back) its write
+   * privileges on every table of its schema, so PostgreSQL itself refuses
+   * writes (SQLSTATE 42501). The role owns the tables, so it revokes from
+   * itself under SET LOCAL ROLE; DDL (migrations) stays allowed.
+   */
+  async writable(tenant: TenantRef, writable: boolean, transaction: Transaction | undefined): Promise<void> {
+    const role = this.role(tenant);
+    const change = writable ? `GRANT ${WRITE_PRIVILEGES} ON ALL TABLES IN SCHEMA ${this.#ctx.quote(tenant.name)} TO ${role}` : `REVOKE ${WRITE_PRIVILEGES} ON ALL TABLES IN SCHEMA ${this.#ctx.quote(tenant.name)} FROM ${role}`;
+    await this.#ctx.admin(`SET LOCAL ROLE ${role}; ${change}; SET LOCAL ROLE NONE`, { transaction });
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
 import { ConfigurationError } from '../errors';
-import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, TRANSACTION_CONTROL, type TypeScoping } from './contract';
+import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, type SuspendState, TRANSACTION_CONTROL, type TypeScoping } from './contract';
 import { PostgresRoles } from './postgres-roles';
 import { appendComment, inlineParameters, POSTGRES_LEXICONS } from './statements';
 import { clientQuery, clientRows, pgLiteral, prefixNext, type Prefix } from '../seam/pg';
@@ -85,6 +85,15 @@ export class PostgresAdapter extends BaseAdapter {
     create: (quoted) => `CREATE SCHEMA ${quoted}`,
     drop: (quoted) => `DROP SCHEMA ${quoted} CASCADE`,
     exists: 'SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE nspname = ?',
+    state: "SELECT nspname AS name, pg_catalog.obj_description(oid, 'pg_namespace') AS note FROM pg_catalog.pg_namespace WHERE nspname = ?",
+    states: (prefix) =>
+      prefix === ''
+        ? ["SELECT nspname AS name, pg_catalog.obj_description(oid, 'pg_namespace') AS note FROM pg_catalog.pg_namespace ORDER BY nspname", []]
+        : [
+            "SELECT nspname AS name, pg_catalog.obj_description(oid, 'pg_namespace') AS note FROM pg_catalog.pg_namespace WHERE nspname >= ? AND nspname < ? ORDER BY nspname",
+            [prefix, prefixEnd(prefix)],
+          ],
+    note: (quoted, escaped) => `COMMENT ON SCHEMA ${quoted} IS ${escaped ?? 'NULL'}`,
     // A range scan of pg_namespace_nspname_index (a `name` sorts bytewise: collation "C"), so listing
     // the spares (every createTenant does) or one prefix reads those names, not all 10,000 schemas.
     list: (prefix) =>
@@ -167,6 +176,16 @@ export class PostgresAdapter extends BaseAdapter {
     await this.#inTransaction(options.transaction, async (transaction) => {
       await this.admin(`ALTER SCHEMA ${this.quote(from)} RENAME TO ${this.quote(to)}`, { transaction });
       await roles.renameRole(from, to, transaction);
+    });
+  }
+
+  /** With roles: the comment and the tenant role's write privileges change in one transaction. */
+  override async setState(tenant: TenantRef, state: SuspendState, options: { transaction?: Transaction } = {}): Promise<void> {
+    const roles = this.#roles;
+    if (!roles) return super.setState(tenant, state, options);
+    await this.#inTransaction(options.transaction, async (transaction) => {
+      await super.setState(tenant, state, { transaction });
+      await roles.writable(tenant, state === 'active', transaction);
     });
   }
 

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { ApartmentError, CrossTenantError, NoTenantError, TenantExistsError, TenantNameError, TenantNotFoundError } from '../errors';
+import { ApartmentError, CrossTenantError, NoTenantError, TenantExistsError, TenantNameError, TenantNotFoundError, TenantSuspendedError } from '../errors';
 
 /**
  * What an HTTP client is told about an `ApartmentError`: its status, its
@@ -17,10 +17,15 @@ export interface ClientAnswer {
 /**
  * The short message of each error a request can meet, in one place for
  * every integration (Express's error handler, Fastify, Koa, Nest, Hono).
- * A status of 500 or more always answers the status text: what went wrong
- * inside the app is for its logs.
+ * A status of 500 or more answers the status text (what went wrong inside
+ * the app is for its logs), but for a closed tenant's 503, which is no fault.
  */
 function clientMessage(error: ApartmentError, status: number): string {
+  // A closed tenant's 503 is no fault inside the app: the client is told what it is.
+  if (error instanceof TenantSuspendedError) {
+    const tenant = error.tenant === undefined ? 'This tenant' : `Tenant '${error.tenant}'`;
+    return error.mode === 'closed' ? `${tenant} is temporarily unavailable.` : `${tenant} is read-only at the moment.`;
+  }
   if (status >= 500) return STATUS_CODES[status] ?? 'Internal Server Error';
   if (error instanceof NoTenantError) return 'This request names no tenant.';
   if (error instanceof TenantNotFoundError) return error.tenant === undefined ? 'Unknown tenant.' : `Unknown tenant '${error.tenant}'.`;

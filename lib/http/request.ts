@@ -8,6 +8,8 @@ export interface TenantRequest {
   /** Node's raw header list (`[name, value, name, value, ...]`), used to detect repeated headers. */
   rawHeaders?: string[];
   url?: string;
+  /** The HTTP method: a write (anything but GET, HEAD, OPTIONS) to a read-only tenant is refused (423). Missing counts as a write. */
+  method?: string;
   /** Express: the Host (or trusted X-Forwarded-Host) without its port. */
   hostname?: string;
   /** Express: the path the current router is mounted at. */

@@ -1,5 +1,5 @@
 import type { Apartment } from '../apartment';
-import { ConfigurationError, NoTenantError, TenantNotFoundError, describeValue } from '../errors';
+import { ConfigurationError, NoTenantError, TenantNotFoundError, TenantSuspendedError, describeValue } from '../errors';
 import type { Tenant, TenantRef } from '../tenant';
 import { existenceCache } from './existence-cache';
 import { headerResolver } from './header';
@@ -74,7 +74,8 @@ export interface ResolvedTenant {
  * tenant, or to `undefined` when the request names none and `optional` is
  * set; rejects with an `ApartmentError` carrying the HTTP `status`
  * (no tenant 400, repeated Host/tenant header 400, invalid key 404, unknown
- * tenant 404) or with the app's resolver function's own error.
+ * tenant 404, closed tenant 503, a write to a read-only tenant 423) or with
+ * the app's resolver function's own error.
  * `view` is what the built-in resolvers read; `original` is the
  * framework's own request, handed to resolver functions.
  */
@@ -155,11 +156,30 @@ export function requestTenant<Req>(apartment: Apartment, options: ResolveOptions
       );
     }
     const ref = apartment.names.ref(found.tenant as Tenant); // TenantNameError (404) before any SQL
-    if (!(await cache.exists(ref, settings.ttl, settings.negativeTtl))) {
+    const state = await cache.state(ref, settings.ttl, settings.negativeTtl);
+    if (state === undefined) {
       throw new TenantNotFoundError(`Tenant '${ref.key}' does not exist. Check the key, or create it with createTenant('${ref.key}').`, {
         tenant: ref.key,
       });
     }
+    if (state !== 'active') refuseSuspended(ref, state, view.method);
     return { ref, accept: found.accept };
   };
 }
+
+/** Methods that do not change anything (RFC 9110 safe methods but TRACE): served by a read-only tenant. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Throws for a request a suspended tenant does not serve: anything when closed (503), a write when read-only (423). */
+function refuseSuspended(ref: TenantRef, state: 'read-only' | 'closed', method: string | undefined): void {
+  if (state === 'closed') {
+    throw new TenantSuspendedError(`Tenant '${ref.key}' is suspended (closed). Resume it with resumeTenant('${ref.key}').`, { tenant: ref.key, mode: state });
+  }
+  if (method === undefined || !READS.has(method.toUpperCase())) {
+    throw new TenantSuspendedError(
+      `Tenant '${ref.key}' is read-only (suspended), so it refuses ${method ?? 'this'} requests. Resume it with resumeTenant('${ref.key}').`,
+      { tenant: ref.key, mode: state },
+    );
+  }
+}
+

@@ -1,6 +1,7 @@
 import type { Job, Processor, Queue } from 'bullmq';
 import type { Apartment } from '../apartment';
-import { ConfigurationError, CrossTenantError, NoTenantError, describeValue } from '../errors';
+import { ConfigurationError, CrossTenantError, NoTenantError, TenantSuspendedError, describeValue } from '../errors';
+import { existenceCache } from '../http/existence-cache';
 import { apartmentOption } from './guard';
 
 /**
@@ -95,13 +96,23 @@ export interface TenantProcessorOptions {
    * @default the Apartment's `strict`
    */
   strict?: boolean;
+  /**
+   * How long (ms) a worker trusts what it last read of a tenant's state
+   * (`suspendTenant`): a job of a tenant suspended by another process fails
+   * within this long. `0` reads the catalog for every job.
+   * @default 10000
+   */
+  ttl?: number;
 }
 
 /**
  * Wraps a BullMQ processor so that each job runs inside
  * `apartment.run(tenant, ...)` with the tenant its data carries (every
  * attempt: a retried job stays in its tenant). A job without one fails with
- * `NoTenantError` in strict mode.
+ * `NoTenantError` in strict mode. A job of a suspended tenant (closed or
+ * read-only: a job cannot be told to only read) fails with
+ * `TenantSuspendedError` before the processor runs, so BullMQ's `attempts`
+ * and `backoff` retry it later, after `resumeTenant`.
  *
  * The job's data is typed `Record<string, unknown>` unless you say what it
  * is: `tenantProcessor<WelcomeJob>(apartment, ...)` (tenant jobs always carry
@@ -120,6 +131,11 @@ export function tenantProcessor<T = Record<string, unknown>, R = unknown, N exte
   }
   const strict = options.strict ?? checked.strict;
   if (typeof strict !== 'boolean') throw new ConfigurationError(`Expected \`strict\` to be a boolean, got ${describeValue(strict)}.`);
+  const ttl = options.ttl ?? 10_000;
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) {
+    throw new ConfigurationError(`Expected \`ttl\` to be a number of milliseconds from 0 and up, got ${describeValue(ttl)}.`);
+  }
+  const states = existenceCache(checked);
   return async (job, ...rest) => {
     const tenant = jobTenant(job);
     if (tenant === undefined) {
@@ -129,6 +145,14 @@ export function tenantProcessor<T = Record<string, unknown>, R = unknown, N exte
         );
       }
       return checked.context.runWithout(() => processor(job, ...rest));
+    }
+    const ref = checked.names.ref(tenant);
+    const state = await states.state(ref, ttl);
+    if (state === 'closed' || state === 'read-only') {
+      throw new TenantSuspendedError(
+        `Job '${String(job.name)}' (id ${String(job.id)}) of queue '${String(job.queueName)}' was not run: tenant '${ref.key}' is suspended (${state}). It is retried per the job's attempts and backoff; resume the tenant with resumeTenant('${ref.key}').`,
+        { tenant: ref.key, mode: state },
+      );
     }
     return checked.run(tenant, () => processor(job, ...rest));
   };

@@ -56,7 +56,7 @@ const plugin: FastifyPluginCallback<ApartmentPluginOptions> = (app, options, don
   app.decorateRequest('tenant', undefined);
   app.addHook('onRequest', (request, _reply, next) => {
     const raw = request.raw;
-    tenantOf({ headers: raw.headers, rawHeaders: raw.rawHeaders, url: raw.url, hostname: request.hostname }, request)
+    tenantOf({ headers: raw.headers, rawHeaders: raw.rawHeaders, url: raw.url, method: raw.method, hostname: request.hostname }, request)
       .then((found) => () => {
         if (!found) return next();
         request.tenant = found.ref.key;

@@ -37,7 +37,12 @@ function viewOf(c: Context): TenantRequest {
   });
   const incoming = (c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming;
   const url = new URL(c.req.url);
-  return { headers, rawHeaders: Array.isArray(incoming?.rawHeaders) ? (incoming.rawHeaders as string[]) : undefined, url: `${url.pathname}${url.search}` };
+  return {
+    headers,
+    rawHeaders: Array.isArray(incoming?.rawHeaders) ? (incoming.rawHeaders as string[]) : undefined,
+    url: `${url.pathname}${url.search}`,
+    method: c.req.method,
+  };
 }
 
 /**

@@ -26,7 +26,7 @@ export function apartmentMiddleware(apartment: Apartment, options: KoaApartmentO
   const tenantOf = requestTenant(checked, options);
   return async function apartmentKoa(ctx: Context, next: Next): Promise<void> {
     // Koa's `hostname` honours `app.proxy` (X-Forwarded-Host), like Express's.
-    const view: TenantRequest = { headers: ctx.req.headers, rawHeaders: ctx.req.rawHeaders, url: ctx.url, hostname: ctx.hostname };
+    const view: TenantRequest = { headers: ctx.req.headers, rawHeaders: ctx.req.rawHeaders, url: ctx.url, method: ctx.method, hostname: ctx.hostname };
     let found;
     try {
       found = await tenantOf(view, ctx);

@@ -44,7 +44,7 @@ describeDialects('bullmq helper', (d) => {
       await events.waitUntilReady();
       events.setMaxListeners(1000); // one listener per awaited job
       queue.setMaxListeners(1000);
-      const config: WorkerConfig = { url: d.url, prefix: 'bq_', queue: queueName, redisPrefix, concurrency: 16, module };
+      const config: WorkerConfig = { url: d.url, prefix: 'bq_', queue: queueName, redisPrefix, concurrency: 16, module, ttl: 0 };
       worker = new Child(WORKER, { env: { BULLMQ_WORKER: JSON.stringify(config) } });
       await worker.message((m) => m?.type === 'ready');
     });
@@ -137,6 +137,27 @@ describeDialects('bullmq helper', (d) => {
       expect(jobs.map((job) => job.returnvalue)).to.deep.equal([0, 0].map(() => ({ tenant: 'beta', owner: 'beta', attempt: 0, bound: 'beta' })));
       expect(await apartment.run('beta', () => Widget.count({ where: { name: `scheduled-${run}` } }))).to.equal(2);
       expect(await apartment.run('acme', () => Widget.count({ where: { name: `scheduled-${run}` } }))).to.equal(0);
+    });
+
+    it('a job of a suspended tenant (closed or read-only) fails with TenantSuspendedError before the processor runs; resumed, it runs', async () => {
+      const run = Date.now().toString(36);
+      try {
+        for (const mode of ['closed', 'read-only'] as const) {
+          await apartment.suspendTenant('beta', { mode });
+          const job = await apartment.run('beta', () => queue.add('widget', { name: `suspended-${run}-${mode}` }));
+          const o = await outcome(job);
+          expect(o.stack?.[0]).to.match(new RegExp(`^TenantSuspendedError: Job 'widget' \\(id \\d+\\) of queue 'jobs' was not run: tenant 'beta' is suspended \\(${mode}\\)`));
+        }
+        const other = await apartment.run('acme', () => queue.add('widget', { name: `acme-${run}` }));
+        expect((await outcome(other)).result?.tenant).to.equal('acme');
+        await apartment.resumeTenant('beta');
+        const resumed = await apartment.run('beta', () => queue.add('widget', { name: `resumed-${run}` }));
+        expect((await outcome(resumed)).result?.tenant).to.equal('beta');
+        const names = await apartment.run('beta', async () => (await Widget.findAll()).map((w) => String(w.get('name'))).filter((n) => n.includes(run)));
+        expect(names).to.deep.equal([`resumed-${run}`]);
+      } finally {
+        await apartment.resumeTenant('beta');
+      }
     });
 
     it('in-process checks: non-object data in a tenant, a conflicting carried tenant, bad arguments; strict: false runs without a tenant', async () => {

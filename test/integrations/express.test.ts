@@ -4,7 +4,7 @@ import { Apartment, ApartmentError, type MiddlewareOptions } from 'sequelize-apa
 import { apartmentErrorHandler, apartmentMiddleware } from 'sequelize-apartment/express';
 import { describeDialects } from '../support/dialects';
 import { EXPRESSES, listen, request as send } from '../http/helpers';
-import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, tenantProblems, widgetTenants } from './helpers';
+import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, suspendedTenant, tenantProblems, widgetTenants } from './helpers';
 
 /**
  * The shared integration suite (./helpers) against Express 4 and 5, through
@@ -75,6 +75,12 @@ describeDialects('express middleware, the shared integration suite', (d) => {
 
         it('the context does not leak into the next request on the same keep-alive connection', async () => {
           await noLeakOnKeepAlive((await serve({ resolve: 'header', optional: true })).url);
+        });
+
+        it('a suspended tenant: a write to a read-only one 423, a closed one 503, before the route runs', async () => {
+          const { readOnly, closed } = await suspendedTenant((await serve({ resolve: 'header' })).url, apartment, Widget);
+          expect(readOnly.json).to.include({ error: 'TenantSuspendedError', tenant: 'beta' });
+          expect(closed.json).to.include({ error: 'TenantSuspendedError', tenant: 'beta' });
         });
       });
     }

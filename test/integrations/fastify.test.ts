@@ -5,7 +5,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { Apartment, ConfigurationError } from 'sequelize-apartment';
 import { apartmentPlugin, type ApartmentPluginOptions } from 'sequelize-apartment/fastify';
 import { describeDialects } from '../support/dialects';
-import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, tenantProblems, widgetTenants } from './helpers';
+import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, suspendedTenant, tenantProblems, widgetTenants } from './helpers';
 
 /** Fastify 5 (`fastify`) and Fastify 4 (`fastify4`, an npm alias of fastify@4). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -64,6 +64,14 @@ describeDialects('fastify plugin', (d) => {
         expect(unknown.json).to.deep.equal({ statusCode: 404, error: 'TenantNotFoundError', message: "Unknown tenant 'nope'.", tenant: 'nope' });
         expect(malformed.json).to.deep.equal({ statusCode: 404, error: 'TenantNameError', message: 'Unknown tenant.' });
         expectNoApiAdvice(none.text, unknown.text, malformed.text);
+      });
+
+      it("a suspended tenant: a write to a read-only one 423, a closed one 503, before the route runs, in Fastify's error shape", async () => {
+        const { url } = await serve({ resolve: 'header' });
+        const { readOnly, closed } = await suspendedTenant(url, apartment, Widget);
+        expect(readOnly.json).to.include({ statusCode: 423 });
+        expect(readOnly.json.message).to.match(/Tenant 'beta' is read-only/);
+        expect(closed.json).to.include({ statusCode: 503 });
       });
 
       it('the errors reach an app error handler as ApartmentErrors', async () => {

@@ -140,7 +140,7 @@ export async function tenantProblems(url: string, port: number): Promise<{ none:
  * developer which API to call (`createTenant(`, `optional: true`, `apartment.`).
  */
 export function expectNoApiAdvice(...texts: string[]): void {
-  for (const text of texts) expect(text).to.not.match(/createTenant\(|optional: true|apartment\.|pass `/);
+  for (const text of texts) expect(text).to.not.match(/createTenant\(|resumeTenant\(|optional: true|apartment\.|pass `/);
 }
 
 /**
@@ -162,5 +162,38 @@ export async function noLeakOnKeepAlive(url: string): Promise<void> {
     expect([second.reused, third.reused, fourth.reused]).to.deep.equal([true, true, true]);
   } finally {
     agent.destroy();
+  }
+}
+
+/**
+ * Suspension (issue 25), the same in every framework: tenant beta read-only
+ * serves GETs and answers a POST with 423 before the handler runs (no row
+ * written); closed, it answers everything with 503; acme is untouched;
+ * resumed, beta writes again. A second process's view is covered in
+ * test/core/suspend.test.ts. Returns the answers for framework-specific checks.
+ */
+export async function suspendedTenant(url: string, apartment: Apartment, Widget: ModelStatic<Model>): Promise<{ readOnly: Answer; closed: Answer }> {
+  const run = Date.now().toString(36);
+  const get = (tenant: string) => send(`${url}/widgets`, { headers: { 'x-tenant': tenant } });
+  const post = (tenant: string, name: string) => send(`${url}/widgets`, { method: 'POST', headers: { 'x-tenant': tenant }, body: { name } });
+  try {
+    await apartment.suspendTenant('beta', { mode: 'read-only' });
+    expect((await get('beta')).status).to.equal(200);
+    const readOnly = await post('beta', `read-only-${run}`);
+    expect(readOnly.status, readOnly.text).to.equal(423);
+    expect([200, 201]).to.include((await post('acme', `acme-${run}`)).status);
+    await apartment.suspendTenant('beta', { mode: 'closed' });
+    const closed = await get('beta');
+    expect(closed.status, closed.text).to.equal(503);
+    expect((await post('beta', `closed-${run}`)).status).to.equal(503);
+    expect((await get('acme')).status).to.equal(200);
+    await apartment.resumeTenant('beta');
+    expect([200, 201]).to.include((await post('beta', `resumed-${run}`)).status);
+    const names = await apartment.run('beta', async () => (await Widget.findAll()).map((w) => String(w.get('name'))).filter((n) => n.endsWith(run)));
+    expect(names).to.deep.equal([`resumed-${run}`]);
+    expectNoApiAdvice(readOnly.text, closed.text);
+    return { readOnly, closed };
+  } finally {
+    await apartment.resumeTenant('beta');
   }
 }

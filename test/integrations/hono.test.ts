@@ -8,7 +8,7 @@ import { Apartment, ApartmentError, ConfigurationError } from 'sequelize-apartme
 import { apartmentMiddleware, type HonoApartmentOptions } from 'sequelize-apartment/hono';
 import { describeDialects } from '../support/dialects';
 import { request as send } from '../http/helpers';
-import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, tenantProblems, widgetTenants } from './helpers';
+import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, suspendedTenant, tenantProblems, widgetTenants } from './helpers';
 
 /** The shared integration suite on Hono 4, served by @hono/node-server as apps do. */
 describeDialects('hono middleware', (d) => {
@@ -69,6 +69,12 @@ describeDialects('hono middleware', (d) => {
     expect(malformed.json).to.deep.equal({ statusCode: 404, error: 'TenantNameError', message: 'Unknown tenant.' });
     expect(listed.json).to.include({ statusCode: 400, error: 'TenantNameError' });
     expectNoApiAdvice(none.text, unknown.text, malformed.text, listed.text);
+  });
+
+  it("a suspended tenant: a write to a read-only one 423, a closed one 503, before the handler runs, as short JSON answers", async () => {
+    const { readOnly, closed } = await suspendedTenant((await serveApp({ resolve: 'header' })).url, apartment, Widget);
+    expect(readOnly.json).to.deep.equal({ statusCode: 423, error: 'TenantSuspendedError', message: "Tenant 'beta' is read-only at the moment.", tenant: 'beta' });
+    expect(closed.json).to.deep.equal({ statusCode: 503, error: 'TenantSuspendedError', message: "Tenant 'beta' is temporarily unavailable.", tenant: 'beta' });
   });
 
   it('app.onError receives the HTTPException, with the ApartmentError (and its full message) as cause', async () => {

@@ -6,7 +6,7 @@ import { Apartment, ApartmentError, ConfigurationError } from 'sequelize-apartme
 import { apartmentErrorHandler, apartmentMiddleware, type KoaApartmentOptions } from 'sequelize-apartment/koa';
 import { describeDialects } from '../support/dialects';
 import { listen, request as send } from '../http/helpers';
-import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, tenantProblems, widgetTenants } from './helpers';
+import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, routes, suspendedTenant, tenantProblems, widgetTenants } from './helpers';
 
 /**
  * Koa 3 (`koa`), Koa 3 with its own `asyncLocalStorage` option (Koa runs the
@@ -86,6 +86,12 @@ describeDialects('koa middleware', (d) => {
       expect(listed.status).to.equal(400);
       expectNoApiAdvice(unknown.text, strict.text, listed.text);
       void port;
+    });
+
+    it("a suspended tenant: a write to a read-only one 423, a closed one 503, before downstream runs, with Koa's default answers", async () => {
+      const { readOnly, closed } = await suspendedTenant((await serve({ resolve: 'header' })).url, apartment, Widget);
+      expect(readOnly.text).to.equal('Locked');
+      expect(closed.text).to.equal('Service Unavailable');
     });
 
     it("an app's error middleware sees the ApartmentError with its status", async () => {

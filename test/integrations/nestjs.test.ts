@@ -10,7 +10,7 @@ import { describeDialects } from '../support/dialects';
 import { extractPackage, pack } from '../support/pack';
 import { ROOT, fixture } from '../support/paths';
 import { request as send } from '../http/helpers';
-import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, tenantProblems, widgetTenants } from './helpers';
+import { expectNoApiAdvice, interleavedGets, interleavedPosts, noLeakOnKeepAlive, suspendedTenant, tenantProblems, widgetTenants } from './helpers';
 import type { NestAppConfig, NestServerConfig } from './nest/server';
 
 const run = promisify(execFile);
@@ -77,7 +77,8 @@ describeDialects('nestjs module', (d) => {
       const urls = new Map<string, { url: string; port: number }>();
       const apps: Record<string, NestAppConfig> = {};
       for (const adapter of ADAPTERS) {
-        apps[`${adapter}`] = { adapter, options: { resolve: 'header' } };
+        // ttl: 0: the server is another process, which sees a suspension (made here) at its next request.
+        apps[`${adapter}`] = { adapter, options: { resolve: 'header', ttl: 0 } };
         apps[`${adapter} optional`] = { adapter, options: { resolve: 'header', optional: true } };
       }
       apps['express forRootAsync'] = { adapter: 'express', async: true, options: { resolve: 'header' } };
@@ -121,6 +122,12 @@ describeDialects('nestjs module', (d) => {
 
           it('the context does not leak into the next request on the same keep-alive connection', async () => {
             await noLeakOnKeepAlive(urls.get(`${adapter} optional`)!.url);
+          });
+
+          it("a suspended tenant: a write to a read-only one 423, a closed one 503 (not a 500), before the controller runs, in Nest's error shape", async () => {
+            const { readOnly, closed } = await suspendedTenant(urls.get(adapter)!.url, apartment, Widget);
+            expect(readOnly.json).to.include({ statusCode: 423, error: 'TenantSuspendedError', tenant: 'beta' });
+            expect(closed.json).to.include({ statusCode: 503, error: 'TenantSuspendedError', tenant: 'beta' });
           });
         });
       }

@@ -1,13 +1,13 @@
 import { Catch, Inject, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
-import { ApartmentError } from '../../errors';
+import { ApartmentError, TenantSuspendedError } from '../../errors';
 import { clientAnswer } from '../../http/answer';
 import { APARTMENT_MODULE_OPTIONS, type ApartmentModuleOptions } from './tokens';
 
 /**
  * Answers an `ApartmentError` with a status below 500 (no tenant 400, an
  * invalid or unknown tenant 404, a tenant model used without a tenant 400,
- * a tenant that exists 409, ...) with that status and
+ * a tenant that exists 409, a suspended tenant 503/423, ...) with that status and
  * `{ statusCode, error, message, tenant }`, where `message` is the short
  * client message (no API advice; the error keeps its full message for logs),
  * on the Express and the Fastify
@@ -24,7 +24,8 @@ export class ApartmentExceptionFilter implements ExceptionFilter {
 
   catch(error: ApartmentError, host: ArgumentsHost): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (this.options?.exceptionFilter === false || host.getType() !== 'http' || !(error.status < 500)) {
+    const answered = error.status < 500 || error instanceof TenantSuspendedError; // a closed tenant's 503 is not a server fault
+    if (this.options?.exceptionFilter === false || host.getType() !== 'http' || !answered) {
       new BaseExceptionFilter(adapter).catch(error, host);
       return;
     }

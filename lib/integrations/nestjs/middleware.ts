@@ -32,7 +32,7 @@ export class ApartmentMiddleware implements NestMiddleware {
 
   // Express: `req` is Express's request. Fastify: Node's IncomingMessage (middie runs at onRequest).
   async use(req: TenantRequest & { originalUrl?: string; [TENANT_KEY]?: string }, _res: unknown, next: (error?: unknown) => void): Promise<void> {
-    const view = { headers: req.headers, rawHeaders: req.rawHeaders, url: req.originalUrl ?? req.url, hostname: req.hostname };
+    const view = { headers: req.headers, rawHeaders: req.rawHeaders, url: req.originalUrl ?? req.url, method: req.method, hostname: req.hostname };
     const found = await this.#tenantOf(view, req); // an ApartmentError goes to Nest's exception filters
     if (!found) return next();
     const key = found.ref.key;

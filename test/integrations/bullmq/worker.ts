@@ -20,6 +20,8 @@ export interface WorkerConfig {
   concurrency: number;
   /** The BullMQ to load: `bullmq` (6) or `bullmq5` (an npm alias of bullmq@5). */
   module: string;
+  /** tenantProcessor's `ttl`: how long the worker trusts a tenant's state. */
+  ttl?: number;
 }
 
 export interface JobResult {
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
       const widget = await Widget.create({ name: job.data.name });
       const bound = await new Promise<string | null>((resolve) => setTimeout(apartment.bind(() => resolve(apartment.current() ?? null)), 1));
       return { tenant: apartment.current() ?? null, owner: apartment.tenantOf(widget) ?? null, attempt: job.attemptsMade, bound };
-    }),
+    }, { ttl: config.ttl }),
     { connection: { host: '127.0.0.1', port: 6379 }, prefix: config.redisPrefix, concurrency: config.concurrency },
   );
   worker.on('error', (error) => process.send?.({ type: 'worker-error', message: String(error) }));
