@@ -229,8 +229,9 @@ describeDialects('middleware', (d) => {
       a.use((err: any, _req: any, res: any, _next: any) => { res.status(err.status ?? 500).json({ name: err.name }); });
       return a;
     }
+    // The cache reads a tenant's existence and state (suspendTenant) in one catalog lookup.
     let exists: sinon.SinonSpy;
-    beforeEach(() => { exists = sinon.spy(apartment.adapter, 'exists'); });
+    beforeEach(() => { exists = sinon.spy(apartment.adapter, 'state'); });
     afterEach(() => sinon.restore());
 
     it('asks the catalog once per TTL, not once per request', async () => {
