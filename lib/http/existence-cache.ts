@@ -19,9 +19,8 @@ function normalize(found: Found): SuspendState | undefined {
  * Which tenants exist, and whether they are suspended (`suspendTenant`), as
  * last seen by this process, so a request does not pay a catalog query each
  * time (one lookup reads both). One per Apartment, shared by its
- * middlewares (each applies its own TTL). `createTenant`/`dropTenant` in this
- * and `suspendTenant`/`resumeTenant` in this
- * process update it at once through the Apartment's events; changes made by
+ * middlewares (each applies its own TTL). `createTenant`/`dropTenant` and
+ * `suspendTenant`/`resumeTenant` in this process update it at once through the Apartment's events; changes made by
  * other processes are seen when the entry is older than its TTL: `ttl` for
  * tenants that exist (long: a request pays no query), `negativeTtl` for keys
  * that do not (short: a tenant created elsewhere is served soon, while a

@@ -60,6 +60,24 @@ describeDialects('suspend and resume', (d) => {
     expect(await ask('POST')).to.equal(200);
   });
 
+  it('a process that has the tenant cached as active sees a suspension made elsewhere once its TTL has passed, and not before', async () => {
+    const third = new Apartment(d.sequelize(), { prefix: 'susp_', migrationsPath: false }); // a process of its own, cache included
+    const ttl = 1000;
+    const core = requestTenant(third, { resolve: 'header', ttl });
+    const ask = () => core({ headers: { 'x-tenant': 'beta' }, method: 'POST' }, undefined).then(() => 200, (e: TenantSuspendedError) => e.status);
+    expect(await ask()).to.equal(200); // cached as active from here
+    await apartment.suspendTenant('beta');
+    try {
+      expect(await ask(), 'within the TTL the cached answer stands (so the next check is the TTL at work)').to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, ttl + 50));
+      expect(await ask(), 'after the TTL the suspension is seen').to.equal(503);
+    } finally {
+      await apartment.resumeTenant('beta');
+    }
+    await new Promise((resolve) => setTimeout(resolve, ttl + 50));
+    expect(await ask(), 'and so is the resumption').to.equal(200);
+  });
+
   it('the state is the schema/database comment this package writes (a comment of its own is read as active)', async () => {
     const admin = d.sequelize();
     await apartment.suspendTenant('acme', { mode: 'read-only' });

@@ -107,7 +107,14 @@ describeDialects('express middleware, the shared integration suite', (d) => {
       expect(noTenant.json).to.include({ statusCode: 400, error: 'NoTenantError' });
       const listed = await send(`${server.url}/widgets`, { headers: { 'x-tenant': 'acme, beta' } });
       expect(listed.status).to.equal(400);
-      expectNoApiAdvice(unknown.text, noTenant.text, listed.text);
+      await apartment.suspendTenant('beta');
+      try {
+        const closed = await send(`${server.url}/widgets`, { headers: { 'x-tenant': 'beta' } });
+        expect([closed.status, closed.json]).to.deep.equal([503, { statusCode: 503, error: 'TenantSuspendedError', message: "Tenant 'beta' is temporarily unavailable.", tenant: 'beta' }]);
+        expectNoApiAdvice(unknown.text, noTenant.text, listed.text, closed.text);
+      } finally {
+        await apartment.resumeTenant('beta');
+      }
       const other = await send(`${server.url}/boom`);
       expect([other.status, other.json]).to.deep.equal([500, { catchAll: 'not ours' }]);
       expect((await send(`${server.url}/widgets`, { headers: { 'x-tenant': 'acme' } })).json).to.be.a('number');

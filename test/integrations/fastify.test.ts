@@ -69,9 +69,9 @@ describeDialects('fastify plugin', (d) => {
       it("a suspended tenant: a write to a read-only one 423, a closed one 503, before the route runs, in Fastify's error shape", async () => {
         const { url } = await serve({ resolve: 'header' });
         const { readOnly, closed } = await suspendedTenant(url, apartment, Widget);
-        expect(readOnly.json).to.include({ statusCode: 423 });
-        expect(readOnly.json.message).to.match(/Tenant 'beta' is read-only/);
-        expect(closed.json).to.include({ statusCode: 503 });
+        expect(readOnly.json).to.deep.equal({ statusCode: 423, error: 'TenantSuspendedError', message: "Tenant 'beta' is read-only at the moment.", tenant: 'beta' });
+        expect(closed.json).to.deep.equal({ statusCode: 503, error: 'TenantSuspendedError', message: "Tenant 'beta' is temporarily unavailable.", tenant: 'beta' });
+        expectNoApiAdvice(readOnly.text, closed.text);
       });
 
       it('the errors reach an app error handler as ApartmentErrors', async () => {

@@ -75,6 +75,7 @@ describeDialects('hono middleware', (d) => {
     const { readOnly, closed } = await suspendedTenant((await serveApp({ resolve: 'header' })).url, apartment, Widget);
     expect(readOnly.json).to.deep.equal({ statusCode: 423, error: 'TenantSuspendedError', message: "Tenant 'beta' is read-only at the moment.", tenant: 'beta' });
     expect(closed.json).to.deep.equal({ statusCode: 503, error: 'TenantSuspendedError', message: "Tenant 'beta' is temporarily unavailable.", tenant: 'beta' });
+    expectNoApiAdvice(readOnly.text, closed.text);
   });
 
   it('app.onError receives the HTTPException, with the ApartmentError (and its full message) as cause', async () => {

@@ -127,7 +127,8 @@ describeDialects('nestjs module', (d) => {
           it("a suspended tenant: a write to a read-only one 423, a closed one 503 (not a 500), before the controller runs, in Nest's error shape", async () => {
             const { readOnly, closed } = await suspendedTenant(urls.get(adapter)!.url, apartment, Widget);
             expect(readOnly.json).to.include({ statusCode: 423, error: 'TenantSuspendedError', tenant: 'beta' });
-            expect(closed.json).to.include({ statusCode: 503, error: 'TenantSuspendedError', tenant: 'beta' });
+            expect(closed.json).to.deep.equal({ statusCode: 503, error: 'TenantSuspendedError', message: "Tenant 'beta' is temporarily unavailable.", tenant: 'beta' });
+            expectNoApiAdvice(readOnly.text, closed.text);
           });
         });
       }
