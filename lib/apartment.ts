@@ -318,7 +318,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     installTable(this.router, model);
     installModelMethods(this.router, model);
     // isolation: 'role': a shared table created by sync() is granted to the tenant roles' group.
-    if (this.sharedModels.has(model.name)) model.addHook('afterSync', 'sequelize-apartment-roles', () => this.adapter.grantShared());
+    if (this.sharedModels.has(model.name)) model.addHook('afterSync', 'sequelize-apartment-roles', () => this.adapter.roles?.grantShared());
   }
 
   #host(): MigrationHost {
@@ -429,7 +429,9 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   async syncRoles(): Promise<RolesResult> {
     const tenants = (await this.tenants()).map((key) => this.names.ref(key));
     const spares = (await this.migrator.warm.spares()).map((name) => Object.freeze({ key: name.slice(this.prefix.length), name }));
-    return this.adapter.syncRoles([...tenants, ...spares]);
+    const all = [...tenants, ...spares];
+    // Without roles there is nothing to create or grant.
+    return this.adapter.roles ? this.adapter.roles.sync(all) : { tenants: all.length, created: 0, group: undefined, shared: [] };
   }
 
   /** Whether the tenant's schema/database exists. @throws TenantNameError */

@@ -2,7 +2,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { TenantExistsError, TenantNotFoundError } from '../errors';
 import { queryGeneratorOf } from '../seam/sequelize';
 import type { TenantRef } from '../tenant';
-import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, Isolation, LockOptions, QueryOptions, RolesResult, RunQuery, SuspendState } from './contract';
+import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, Isolation, LockOptions, QueryOptions, RoleOperations, RunQuery, SuspendState } from './contract';
 
 /**
  * How a suspended tenant's state is written in its schema/database comment:
@@ -81,6 +81,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   protected readonly queryGenerator: any;
   protected abstract readonly sql: CatalogSql;
   readonly cluster: ClusterOperations | undefined = undefined;
+  readonly roles: RoleOperations | undefined = undefined;
 
   constructor(ctx: AdapterContext, defaultSchema: string) {
     this.ctx = ctx;
@@ -203,15 +204,6 @@ export abstract class BaseAdapter implements DialectAdapter {
   async schemasWithTable(prefix: string, table: string): Promise<string[]> {
     return this.names(this.sql.withTable, [table, prefix.length, prefix]);
   }
-
-  /** Without roles there is nothing to create or grant. */
-  async syncRoles(tenants: readonly TenantRef[]): Promise<RolesResult> {
-    return { tenants: tenants.length, created: 0, group: undefined, shared: [] };
-  }
-
-  async grantShared(): Promise<void> {}
-
-  async readableByApp(_tenant: TenantRef, _table: string, _options?: { transaction?: Transaction }): Promise<void> {}
 
   abstract emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void>;
   abstract rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;

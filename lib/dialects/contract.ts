@@ -136,18 +136,10 @@ export interface DialectAdapter {
   route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery, qualified?: boolean): Promise<unknown>;
 
   /**
-   * `isolation: 'role'`: creates and grants the roles of existing tenants
-   * (and warm spares), idempotent. Without it: nothing to do.
+   * Tenant roles (`isolation: 'role'` on PostgreSQL), an optional capability
+   * like `cluster`: undefined where tenants have no roles of their own.
    */
-  syncRoles(tenants: readonly TenantRef[]): Promise<RolesResult>;
-  /** `isolation: 'role'`: grants the shared models' tables to the group role every tenant role is in. */
-  grantShared(): Promise<void>;
-  /**
-   * `isolation: 'role'`: makes a tenant's bookkeeping table (`table`, quoted
-   * and qualified) readable by tenant-less statements (migration status
-   * reads every tenant's SequelizeMeta in one statement).
-   */
-  readableByApp(tenant: TenantRef, table: string, options?: { transaction?: Transaction }): Promise<void>;
+  readonly roles: RoleOperations | undefined;
 
   /**
    * Whether model queries, whose tables Sequelize has already qualified, still
@@ -255,6 +247,20 @@ export interface AdapterContext {
   keyOf?(name: string): string | undefined;
   /** The shared models' tables, as `{ tableName, schema }` (granted to tenant roles). */
   sharedTables?(): Array<{ tableName: string; schema: string }>;
+}
+
+/** What an adapter whose tenants have roles of their own adds (PostgreSQL's `isolation: 'role'`). */
+export interface RoleOperations {
+  /** Creates and grants the roles of existing tenants (and warm spares), idempotent. */
+  sync(tenants: readonly TenantRef[]): Promise<RolesResult>;
+  /** Grants the shared models' tables to the group role every tenant role is in. */
+  grantShared(): Promise<void>;
+  /**
+   * Makes a tenant's bookkeeping table (`table`, quoted and qualified)
+   * readable by tenant-less statements (migration status reads every
+   * tenant's SequelizeMeta in one statement).
+   */
+  readableByApp(tenant: TenantRef, table: string, options?: { transaction?: Transaction }): Promise<void>;
 }
 
 /** What `syncRoles` did. */

@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
 import { ConfigurationError } from '../errors';
-import { type AdapterContext, type DialectQuery, type LockOptions, type RolesResult, type RunQuery, type SuspendState, TRANSACTION_CONTROL, type TypeScoping } from './contract';
+import { type AdapterContext, type DialectQuery, type LockOptions, type RoleOperations, type RunQuery, type SuspendState, TRANSACTION_CONTROL, type TypeScoping } from './contract';
 import { PostgresRoles } from './postgres-roles';
 import { appendComment, inlineParameters, POSTGRES_LEXICONS } from './statements';
 import { clientQuery, clientRows, pgLiteral, prefixNext, type Prefix } from '../seam/pg';
@@ -77,6 +77,8 @@ export class PostgresAdapter extends BaseAdapter {
   // and a bind statement would need a BEGIN/COMMIT round trip.
   // With isolation: 'role' they are routed for the role alone.
   readonly routesQualifiedQueries: boolean;
+  /** Tenant roles, with `isolation: 'role'`: syncing them, shared grants, readable bookkeeping. */
+  override readonly roles: RoleOperations | undefined;
   readonly #routes = new Map<string, TenantRoute>();
   /** Tenant roles, with `isolation: 'role'`. */
   readonly #roles: PostgresRoles | undefined;
@@ -135,6 +137,12 @@ export class PostgresAdapter extends BaseAdapter {
           transaction: (fn) => this.ctx.unrouted(() => this.sequelize.transaction(fn)),
         })
       : undefined;
+    const roles = this.#roles;
+    this.roles = roles && {
+      sync: (tenants) => roles.sync(tenants),
+      grantShared: () => roles.ensureShared(),
+      readableByApp: (tenant, table, options = {}) => roles.readableByApp(tenant, table, options.transaction),
+    };
   }
 
   override install(): void {
@@ -187,18 +195,6 @@ export class PostgresAdapter extends BaseAdapter {
       await super.setState(tenant, state, { transaction });
       await roles.writable(tenant, state === 'active', transaction);
     });
-  }
-
-  override async syncRoles(tenants: readonly TenantRef[]): Promise<RolesResult> {
-    return this.#roles ? this.#roles.sync(tenants) : super.syncRoles(tenants);
-  }
-
-  override async grantShared(): Promise<void> {
-    await this.#roles?.ensureShared();
-  }
-
-  override async readableByApp(tenant: TenantRef, table: string, options: { transaction?: Transaction } = {}): Promise<void> {
-    await this.#roles?.readableByApp(tenant, table, options.transaction);
   }
 
   /** `fn` in the given transaction, or in one of its own. */

@@ -72,7 +72,7 @@ export class TenantMetaStorage implements UmzugStorage {
     const table = metaTable(this.#host, this.#tenant, this.#table);
     await this.#query(`CREATE TABLE IF NOT EXISTS ${table} (${q('name')} VARCHAR(255) NOT NULL UNIQUE, PRIMARY KEY (${q('name')}))`, [], 'RAW');
     // isolation: 'role': the tenant role owns it; status reads of every tenant run without one.
-    await this.#host.adapter.readableByApp(this.#tenant, table, this.#transaction ? { transaction: this.#transaction } : {});
+    await this.#host.adapter.roles?.readableByApp(this.#tenant, table, this.#transaction ? { transaction: this.#transaction } : {});
     this.#ensured = true;
   }
 
