@@ -541,6 +541,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * `fn` bound to the tenant in context now: however later it is called (a
    * callback, an event listener, a timer), it runs in that tenant. With no
    * tenant in context it runs with none.
+   * @throws ConfigurationError when `fn` is not a function
    * @example emitter.on('done', apartment.bind(() => Audit.create({ what: 'done' })))
    */
   bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
@@ -571,7 +572,10 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     return this.citus.ops('apartment.placement()', ref).placement(ref);
   }
 
-  /** Every tenant's node, by key (undefined for a tenant with no tables yet). */
+  /**
+   * Every tenant's node, by key (undefined for a tenant with no tables yet), in one query.
+   * @throws ConfigurationError without `distribute: 'citus'`
+   */
   async placements(): Promise<Map<string, NodeAddress | undefined>> {
     const byName = await this.citus.ops('apartment.placements()').placements(this.prefix);
     const found = new Map<string, NodeAddress | undefined>();
@@ -600,7 +604,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * Applies (or with `direction: 'down'`, reverts) the tenant's migrations.
    * Never throws for a failing migration: the result is `{ ok: false, error }`
    * and the error names the migration file.
-   * @throws TenantNameError for an invalid key
+   * @throws TenantNameError for an invalid key; TenantNotFoundError when the
+   * tenant does not exist; ConfigurationError for bad options (`to` that is no migration's version) or a migrations folder that does not exist
    */
   async migrateTenant(tenant: Tenant, options: MigrateOptions = {}): Promise<MigrationResult> {
     return this.migrator.migrate(this.names.ref(tenant), options);
@@ -627,6 +632,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * from the migrations that tenant has applied, in a scratch schema/database
    * dropped afterwards, and reports each tenant that differs and how.
    * Tenants at different versions are each compared with their own version.
+   * @throws ConfigurationError for a missing migrations folder or a bad option;
+   * TenantNotFoundError for an unknown key in `tenants`; MigrationError when a migration fails while the reference is built
    * @example const { drifted } = await apartment.drift(); for (const t of drifted) console.log(t.tenant, t.differences);
    */
   async drift(options: DriftOptions = {}): Promise<DriftReport> {
@@ -648,7 +655,8 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * Spares are not seeded until claimed (`createTenant(key, { seed: true })`
    * seeds the claimed one) unless `seed` is set: then each new spare runs the
    * tenant seeders too.
-   * @throws MigrationError when a migration (or with `seed`, a seeder) fails in a new spare (which is dropped again)
+   * @throws ConfigurationError for a `count` that is not a number from 0 up, or
+   * a `seed` that is not a boolean; MigrationError when a migration (or with `seed`, a seeder) fails in a new spare (which is dropped again)
    * @example await apartment.prewarm(5) // { built: 5, ready: 5 }
    */
   async prewarm(count: number, options: { seed?: boolean } = {}): Promise<PrewarmResult> {
@@ -657,7 +665,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     return this.migrator.warm.prewarm(count, seed ? (spare, transaction) => this.seeder.applyPending(spare, transaction) : undefined);
   }
 
-  /** Which tenant migrations are applied in the tenant and which are pending. @throws TenantNameError */
+  /** Which tenant migrations are applied in the tenant and which are pending. @throws TenantNameError, TenantNotFoundError */
   async migrationStatus(tenant: Tenant): Promise<MigrationStatus> {
     return this.migrator.status(this.names.ref(tenant));
   }
@@ -711,6 +719,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * Seeds every tenant (pending seeders, or `only`; or reverts, as
    * seedTenant), concurrently, past failures; one result per tenant. Warm
    * spares are not seeded: a tenant is seeded when it is created with `seed`.
+   * @throws ConfigurationError for bad options (an unknown `only` name) or a seeders folder that does not exist
    */
   async seedAll(options: SeedAllOptions = {}): Promise<MigrationResult[]> {
     return this.seeder.migrateAll(options);

@@ -1,8 +1,4 @@
-/**
- * Every error this package throws is an `ApartmentError`: it names the tenant
- * it is about (when there is one), carries the underlying driver error as
- * `cause`, and its message says what to do next.
- */
+/** What an `ApartmentError` carries beside its message. */
 export interface ApartmentErrorOptions {
   /** The tenant key the error is about, if any. */
   tenant?: string;
@@ -12,6 +8,11 @@ export interface ApartmentErrorOptions {
   status?: number;
 }
 
+/**
+ * Every error this package throws is an `ApartmentError`: it names the tenant
+ * it is about (when there is one), carries the underlying driver error as
+ * `cause`, and its message says what to do next.
+ */
 export class ApartmentError extends Error {
   /** The tenant key the error is about, if any. */
   readonly tenant: string | undefined;

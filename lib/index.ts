@@ -1,7 +1,13 @@
+/**
+ * `sequelize-apartment`: the `Apartment` class (tenants, `run`, migrations, the HTTP middleware,
+ * Citus), its options and results, and the errors it throws.
+ * @module sequelize-apartment
+ */
 import './types';
 
 export { Apartment } from './apartment';
 export type { ApartmentOptions, ApartmentEvents, SuspendOptions, TenantInfo } from './apartment';
+export type { ApartmentErrorOptions } from './errors';
 export {
   ApartmentError,
   TenantNameError,

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { program } from '../lib/cli';
+import { brokenLinks, markdownFiles } from './support/markdown';
 import { ROOT } from './support/paths';
 
 /**
@@ -24,16 +25,6 @@ interface Block {
   section: string | undefined;
 }
 
-/** README.md, CONTRIBUTING.md and every Markdown page under docs/ except the generated API reference, repository-relative. */
-export function markdownFiles(): string[] {
-  const walk = (dir: string): string[] =>
-    fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
-      const rel = `${dir}/${e.name}`;
-      if (e.isDirectory()) return rel === 'docs/reference/api' ? [] : walk(rel);
-      return e.name.endsWith('.md') ? [rel] : [];
-    });
-  return ['README.md', 'CONTRIBUTING.md', ...walk('docs')].filter((f) => fs.existsSync(path.join(ROOT, f)));
-}
 const CODE = new Set(['ts', 'typescript', 'js', 'javascript', 'tsx', 'jsx', 'mjs', 'cjs']);
 const SHELL = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
 const MARKER = /^<!-- snippet: (examples\/readme\/[\w./-]+\.(?:ts|js))(?:#([\w-]+))? -->$/;
@@ -118,36 +109,6 @@ export function problems(markdown: string, file = 'README.md'): string[] {
         if (m[1].startsWith('-')) continue; // --help, --version
         if (!cli.names.includes(m[1])) out.push(`${where}: \`npx apartment ${m[1]}\` is not a CLI command (commands from ${cli.source}: ${cli.names.join(', ')})`);
       }
-    }
-  }
-  return out;
-}
-
-/** GitHub's anchor for a heading. */
-export function slug(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
-
-/** Relative links (and their #anchors) that lead nowhere, one message each. */
-export function brokenLinks(file: string, markdown: string): string[] {
-  const out: string[] = [];
-  const withoutCode = markdown.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '');
-  for (const m of withoutCode.matchAll(/\]\(([^)\s]+)\)/g)) {
-    const target = m[1]!;
-    if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
-    const [rel, anchor] = target.split('#');
-    const absolute = rel ? path.resolve(path.dirname(path.join(ROOT, file)), rel) : path.join(ROOT, file);
-    if (!fs.existsSync(absolute)) {
-      out.push(`${file}: link (${target}) points to ${path.relative(ROOT, absolute)}, which does not exist`);
-      continue;
-    }
-    if (anchor && absolute.endsWith('.md')) {
-      const headings = fs.readFileSync(absolute, 'utf8').split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => slug(l.replace(/^#+ /, '')));
-      if (!headings.includes(anchor)) out.push(`${file}: link (${target}): ${path.relative(ROOT, absolute)} has no heading #${anchor} (it has: ${headings.join(', ')})`);
     }
   }
   return out;

@@ -1,3 +1,8 @@
+/**
+ * `sequelize-apartment/bullmq`: BullMQ 5/6 jobs that run in the tenant they were added in.
+ * `bullmq` is an optional peer dependency.
+ * @module sequelize-apartment/bullmq
+ */
 import type { Job, Processor, Queue } from 'bullmq';
 import type { Apartment } from '../apartment';
 import { ConfigurationError, CrossTenantError, NoTenantError, TenantSuspendedError, describeValue } from '../errors';

@@ -1,3 +1,8 @@
+/**
+ * `sequelize-apartment/express`: the tenant middleware and error handler for Express 4/5.
+ * `express` is an optional peer dependency.
+ * @module sequelize-apartment/express
+ */
 import type { Apartment } from '../apartment';
 import { ApartmentError } from '../errors';
 import { clientAnswer } from '../http/answer';

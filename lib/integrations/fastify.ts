@@ -1,3 +1,8 @@
+/**
+ * `sequelize-apartment/fastify`: the tenant plugin for Fastify 4/5.
+ * `fastify` is an optional peer dependency.
+ * @module sequelize-apartment/fastify
+ */
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type { Apartment } from '../apartment';

@@ -1,3 +1,8 @@
+/**
+ * `sequelize-apartment/hono`: the tenant middleware for Hono 4.
+ * `hono` is an optional peer dependency.
+ * @module sequelize-apartment/hono
+ */
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Apartment } from '../apartment';

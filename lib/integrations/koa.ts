@@ -1,3 +1,8 @@
+/**
+ * `sequelize-apartment/koa`: the tenant middleware and error handler for Koa 2/3.
+ * `koa` is an optional peer dependency.
+ * @module sequelize-apartment/koa
+ */
 import type { Context, Middleware, Next } from 'koa';
 import type { Apartment } from '../apartment';
 import { ApartmentError } from '../errors';

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { program } from '../../lib/cli';
 import { apartmentModule } from '../../lib/cli/app';
 import { ROOT } from '../support/paths';
+import { markdownFiles } from '../support/markdown';
 
 /**
  * docs/reference/cli.md against what lib/cli registers: every command in the
@@ -14,6 +15,11 @@ import { ROOT } from '../support/paths';
  */
 
 const PAGE = 'docs/reference/cli.md';
+
+/** Each list of flags a page says are refused next to `--apartment` ("`--url`, `--env` and `--prefix` are refused next to it"), sorted. */
+export function refusedLists(markdown: string): string[][] {
+  return [...markdown.matchAll(/((?:`--[\w-]+`(?:,? and |, | or )?)+) (?:are|is) refused next to/g)].map((m) => [...m[1]!.matchAll(/`(--[\w-]+)`/g)].map((f) => f[1]!).sort());
+}
 
 /** The cells of the table under `## <heading>`, first row (the header) and separator left out. */
 export function tableRows(markdown: string, heading: string): string[][] {
@@ -131,6 +137,13 @@ describe('docs/reference/cli.md against the CLI', () => {
     const row = tableRows(markdown, 'Flags').find((cells) => cells[0]?.startsWith('`--apartment '));
     const documented = [...(/not combinable with ([^|;]*)/.exec(row?.[2] ?? '')?.[1] ?? '').matchAll(/`(--[\w-]+)`/g)].map((m) => m[1]).sort();
     expect(documented, `${PAGE}: the --apartment row under "## Flags" must say "not combinable with" exactly ${refused!.join(', ')}`).to.deep.equal(refused);
+    // And every sentence of README.md and docs/ that lists them ("`--url`, ... and `--distribute` are refused next to it").
+    for (const file of markdownFiles()) {
+      for (const list of refusedLists(fs.readFileSync(path.join(ROOT, file), 'utf8'))) {
+        expect(list, `${file}: a list of the flags refused next to --apartment must name exactly ${refused!.join(', ')}`).to.deep.equal(refused);
+      }
+    }
+    expect(refusedLists('`--url`, `--env` and `--prefix` are refused next to it')).to.deep.equal([['--env', '--prefix', '--url']]);
   });
 
   it('catches drift (the checker itself can fail)', () => {

@@ -1,7 +1,8 @@
 /**
- * `sequelize-apartment/nestjs`: NestJS 10/11 with `@nestjs/sequelize`.
+ * `sequelize-apartment/nestjs`: NestJS 10/11/12 with `@nestjs/sequelize`.
  * `@nestjs/common`, `@nestjs/core` and `@nestjs/sequelize` are optional
  * peer dependencies, loaded only by this entry point.
+ * @module sequelize-apartment/nestjs
  */
 export { ApartmentModule } from './module';
 export { ApartmentService } from './service';

@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as ts from 'typescript';
+
+/** What a public method of a class declares: its return type as written and the errors its `@throws` tags name. */
+export interface MethodFacts {
+  returns: string;
+  throws: string[];
+}
+
+const ERROR = /\b[A-Z]\w*Error\b/g;
+
+/** The errors a text names (`TenantNameError`, ...), sorted, once each. */
+export function errorNames(text: string): string[] {
+  return [...new Set(text.match(ERROR) ?? [])].sort();
+}
+
+/** Every public method of `className` in `file`, read from its source (declaration and TSDoc), without a program. */
+export function methodFacts(file: string, className: string): Map<string, MethodFacts> {
+  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const found = new Map<string, MethodFacts>();
+  const visit = (node: ts.Node) => {
+    if (ts.isClassDeclaration(node) && node.name?.text === className) {
+      for (const member of node.members) {
+        if (!ts.isMethodDeclaration(member) || !member.name || ts.isPrivateIdentifier(member.name)) continue;
+        const modifiers = ts.getCombinedModifierFlags(member);
+        if (modifiers & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+        const name = member.name.getText(source);
+        const throws = ts.getJSDocTags(member).filter((t) => t.tagName.text === 'throws').map((t) => ts.getTextOfJSDocComment(t.comment) ?? '');
+        const known = found.get(name); // overloads: the first declaration that says something
+        found.set(name, {
+          returns: known?.returns || (member.type ? member.type.getText(source).replace(/\s+/g, ' ') : ''),
+          throws: errorNames([...(known?.throws ?? []), ...throws].join(' ')),
+        });
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** The rows of the first Markdown table in `markdown`, as cells (header and separator left out). */
+export function firstTable(markdown: string): string[][] {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('|'));
+  const rows: string[][] = [];
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('|')) break;
+    const cells: string[] = [];
+    let cell = '';
+    let code = false;
+    for (let i = 1; i < line.length; i++) {
+      const c = line[i]!;
+      if (c === '`') code = !code;
+      if (c === '|' && line[i - 1] !== '\\' && !code) {
+        cells.push(cell.trim());
+        cell = '';
+      } else cell += c;
+    }
+    rows.push(cells);
+  }
+  return rows.slice(2);
+}
+
+export interface TableDrift {
+  method: string;
+  problem: string;
+}
+
+/**
+ * A method table (`| method | returns | throws |`, docs/reference/apartment.md)
+ * against the class: every method the first cell names must exist; a returns
+ * cell that opens with `` `Promise<X>` `` must be the declared return type;
+ * the errors the throws cell names must be those of the method's `@throws`.
+ */
+export function tableDrift(markdown: string, methods: Map<string, MethodFacts>, page: string): TableDrift[] {
+  const out: TableDrift[] = [];
+  for (const [names, returns = '', throws = ''] of firstTable(markdown)) {
+    for (const m of (names ?? '').matchAll(/`(\w+)\(/g)) {
+      const method = m[1]!;
+      const facts = methods.get(method);
+      if (!facts) {
+        out.push({ method, problem: `${page} documents ${method}(), which the class does not have` });
+        continue;
+      }
+      const promised = /^`(Promise<.*?>)`/.exec(returns.replace(/\\\|/g, '|'))?.[1];
+      if (promised && promised.replace(/\s+/g, ' ') !== facts.returns) {
+        out.push({ method, problem: `${page}: ${method}() is documented to return ${promised}; it is declared to return ${facts.returns}` });
+      }
+      const documented = errorNames(throws);
+      if (documented.join() !== facts.throws.join()) {
+        out.push({ method, problem: `${page}: ${method}() is documented to throw [${documented.join(', ')}]; its TSDoc @throws names [${facts.throws.join(', ')}] (make the two say the same)` });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from './paths';
+
+/** The generated API reference (`npm run docs`), left out of the hand-written pages' checks. */
+export const API_DIR = 'docs/reference/api';
+
+/** README.md, CONTRIBUTING.md and every Markdown page under docs/ except the generated API reference, repository-relative. */
+export function markdownFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) return rel === API_DIR ? [] : walk(rel);
+      return e.name.endsWith('.md') ? [rel] : [];
+    });
+  return ['README.md', 'CONTRIBUTING.md', ...walk('docs')].filter((f) => fs.existsSync(path.join(ROOT, f)));
+}
+
+/** GitHub's anchor for a heading. */
+export function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** Relative links (and their #anchors) that lead nowhere, one message each. */
+export function brokenLinks(file: string, markdown: string): string[] {
+  const out: string[] = [];
+  const withoutCode = markdown.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '');
+  for (const m of withoutCode.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = m[1]!;
+    if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
+    const [rel, anchor] = target.split('#');
+    const absolute = rel ? path.resolve(path.dirname(path.join(ROOT, file)), rel) : path.join(ROOT, file);
+    if (!fs.existsSync(absolute)) {
+      out.push(`${file}: link (${target}) points to ${path.relative(ROOT, absolute)}, which does not exist`);
+      continue;
+    }
+    if (anchor && absolute.endsWith('.md')) {
+      const headings = fs.readFileSync(absolute, 'utf8').split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => slug(l.replace(/^#+ /, '')));
+      if (!headings.includes(anchor)) out.push(`${file}: link (${target}): ${path.relative(ROOT, absolute)} has no heading #${anchor} (it has: ${headings.join(', ')})`);
+    }
+  }
+  return out;
+}
