@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as ts from 'typescript';
 
-/** What a public method of a class declares: its return type as written and the errors its `@throws` tags name. */
+/** What a public method of a class declares: its return types as written (one per overload) and the errors its `@throws` tags name. */
 export interface MethodFacts {
-  returns: string;
+  returns: string[];
   throws: string[];
 }
 
@@ -26,9 +26,9 @@ export function methodFacts(file: string, className: string): Map<string, Method
         if (modifiers & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
         const name = member.name.getText(source);
         const throws = ts.getJSDocTags(member).filter((t) => t.tagName.text === 'throws').map((t) => ts.getTextOfJSDocComment(t.comment) ?? '');
-        const known = found.get(name); // overloads: the first declaration that says something
+        const known = found.get(name); // overloads: every signature's return type (and the implementation's)
         found.set(name, {
-          returns: known?.returns || (member.type ? member.type.getText(source).replace(/\s+/g, ' ') : ''),
+          returns: [...(known?.returns ?? []), member.type ? member.type.getText(source).replace(/\s+/g, ' ') : ''],
           throws: errorNames([...(known?.throws ?? []), ...throws].join(' ')),
         });
       }
@@ -70,22 +70,26 @@ export interface TableDrift {
 /**
  * A method table (`| method | returns | throws |`, docs/reference/apartment.md)
  * against the class: every method the first cell names must exist; a returns
- * cell that opens with `` `Promise<X>` `` must be the declared return type;
+ * cell that opens with `` `Promise<X>` `` must be a declared return type
+ * (a row of several methods: its i-th `` `Promise<X>` `` is the i-th method's);
  * the errors the throws cell names must be those of the method's `@throws`.
  */
 export function tableDrift(markdown: string, methods: Map<string, MethodFacts>, page: string): TableDrift[] {
   const out: TableDrift[] = [];
   for (const [names, returns = '', throws = ''] of firstTable(markdown)) {
-    for (const m of (names ?? '').matchAll(/`(\w+)\(/g)) {
-      const method = m[1]!;
+    const named = [...(names ?? '').matchAll(/`(\w+)\(/g)].map((m) => m[1]!);
+    const cell = returns.replace(/\\\|/g, '|');
+    // One method: the cell's leading `Promise<X>`. Several (`a()`, `b()`): the i-th `Promise<X>` is the i-th method's.
+    const spans = named.length === 1 ? [/^\[?`(Promise<[^`]*>)`/.exec(cell)?.[1]] : [...cell.matchAll(/`(Promise<[^`]*>)`/g)].map((m) => m[1]);
+    for (const [i, method] of named.entries()) {
       const facts = methods.get(method);
       if (!facts) {
         out.push({ method, problem: `${page} documents ${method}(), which the class does not have` });
         continue;
       }
-      const promised = /^`(Promise<.*?>)`/.exec(returns.replace(/\\\|/g, '|'))?.[1];
-      if (promised && promised.replace(/\s+/g, ' ') !== facts.returns) {
-        out.push({ method, problem: `${page}: ${method}() is documented to return ${promised}; it is declared to return ${facts.returns}` });
+      const promised = spans[i];
+      if (promised && !facts.returns.includes(promised.replace(/\s+/g, ' '))) {
+        out.push({ method, problem: `${page}: ${method}() is documented to return ${promised}; it is declared to return ${facts.returns.join(' or ')}` });
       }
       const documented = errorNames(throws);
       if (documented.join() !== facts.throws.join()) {
