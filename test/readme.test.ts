@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { program } from '../lib/cli';
-import { brokenLinks, markdownFiles } from './support/markdown';
+import { blocks, brokenLinks, markdownFiles } from './support/markdown';
 import { ROOT } from './support/paths';
 
 /**
@@ -13,40 +13,21 @@ import { ROOT } from './support/paths';
  *   content equals that file, or the lines between `// #region <name>` and
  *   `// #endregion <name>` with their common indentation removed;
  * - in ```sh blocks every `npm run <x>` is a package.json script and every
- *   `npx apartment <command>` is a command of the CLI.
- * Blocks in other languages (json, text, ...) are not checked.
+ *   `npx apartment <command>` is a command of the CLI;
+ * - ```json blocks parse;
+ * - ```sql blocks name their dialect (```sql postgres, ```sql mysql), and
+ *   test/docs/sql-blocks.test.ts has the real server parse them;
+ * - ```text blocks (output, layouts, messages) are allowed, and said so;
+ * - every block carries one of these languages: no bare ``` fence.
  */
-
-interface Block {
-  line: number; // 1-based line of the opening fence
-  lang: string;
-  content: string;
-  marker: string | undefined; // the line just before the fence
-  section: string | undefined;
-}
 
 const CODE = new Set(['ts', 'typescript', 'js', 'javascript', 'tsx', 'jsx', 'mjs', 'cjs']);
 const SHELL = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
+const SQL_DIALECTS = ['postgres', 'mysql'];
+const LANGUAGES = [...CODE, ...SHELL, 'json', 'sql', 'text'];
 const MARKER = /^<!-- snippet: (examples\/readme\/[\w./-]+\.(?:ts|js))(?:#([\w-]+))? -->$/;
 /** The CLI's commands as issue 3 names them, used until lib/cli declares its own. */
 const ISSUE_COMMANDS = ['tenant:create', 'tenant:drop', 'tenant:list', 'db:migrate', 'db:migrate:undo', 'db:migrate:status', 'migration:generate'];
-
-export function blocks(markdown: string, file = 'README.md'): Block[] {
-  const lines = markdown.split('\n');
-  const found: Block[] = [];
-  let section: string | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^<!-- section:([\w-]+) -->/.exec(lines[i]);
-    if (open) section = open[1];
-    const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(lines[i]);
-    if (!fence) continue;
-    const end = lines.findIndex((l, j) => j > i && l.trim().startsWith(fence[2]) && l.trim().replace(/[`~]/g, '') === '');
-    if (end === -1) throw new Error(`${file}:${i + 1}: code block is never closed`);
-    found.push({ line: i + 1, lang: fence[3].toLowerCase(), content: lines.slice(i + 1, end).join('\n'), marker: i > 0 ? lines[i - 1] : undefined, section });
-    i = end;
-  }
-  return found;
-}
 
 /** The lines between `// #region name` and `// #endregion name`, common indentation removed. */
 export function region(text: string, name: string): string | undefined {
@@ -101,6 +82,16 @@ export function problems(markdown: string, file = 'README.md'): string[] {
           `${where}: differs from ${snippet}${name ? `#${name}` : ''} at its line ${k + 1}: the page has ${JSON.stringify(a[k] ?? '(end)')}, the file has ${JSON.stringify(b[k] ?? '(end)')}`,
         );
       }
+    } else if (!block.lang || !LANGUAGES.includes(block.lang)) {
+      out.push(`${where}: ${block.lang ? `\`${block.lang}\` is not a language the docs' checks know` : 'a code block needs a language'}: ts/js (from a snippet file), sh, json, sql postgres|mysql, or text for output and anything else`);
+    } else if (block.lang === 'json') {
+      try {
+        JSON.parse(block.content);
+      } catch (error) {
+        out.push(`${where}: does not parse as JSON (${(error as Error).message})`);
+      }
+    } else if (block.lang === 'sql') {
+      if (!SQL_DIALECTS.includes(block.info)) out.push(`${where}: say which server it is for: \`\`\`sql postgres or \`\`\`sql mysql (the server parses it: test/docs/sql-blocks.test.ts), found ${JSON.stringify(block.info)}`);
     } else if (SHELL.has(block.lang)) {
       for (const m of block.content.matchAll(/\bnpm run(?:-script)? +([\w:.-]+)/g)) {
         if (!scripts.includes(m[1])) out.push(`${where}: \`npm run ${m[1]}\` is not a script in package.json (scripts: ${scripts.join(', ')})`);
@@ -149,9 +140,34 @@ describe('README and docs/ code blocks', () => {
       '```sh',
       'npm run no-such-script && npx apartment no:such-command && npx apartment tenant:list',
       '```',
+      '```',
+      'untagged',
+      '```',
+      '```yaml',
+      'a: 1',
+      '```',
+      '```json',
+      '{ "a": 1, }',
+      '```',
+      '```sql',
+      'SELECT 1;',
+      '```',
+      '```json',
+      '{ "a": [1] }',
+      '```',
+      '```sql mysql',
+      'SELECT 1;',
+      '```',
+      '```text',
+      'anything',
+      '```',
     ].join('\n');
     const found = problems(bad);
-    expect(found).to.have.length(5);
+    expect(found).to.have.length(9);
+    expect(found[5]).to.match(/README\.md:15 .*a code block needs a language/);
+    expect(found[6]).to.match(/`yaml` is not a language/);
+    expect(found[7]).to.match(/does not parse as JSON/);
+    expect(found[8]).to.match(/sql postgres or .*sql mysql/);
     expect(found[0]).to.match(/README\.md:2 .*section 'x'.*the line before it must be/);
     expect(found[1]).to.match(/README\.md:6 .*differs from examples\/readme\/quickstart\.ts#setup at its line 1/);
     expect(found[2]).to.match(/has no region 'nope'/);

@@ -45,3 +45,32 @@ export function brokenLinks(file: string, markdown: string): string[] {
   }
   return out;
 }
+
+/** A fenced code block of a Markdown page. */
+export interface Block {
+  line: number; // 1-based line of the opening fence
+  lang: string;
+  /** The rest of the info string after the language (```sql postgres: 'postgres'). */
+  info: string;
+  content: string;
+  marker: string | undefined; // the line just before the fence
+  section: string | undefined;
+}
+
+/** Every fenced code block of a page, in order. */
+export function blocks(markdown: string, file = 'README.md'): Block[] {
+  const lines = markdown.split('\n');
+  const found: Block[] = [];
+  let section: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^<!-- section:([\w-]+) -->/.exec(lines[i]);
+    if (open) section = open[1];
+    const fence = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)(.*)$/.exec(lines[i]);
+    if (!fence) continue;
+    const end = lines.findIndex((l, j) => j > i && l.trim().startsWith(fence[2]) && l.trim().replace(/[`~]/g, '') === '');
+    if (end === -1) throw new Error(`${file}:${i + 1}: code block is never closed`);
+    found.push({ line: i + 1, lang: fence[3].toLowerCase(), info: fence[4].trim(), content: lines.slice(i + 1, end).join('\n'), marker: i > 0 ? lines[i - 1] : undefined, section });
+    i = end;
+  }
+  return found;
+}
