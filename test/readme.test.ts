@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { program } from '../lib/cli';
-import { blocks, brokenLinks, markdownFiles } from './support/markdown';
+import { API_DIR, blocks, brokenLinks, markdownFiles } from './support/markdown';
 import { ROOT } from './support/paths';
 
 /**
@@ -122,6 +122,20 @@ describe('README and docs/ code blocks', () => {
     const found = files.flatMap((file) => brokenLinks(file, fs.readFileSync(path.join(ROOT, file), 'utf8')));
     expect(found, `\n  ${found.join('\n  ')}\n`).to.deep.equal([]);
     expect(brokenLinks('README.md', '[a](docs/nope.md) [b](README.md#no-such-heading) [c](#example)')).to.have.length(2);
+  });
+
+  it('the docs index links every page under docs/ (the API reference by its index), and the README every guide', () => {
+    const linked = (file: string) =>
+      new Set(
+        [...fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)]
+          .filter((m) => !/^[a-z]+:/i.test(m[1]!))
+          .map((m) => path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), m[1]!)).split(path.sep).join('/')),
+      );
+    const pages = [...files.filter((f) => f.startsWith('docs/') && f !== 'docs/README.md'), `${API_DIR}/README.md`];
+    const index = linked('docs/README.md');
+    expect(pages.filter((p) => !index.has(p)), 'docs/README.md must link these pages').to.deep.equal([]);
+    const readme = linked('README.md');
+    expect(pages.filter((p) => p.startsWith('docs/guides/') && !readme.has(p)), "README.md's Documentation section must link these guides").to.deep.equal([]);
   });
 
   it('catches drift (the checker itself can fail)', () => {
