@@ -111,10 +111,11 @@ export class MysqlAdapter extends BaseAdapter {
    * On one connection, with `foreign_key_checks` off for that session only
    * and back on before the connection returns to the pool (it is destroyed
    * when that fails): `TRUNCATE` (which restarts AUTO_INCREMENT) for tables
-   * whose counter moved, `DELETE` for the rest. InnoDB's TRUNCATE recreates
-   * the table (tens of ms on MariaDB), a DELETE of a few rows is ~0.1 ms.
-   * MySQL 8 caches information_schema's AUTO_INCREMENT, so there every table
-   * with a counter is truncated.
+   * whose counter moved, `DELETE` for tables without a counter that hold a
+   * row, nothing for the rest. Which tables hold a row is one `UNION ALL`
+   * lookup: InnoDB's TRUNCATE recreates the table (tens of ms on MariaDB),
+   * and a test touches a few tables. MySQL 8 caches information_schema's
+   * AUTO_INCREMENT, so there every table with a counter is truncated.
    */
   async emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void> {
     const [rows] = await this.admin(
@@ -127,20 +128,29 @@ export class MysqlAdapter extends BaseAdapter {
       return;
     }
     const liveCounters = /mariadb/i.test(String(tables[0]!.version));
-    const statements = tables.map(({ name, counter }) => {
-      const table = `${this.quote(tenant.name)}.${this.quote(name)}`;
-      const moved = counter !== null && (!liveCounters || Number(counter) > 1);
-      return moved ? `TRUNCATE TABLE ${table}` : `DELETE FROM ${table}`;
-    });
+    const qualified = (name: string) => `${this.quote(tenant.name)}.${this.quote(name)}`;
     const connection = await pooledConnection(this.sequelize);
+    let session = false;
     try {
+      // Table indexes, not names, come back: no value to escape under any sql_mode.
+      const lookup = tables.map(({ name }, index) => `(SELECT ${index} AS i FROM ${qualified(name)} LIMIT 1)`).join(' UNION ALL ');
+      const filled = new Set(Array.from((await this.#driverQuery(connection, lookup)) as Iterable<{ i: unknown }>, (row) => tables[Number(row.i)]?.name));
+      const statements: string[] = [];
+      for (const { name, counter } of tables) {
+        // A counter still at 1 (MariaDB reads it live): none was handed out since the last reset.
+        const moved = counter !== null && (!liveCounters || Number(counter) > 1);
+        if (moved) statements.push(`TRUNCATE TABLE ${qualified(name)}`);
+        else if (filled.has(name)) statements.push(`DELETE FROM ${qualified(name)}`);
+      }
+      if (statements.length === 0) return;
+      session = true;
       await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 0');
       for (const statement of statements) await this.#driverQuery(connection, statement);
     } finally {
-      const clean = await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 1').then(
+      const clean = !session || (await this.#driverQuery(connection, 'SET SESSION foreign_key_checks = 1').then(
         () => true,
         () => false,
-      );
+      ));
       if (clean) releasePooledConnection(this.sequelize, connection);
       else await Promise.resolve().then(() => destroyPooledConnection(this.sequelize, connection)).catch(() => undefined);
     }

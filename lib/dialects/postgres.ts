@@ -205,17 +205,32 @@ export class PostgresAdapter extends BaseAdapter {
 
   /**
    * One statement: a DO block that reads the tenant's tables from the
-   * catalog and truncates them all in one `TRUNCATE … RESTART IDENTITY
-   * CASCADE`. The schema's existence is checked by the regnamespace cast.
+   * catalog and truncates, in one `TRUNCATE … RESTART IDENTITY CASCADE`,
+   * those that hold a row or whose identity/serial sequence has been used
+   * (a test touches a few tables; each table truncated costs new files and
+   * their sync at commit). The regnamespace cast fails for a missing schema.
    */
   async emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void> {
     const escape = (value: string) => this.queryGenerator.escape(value) as string;
+    const schema = escape(tenant.name);
     const kept = keep.length > 0 ? keep.map(escape).join(', ') : 'NULL';
-    const sql =
-      `DO $apartment$ DECLARE tables text; BEGIN ` +
-      `SELECT string_agg(format('%I.%I', ${escape(tenant.name)}, c.relname), ', ') INTO tables FROM pg_catalog.pg_class c ` +
-      `WHERE c.relnamespace = ${escape(this.quote(tenant.name))}::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname NOT IN (${kept}); ` +
-      `IF tables IS NOT NULL THEN EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE'; END IF; END $apartment$`;
+    const sql = `DO $apartment$
+DECLARE t record; used boolean; dirty text[] := '{}';
+BEGIN
+  FOR t IN SELECT c.oid, c.relname FROM pg_catalog.pg_class c
+    WHERE c.relnamespace = ${escape(this.quote(tenant.name))}::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname NOT IN (${kept})
+  LOOP
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I)', ${schema}, t.relname) INTO used;
+    IF NOT used THEN
+      -- CASE: pg_sequence_last_value() only ever sees a sequence (the planner may test the join's other rows first).
+      SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid
+        WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid = t.oid AND d.deptype IN ('a', 'i')
+          AND CASE WHEN s.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(s.oid) IS NOT NULL ELSE false END) INTO used;
+    END IF;
+    IF used THEN dirty := dirty || format('%I.%I', ${schema}, t.relname); END IF;
+  END LOOP;
+  IF cardinality(dirty) > 0 THEN EXECUTE 'TRUNCATE ' || array_to_string(dirty, ', ') || ' RESTART IDENTITY CASCADE'; END IF;
+END $apartment$`;
     await this.admin(sql).catch((error: unknown) => this.translateQueryError(error, tenant));
   }
 

@@ -153,6 +153,17 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
     await tenant.reset(); // nothing to empty: fine
   });
 
+  it('reset() restarts the identity of a table emptied by the test itself, and empties a row whose key never moved the counter', async () => {
+    const tenant = await testTenant(apartment, { spares: 0 });
+    // Emptied by the test: no row left, but the identity moved.
+    await tenant.run(async () => (await models.Widget.create({ name: 'gear' })).destroy());
+    // An explicit key below the counter: the row is there, the counter did not move.
+    await tenant.run(() => models.Tag.create({ id: -1, name: 'red' }));
+    await tenant.reset();
+    expect(await tenant.run(() => models.Tag.count())).to.equal(0);
+    expect(await tenant.run(async () => (await models.Widget.create({ name: 'cog' })).get('id'))).to.equal(1);
+  });
+
   it('reset() of a dropped tenant is TenantNotFoundError', async () => {
     const tenant: TestTenant = await testTenant(apartment, { spares: 0 });
     await tenant.drop();
