@@ -9,7 +9,8 @@ import { ROOT } from './support/paths';
  * The code-block convention of README.md and every page under docs/ (docs
  * cannot drift from code that runs):
  * - every ```ts / ```js block is immediately preceded by
- *   `<!-- snippet: examples/readme/<file>.ts -->` or `...#<region>`, and its
+ *   `<!-- snippet: examples/readme/<file>.ts -->` or `...#<region>` (or a
+ *   file of the test kit's runner examples, `examples/testing/`), and its
  *   content equals that file, or the lines between `// #region <name>` and
  *   `// #endregion <name>` with their common indentation removed;
  * - in ```sh blocks every `npm run <x>` is a package.json script and every
@@ -25,7 +26,7 @@ const CODE = new Set(['ts', 'typescript', 'js', 'javascript', 'tsx', 'jsx', 'mjs
 const SHELL = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
 const SQL_DIALECTS = ['postgres', 'mysql'];
 const LANGUAGES = [...CODE, ...SHELL, 'json', 'sql', 'text'];
-const MARKER = /^<!-- snippet: (examples\/readme\/[\w./-]+\.(?:ts|js))(?:#([\w-]+))? -->$/;
+const MARKER = /^<!-- snippet: (examples\/(?:readme|testing)\/[\w./-]+\.(?:ts|js|mjs))(?:#([\w-]+))? -->$/;
 /** The CLI's commands as issue 3 names them, used until lib/cli declares its own. */
 const ISSUE_COMMANDS = ['tenant:create', 'tenant:drop', 'tenant:list', 'db:migrate', 'db:migrate:undo', 'db:migrate:status', 'migration:generate'];
 
