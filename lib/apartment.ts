@@ -11,6 +11,7 @@ import type { MigrationHost } from './migrations/host';
 import type { PrewarmResult } from './migrations/warm';
 import type { FleetRun } from './migrations/ledger';
 import type { DriftOptions, DriftReport } from './migrations/drift';
+import type { DoctorOptions, DoctorReport } from './doctor';
 import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
 import type { MiddlewareOptions, TenantMiddleware } from './http/middleware';
 import type { ExpressRequestLike, TenantRequest } from './http/request';
@@ -624,6 +625,25 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    */
   async lastRun(options: { seeders?: boolean } = {}): Promise<FleetRun | undefined> {
     return (options.seeders ? this.seeder : this.migrator).lastRun();
+  }
+
+  /**
+   * Audits the set-up for isolation and explains each finding with what
+   * fixes it: a tenant table shadowed in the default schema (error), an unfit
+   * login role under `isolation: 'role'` (error), tenants without their role,
+   * roles and leftover scratch schemas with no tenant, spares behind the
+   * migrations, a login role whose default search_path names a tenant schema,
+   * a pooler in transaction mode, held migration locks, and applied
+   * migrations missing from the folder. Each check is a few statements
+   * whatever the number of tenants. `ok` is false when a finding is an error.
+   * @example
+   * const { ok, findings } = await apartment.doctor();
+   * for (const f of findings) console.log(`${f.level} ${f.code}: ${f.message}\nfix: ${f.fix}`);
+   */
+  async doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
+    const { doctor, checkDoctorOptions } = require('./doctor') as typeof import('./doctor');
+    const checked = checkDoctorOptions(options);
+    return doctor(this.#host(), this.migrator, (await this.tenants()).map((key) => this.names.ref(key)), checked);
   }
 
   /**

@@ -28,6 +28,8 @@ export type { Isolation, RolesResult, SuspendState } from './dialects/contract';
 export type { MigrateOptions, MigrateAllOptions, MigrationStatus, TenantMigrationPlan, TenantMigrationStatus, CreateTenantOptions, SeedOptions, SeedAllOptions, FleetOptions, WaveReport } from './migrations/types';
 export type { FleetRun, FleetRunTenant, RunState, TenantState } from './migrations/ledger';
 export type { DriftOptions, DriftProgress, DriftReport, TenantDrift, DriftDifference } from './migrations/drift';
+export type { DoctorOptions, DoctorProgress, DoctorReport } from './doctor';
+export type { DoctorFinding, DoctorCode } from './dialects/audit';
 export type { PrewarmResult } from './migrations/warm';
 export type { MiddlewareOptions, TenantMiddleware } from './http/middleware';
 export type { ResolveOptions, ResolveOption, TenantResolver } from './http/resolve';

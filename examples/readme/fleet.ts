@@ -25,3 +25,12 @@ export async function drift(apartment: Apartment): Promise<boolean> {
   // #endregion drift
   return report.drifted.length === 0;
 }
+
+/** The guide's doctor example. */
+export async function doctor(apartment: Apartment): Promise<boolean> {
+  // #region doctor
+  const { ok, findings } = await apartment.doctor();
+  for (const f of findings) console.log(`${f.level} ${f.code}: ${f.message}\n  fix: ${f.fix}`);
+  // #endregion doctor
+  return ok;
+}

@@ -11,6 +11,7 @@ import type { GlobalFlags } from './config';
 import { Output } from './output';
 import { fleetOptions } from './fleet';
 import { registerDriftCommand } from './drift';
+import { registerDoctorCommand } from './doctor';
 
 /**
  * The `apartment` command: sequelize-cli's conventions for tenant migrations.
@@ -79,6 +80,7 @@ export function program(): Command {
 
   registerSeedCommands(cli, action);
   registerDriftCommand(cli, action);
+  registerDoctorCommand(cli, action);
   registerRenameCommand(cli, action);
   registerRolesCommand(cli, action);
   registerCitusCommands(cli, action);

@@ -39,6 +39,10 @@ const REMEDIES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(?:apartment\.)?migrationStatus\('([^']*)'\)/g, 'apartment db:migrate:status --tenant $1'],
   [/\b(?:apartment\.)?migrateAll\(\)/g, 'apartment db:migrate'],
   [/\b(?:apartment\.)?prewarm\((\d+)\)/g, 'apartment tenant:prewarm --count $1'],
+  [/\b(?:apartment\.)?prewarm\(\)/g, 'apartment tenant:prewarm --count <n>'],
+  [/\b(?:apartment\.)?createTenant\(\)/g, 'apartment tenant:create'],
+  [/\b(?:apartment\.)?drift\(\)/g, 'apartment db:drift'],
+  [/\bpoint migrationsPath at\b/g, 'pass --migrations-path (or set tenant-migrations-path in .sequelizerc) with'],
   [/\bapartment\.tenants\(\)/g, 'apartment tenant:list'],
   [/\b(?:apartment\.)?syncRoles\(\)(?: \(CLI: [^)]*\))?/g, 'apartment tenant:roles'],
   [/\bapartment\.placements?\(\)/g, 'apartment tenant:placement'],
@@ -97,18 +101,18 @@ export class Output {
   }
 
   /** A progress bar on stderr, drawn only when stderr is a terminal. */
-  progress(total: number, label: string): Progress {
-    return new Progress(total, label, Boolean(process.stderr.isTTY) && total > 1);
+  progress(total: number, label: string, unit = 'tenants'): Progress {
+    return new Progress(total, label, Boolean(process.stderr.isTTY) && total > 1, unit);
   }
 }
 
 export class Progress {
   readonly #bar: SingleBar | undefined;
 
-  constructor(total: number, label: string, enabled: boolean) {
+  constructor(total: number, label: string, enabled: boolean, unit = 'tenants') {
     if (!enabled) return;
     this.#bar = new SingleBar({
-      format: `${label} [{bar}] {value}/{total} tenants | {duration_formatted} | {last}`,
+      format: `${label} [{bar}] {value}/{total} ${unit} | {duration_formatted} | {last}`,
       stream: process.stderr,
       clearOnComplete: true,
       hideCursor: true,

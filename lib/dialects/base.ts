@@ -71,6 +71,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   abstract readonly maxNameBytes: number;
   abstract readonly lockHoldsConnection: boolean;
   abstract readonly transactionalDdl: boolean;
+  abstract audits(input: import('./audit').AuditInput): import('./audit').AuditCheck[];
   abstract readCatalog(schemas: readonly string[]): Promise<Map<string, import('./catalog').SchemaShape>>;
   abstract readonly routesQualifiedQueries: boolean;
   abstract readonly listScansAll: boolean;
@@ -128,6 +129,10 @@ export abstract class BaseAdapter implements DialectAdapter {
       }
       throw error;
     }
+  }
+
+  dropSql(name: string): string {
+    return `${this.sql.drop(this.quote(name))};`;
   }
 
   async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Sequelize, Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import type { SchemaShape } from './catalog';
+import type { AuditCheck, AuditInput } from './audit';
 
 /** The slice of Sequelize's dialect `Query` object that routing uses. */
 export interface DialectQuery {
@@ -125,6 +126,13 @@ export interface DialectAdapter {
    * statements for all of them (drift, doctor).
    */
   readCatalog(schemas: readonly string[]): Promise<Map<string, SchemaShape>>;
+  /** The statement that drops a schema/database by hand, for a message (`DROP SCHEMA "x" CASCADE;`). */
+  dropSql(name: string): string;
+  /**
+   * The dialect's own doctor checks (roles, search_path, poolers, held
+   * migration locks), each a few statements whatever the number of tenants.
+   */
+  audits(input: AuditInput): AuditCheck[];
   /** Names of the schemas/databases starting with `prefix` that contain a table named `table` (one catalog query). */
   schemasWithTable(prefix: string, table: string): Promise<string[]>;
 

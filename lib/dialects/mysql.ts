@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import { ApartmentError, ConfigurationError, UnsafeQueryError } from '../errors';
 import type { TenantRef } from '../tenant';
@@ -9,6 +8,8 @@ import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery
 import { appendComment, endState, inlineParameters, MYSQL_LEXICONS, MYSQL_NO_BACKSLASH_ESCAPES } from './statements';
 import type { SchemaShape } from './catalog';
 import { readMysqlCatalog } from './mysql-catalog';
+import type { AuditCheck, AuditInput } from './audit';
+import { mysqlChecks, mysqlLockName } from './mysql-audit';
 
 /** The database this connection has selected with USE, and the drop epoch it was selected in. */
 const CURRENT_DB = Symbol('apartment.currentDb');
@@ -156,13 +157,17 @@ export class MysqlAdapter extends BaseAdapter {
     }
   }
 
+  audits(input: AuditInput): AuditCheck[] {
+    return mysqlChecks(async (sql, replacements) => (await this.admin(sql, { replacements, type: 'SELECT' })) as any[], input);
+  }
+
   readCatalog(schemas: readonly string[]): Promise<Map<string, SchemaShape>> {
     return readMysqlCatalog(async (sql, replacements) => (await this.admin(sql, { replacements, type: 'SELECT' })) as any[], schemas);
   }
 
   async withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options: LockOptions = {}): Promise<T> {
     // GET_LOCK belongs to a session: hold one connection for the lock's lifetime.
-    const lockName = `apartment:${createHash('sha1').update(name).digest('hex')}`;
+    const lockName = mysqlLockName(name);
     // With a pool of one, holding its only connection for the lock would starve
     // the migration itself: the lock then gets a connection of its own.
     let dedicated = poolMax(this.sequelize) < 2;

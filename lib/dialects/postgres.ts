@@ -9,6 +9,8 @@ import { clientQuery, clientRows, pgLiteral, prefixNext, type Prefix } from '../
 import { closeConnection, openConnection, wrapTypeRefresh } from '../seam/sequelize';
 import type { SchemaShape } from './catalog';
 import { readPostgresCatalog } from './postgres-catalog';
+import type { AuditCheck, AuditInput } from './audit';
+import { postgresChecks } from './postgres-audit';
 
 /** The search_path set with SET LOCAL in the connection's open transaction (undefined: the default). */
 const LOCAL_PATH = Symbol('apartment.localPath');
@@ -232,6 +234,19 @@ BEGIN
   IF cardinality(dirty) > 0 THEN EXECUTE 'TRUNCATE ' || array_to_string(dirty, ', ') || ' RESTART IDENTITY CASCADE'; END IF;
 END $apartment$`;
     await this.admin(sql).catch((error: unknown) => this.translateQueryError(error, tenant));
+  }
+
+  audits(input: AuditInput): AuditCheck[] {
+    const select = async (sql: string, replacements: unknown[] = []) => (await this.admin(sql, { replacements, type: 'SELECT' })) as any[];
+    const connect = async () => {
+      // A connection of its own, outside the pool (which may have one connection).
+      const connection: unknown = await openConnection(this.sequelize);
+      return {
+        rows: async (sql: string) => (await clientRows(connection, sql, [])) as any[],
+        close: () => closeConnection(this.sequelize, connection),
+      };
+    };
+    return postgresChecks({ select, quote: (name) => this.quote(name), isolation: this.isolation, connect }, input);
   }
 
   readCatalog(schemas: readonly string[]): Promise<Map<string, SchemaShape>> {

@@ -87,6 +87,12 @@ export interface DriftReport {
   durationMs: number;
 }
 
+/**
+ * Put after the prefix (and before a random suffix) to name drift's reference
+ * schemas/databases: not a valid key, so tenants() never lists them.
+ */
+export const DRIFT_MARK = '_drift_';
+
 /** Bookkeeping tables: not part of what migrations make. */
 const SKIPPED = new Set([META_TABLE, DATA_TABLE]);
 
@@ -129,7 +135,7 @@ export async function drift(host: MigrationHost, migrator: TenantMigrator, tenan
   const references = new Map<string, TenantRef>();
   // Under the prefix, where no key can name it (keys start with a letter or
   // digit): tenants() never lists it, and what drops the prefix drops it too.
-  const scratch = `${host.names.prefix}_drift_${randomBytes(4).toString('hex')}_`;
+  const scratch = `${host.names.prefix}${DRIFT_MARK}${randomBytes(4).toString('hex')}_`;
   try {
     for (const [key, applied] of sets) {
       const ref: TenantRef = { key: `${scratch}${references.size}`, name: `${scratch}${references.size}` };

@@ -75,7 +75,7 @@ function appliesTo(cell: string, commands: string[]): string[] | 'all' {
 /** Everything that differs between the page and the CLI, each message saying what to add where. */
 export function differences(markdown: string, cli: Registered): string[] {
   const out: string[] = [];
-  const documentedCommands = tableRows(markdown, 'Commands').map((cells) => /^`([a-z]+(?::[a-z-]+)+)/.exec(cells[0] ?? '')?.[1]).filter((c): c is string => !!c);
+  const documentedCommands = tableRows(markdown, 'Commands').map((cells) => /^`([a-z]+(?::[a-z-]+)*)/.exec(cells[0] ?? '')?.[1]).filter((c): c is string => !!c);
   for (const c of cli.commands) {
     if (!documentedCommands.includes(c)) out.push(`${PAGE}: command \`${c}\` is registered (lib/cli) but not documented: add a row \`| \`${c} ...\` | what it does |\` to the table under "## Commands".`);
   }
