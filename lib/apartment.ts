@@ -636,6 +636,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * a pooler in transaction mode, held migration locks, and applied
    * migrations missing from the folder. Each check is a few statements
    * whatever the number of tenants. `ok` is false when a finding is an error.
+   * @throws ConfigurationError for a bad option or a missing migrations folder
    * @example
    * const { ok, findings } = await apartment.doctor();
    * for (const f of findings) console.log(`${f.level} ${f.code}: ${f.message}\nfix: ${f.fix}`);
