@@ -75,13 +75,17 @@ export class TenantMigrator {
   readonly #host: MigrationHost;
   /** Migrations or seeders. */
   readonly kind: StepKind;
-  /** Prewarmed spares that createTenant claims first (lib/migrations/warm.ts). */
-  readonly warm: WarmTenants;
+  #warm: WarmTenants | undefined;
 
   constructor(host: MigrationHost, kind: StepKind = migrationsKind(host.migrationsPath)) {
     this.#host = host;
     this.kind = kind;
-    this.warm = new WarmTenants(host, (tenant, options) => this.migrate(tenant, options), (tenant, after) => this.build(tenant, after));
+  }
+
+  /** Prewarmed spares that createTenant claims first (lib/migrations/warm.ts); made on first use, so a seeders instance has none. */
+  get warm(): WarmTenants {
+    this.#warm ??= new WarmTenants(this.#host, (tenant, options) => this.migrate(tenant, options), (tenant, after) => this.build(tenant, after));
+    return this.#warm;
   }
 
   /**
