@@ -88,6 +88,17 @@ describeDialects('doctor: each finding planted on the real server and found, wit
     expect(clean.stdout).to.match(/^No findings\. 0 finding\(s\), 0 error\(s\); 3 tenant\(s\)/);
   });
 
+  it('apartment doctor draws a progress bar over its checks on a terminal (util-linux `script` provides one)', function () {
+    this.timeout(60_000);
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, CLI, 'doctor', '--url', d.url, '--prefix', prefix, '--migrations-path', MIGRATIONS].map(quote).join(' ');
+    const terminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(terminal.error, 'util-linux `script` is needed for this test').to.equal(undefined);
+    expect(terminal.status, terminal.stdout).to.equal(0);
+    expect(terminal.stdout).to.match(/checking \[[=-]+\] \d+\/\d+ checks/);
+    expect(terminal.stdout).to.contain('No findings.');
+  });
+
   it('a tenant whose applied migrations are not in the folder: a warning, with the status command that shows it', async function () {
     this.timeout(60_000);
     await sql(`INSERT INTO ${d.q(`${prefix}b`)}.${d.q('SequelizeMeta')} (name) VALUES ('20990101000000-gone.js')`);

@@ -148,4 +148,15 @@ describeDialects('drift: each tenant compared with a reference built from its ow
     expect(some.status, some.stdout + some.stderr).to.equal(0);
     expect(some.stdout).to.contain('No drift.');
   });
+
+  it('apartment db:drift draws a progress bar on a terminal (util-linux `script` provides one)', function () {
+    this.timeout(60_000);
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, CLI, 'db:drift', '--url', d.url, '--prefix', prefix, '--migrations-path', MIGRATIONS].map(quote).join(' ');
+    const terminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(terminal.error, 'util-linux `script` is needed for this test').to.equal(undefined);
+    expect(terminal.status, terminal.stdout).to.equal(1);
+    expect(terminal.stdout).to.match(/comparing \[[=-]+\] \d\/8 tenants/);
+    expect(terminal.stdout).to.contain('6 of 8 tenant(s) drifted');
+  });
 });
