@@ -15,7 +15,7 @@ const QUICK_SCALE = 30;
  * A server with N tenants (3 tables, 2 migrations each; `--scale 10000` for
  * the README's figures), built by a fast path equal in catalog to
  * createTenant's: the fleet operations (tenants(), migrationStatusAll(),
- * migrateAll with one new migration, createTenant) and the request path
+ * drift(), doctor(), migrateAll with one new migration, createTenant) and the request path
  * (fleet-traffic.ts: findByPk uniform vs hot, latency, backend memory, with
  * and without tenant-affine connections).
  */
@@ -82,6 +82,32 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
       );
     }
     rows.push(row({ case: 'fleet', metric: `migrationStatusAll(), ${label}`, dialect: ctx.dialect, unit: 's', a: median(status) / 1000, b: null }, { maxA: 0.5 }));
+
+    // drift() and doctor() over the whole fleet (every tenant at the folder's version: one reference).
+    let drift = { drifted: -1, references: 0 };
+    const driftMs = await timed(async () => {
+      const report = await apartment.drift();
+      if (report.tenants !== n) throw new Error(`fleet: drift() compared ${report.tenants} tenants of ${n}`);
+      drift = { drifted: report.drifted.length, references: report.references };
+    });
+    rows.push(
+      row(
+        { case: 'fleet', metric: `drift(), ${label}`, dialect: ctx.dialect, unit: 's', a: driftMs / 1000, b: null, note: `${((driftMs / n) * 1000).toFixed(0)} µs/tenant; ${drift.references} reference(s), ${drift.drifted} drifted` },
+        { maxA: 60 },
+      ),
+    );
+    let findings = '';
+    const doctorMs = await timed(async () => {
+      const report = await apartment.doctor();
+      if (report.tenants !== n) throw new Error(`fleet: doctor() checked ${report.tenants} tenants of ${n}`);
+      findings = report.findings.map((f) => f.code).join(', ') || 'no findings';
+    });
+    rows.push(
+      row(
+        { case: 'fleet', metric: `doctor(), ${label}`, dialect: ctx.dialect, unit: 's', a: doctorMs / 1000, b: null, note: `${((doctorMs / n) * 1000).toFixed(0)} µs/tenant; ${findings}` },
+        { maxA: 10 },
+      ),
+    );
 
     // One new migration (addColumn) over a tenth of the fleet (the keys sharing a longer prefix), then over all of it.
     const subsetPrefix = `${fixture.prefix}${keys[0]!.slice(0, 2)}`;
