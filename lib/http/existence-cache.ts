@@ -1,4 +1,4 @@
-import type { Apartment } from '../apartment';
+import type { TenantHost } from './host';
 import type { SuspendState } from '../dialects/contract';
 import type { TenantRef } from '../tenant';
 
@@ -94,10 +94,10 @@ export class ExistenceCache {
   }
 }
 
-const caches = new WeakMap<Apartment, ExistenceCache>();
+const caches = new WeakMap<TenantHost, ExistenceCache>();
 
 /** The existence cache of an Apartment, created (and subscribed to its events) on first use. */
-export function existenceCache(apartment: Apartment): ExistenceCache {
+export function existenceCache(apartment: TenantHost): ExistenceCache {
   let cache = caches.get(apartment);
   if (!cache) {
     const created = new ExistenceCache((ref) => apartment.adapter.state(ref));

@@ -1,4 +1,4 @@
-import type { Apartment } from '../apartment';
+import type { TenantHost } from './host';
 import { requestTenant, type ResolveOptions } from './resolve';
 import type { ExpressRequestLike, TenantRequest } from './request';
 
@@ -21,7 +21,7 @@ export type TenantMiddleware<Req extends TenantRequest = ExpressRequestLike> = (
  * (invalid or unknown tenant 404, none 400, ambiguous headers 400); errors
  * from a resolver function are passed on unchanged.
  */
-export function createMiddleware<Req extends TenantRequest>(apartment: Apartment, options: MiddlewareOptions<Req> = {}): TenantMiddleware<Req> {
+export function createMiddleware<Req extends TenantRequest>(apartment: TenantHost, options: MiddlewareOptions<Req> = {}): TenantMiddleware<Req> {
   const tenantOf = requestTenant(apartment, options);
   return function apartmentMiddleware(req: TenantRequest, _res: unknown, next: Next): void {
     // Not an async function: Express 5 would also act on a returned promise.

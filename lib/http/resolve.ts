@@ -1,4 +1,4 @@
-import type { Apartment } from '../apartment';
+import type { TenantHost } from './host';
 import { ConfigurationError, NoTenantError, TenantNotFoundError, TenantSuspendedError, describeValue } from '../errors';
 import type { Tenant, TenantRef } from '../tenant';
 import { existenceCache } from './existence-cache';
@@ -134,7 +134,7 @@ function check(options: ResolveOptions<never>) {
 }
 
 /** Builds the request -> tenant core for one set of options (validated here, once). */
-export function requestTenant<Req>(apartment: Apartment, options: ResolveOptions<Req> = {}): RequestTenant {
+export function requestTenant<Req>(apartment: TenantHost, options: ResolveOptions<Req> = {}): RequestTenant {
   const settings = check(options);
   const list = options.resolve === undefined ? ['subdomain'] : Array.isArray(options.resolve) ? options.resolve : [options.resolve];
   if (list.length === 0) throw new ConfigurationError('Expected `resolve` to name at least one resolver, got an empty list.');
