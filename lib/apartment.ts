@@ -27,6 +27,7 @@ import { installTable, relinkReferences } from './routing/tables';
 import { checkDefaultSchema, checkPrefix, TenantNames, type Tenant, type TenantRef } from './tenant';
 import type { MigrationResult } from './types';
 
+/** Options of `new Apartment(sequelize, options)`; each is checked before anything is installed (an unknown key is a `ConfigurationError` naming the closest known one). */
 export interface ApartmentOptions {
   /**
    * Put in front of a tenant key to make its schema (PostgreSQL) or database
@@ -166,6 +167,7 @@ function validate(sequelize: Sequelize, options: ApartmentOptions) {
   return checkOptions<ApartmentOptions, typeof OPTIONS>(OPTIONS, options);
 }
 
+/** The events an `Apartment` emits (it is an `EventEmitter`), with their arguments: `apartment.on('tenantCreated', (tenant) => ...)`. */
 export interface ApartmentEvents {
   /** A tenant was created (and migrated) by this process. */
   tenantCreated: [tenant: TenantRef];

@@ -23,8 +23,13 @@ export function apartmentMiddleware<Req extends TenantRequest = ExpressRequestLi
 
 /** The part of Express 4/5's `res` the error handler uses; Express's own `Response` fits. */
 export interface ExpressResponseLike {
+  /** Whether the response has started (then the error goes on to `next`). */
   readonly headersSent: boolean;
-  status(code: number): { json(body: unknown): unknown };
+  /** Sets the status; its result sends the JSON answer. */
+  status(code: number): {
+    /** Sends `body` as JSON. */
+    json(body: unknown): unknown;
+  };
 }
 
 /**

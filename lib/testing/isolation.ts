@@ -53,6 +53,7 @@ export interface IsolationReport {
   readonly error?: unknown;
 }
 
+/** Options of `expectIsolated` and `isolationReport`. */
 export interface IsolationOptions {
   /** Seed both tenants (`testTenant`'s `seed`). @default false */
   seed?: boolean;

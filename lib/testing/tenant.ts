@@ -3,6 +3,7 @@ import { ConfigurationError, describeValue, TenantNotFoundError } from '../error
 import { inBackground } from './background';
 import { nextKey, ownerMayLive, ownerOf } from './names';
 
+/** Options of `testTenant(apartment, options)`. */
 export interface TestTenantOptions {
   /**
    * Run the tenant seeders in the new tenant, and again after every `reset()`.

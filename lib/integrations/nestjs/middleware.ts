@@ -30,6 +30,7 @@ export class ApartmentMiddleware implements NestMiddleware {
     this.#tenantOf = requestTenant(apartment, resolve);
   }
 
+  /** Resolves the request's tenant and runs the rest of the request in it (NestJS calls it). */
   // Express: `req` is Express's request. Fastify: Node's IncomingMessage (middie runs at onRequest).
   async use(req: TenantRequest & { originalUrl?: string; [TENANT_KEY]?: string }, _res: unknown, next: (error?: unknown) => void): Promise<void> {
     const view = { headers: req.headers, rawHeaders: req.rawHeaders, url: req.originalUrl ?? req.url, method: req.method, hostname: req.hostname };

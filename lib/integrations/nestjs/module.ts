@@ -96,6 +96,7 @@ export class ApartmentModule implements NestModule {
     };
   }
 
+  /** Applies `ApartmentMiddleware` to every route (NestJS calls it). */
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(ApartmentMiddleware).forRoutes('*');
   }
