@@ -99,3 +99,41 @@ export function tableDrift(markdown: string, methods: Map<string, MethodFacts>, 
   }
   return out;
 }
+
+/** Every property of interface `name` in `file` and its `@default` (undefined without one), read from the source. */
+export function propertyDefaults(file: string, name: string): Map<string, string | undefined> {
+  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const found = new Map<string, string | undefined>();
+  ts.forEachChild(source, (node) => {
+    if (!ts.isInterfaceDeclaration(node) || node.name.text !== name) return;
+    for (const member of node.members) {
+      if (!member.name) continue;
+      const tag = ts.getJSDocTags(member).find((t) => t.tagName.text === 'default');
+      found.set(member.name.getText(source), tag ? (ts.getTextOfJSDocComment(tag.comment) ?? '').trim() : undefined);
+    }
+  });
+  return found;
+}
+
+/**
+ * An options table (`| option | default | meaning |`, docs/reference/options.md)
+ * against the interface: the same options both ways, and where the default
+ * cell opens with a code span, it is the first word of the option's `@default`.
+ */
+export function optionsDrift(markdown: string, defaults: Map<string, string | undefined>, page: string, iface: string): string[] {
+  const out: string[] = [];
+  const rows = firstTable(markdown).filter((cells) => /^`\w+`$/.test(cells[0] ?? ''));
+  const documented = new Set(rows.map((cells) => cells[0]!.slice(1, -1)));
+  for (const option of defaults.keys()) if (!documented.has(option)) out.push(`${page}: ${iface}.${option} has no row`);
+  for (const [cell, def = ''] of rows) {
+    const option = cell!.slice(1, -1);
+    if (!defaults.has(option)) {
+      out.push(`${page}: \`${option}\` is not an option of ${iface}`);
+      continue;
+    }
+    const shown = /^`([^`]*)`/.exec(def)?.[1];
+    const declared = defaults.get(option)?.split(/\s/)[0];
+    if (shown !== undefined && shown !== declared) out.push(`${page}: \`${option}\` defaults to ${shown} on the page, to ${declared ?? '(no @default)'} in its TSDoc`);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { API_DIR, brokenLinks } from '../support/markdown';
 import { ROOT } from '../support/paths';
-import { errorNames, methodFacts, tableDrift } from './api-facts';
+import { errorNames, methodFacts, optionsDrift, propertyDefaults, tableDrift } from './api-facts';
 
 /**
  * docs/reference/api/ is generated (`npm run docs`: TypeDoc with its markdown
@@ -118,5 +118,24 @@ describe('docs/reference/apartment.md against the TSDoc of Apartment', () => {
     expect(found[0]).to.contain('moveTenant() is documented to return Promise<void>; it is declared to return Promise<MoveResult>');
     expect(found[1]).to.contain('migrateTenant() is documented to throw [TenantNameError]');
     expect(found[2]).to.contain('teleport()');
+  });
+});
+
+describe('docs/reference/options.md against the TSDoc of ApartmentOptions', () => {
+  const page = 'docs/reference/options.md';
+  const defaults = propertyDefaults(path.join(ROOT, 'lib', 'apartment.ts'), 'ApartmentOptions');
+
+  it('has a row for every option and no other, with the default its @default says', () => {
+    expect(defaults.size).to.be.greaterThan(5);
+    const found = optionsDrift(fs.readFileSync(path.join(ROOT, page), 'utf8'), defaults, page, 'ApartmentOptions');
+    expect(found, `\n  ${found.join('\n  ')}\n`).to.deep.equal([]);
+  });
+
+  it('finds drift (the check itself can fail)', () => {
+    const table = ['| option | default | meaning |', '|---|---|---|', "| `prefix` | `'t_'` | x |", '| `migrationPath` | | x |'].join('\n');
+    const found = optionsDrift(table, defaults, 'page.md', 'ApartmentOptions');
+    expect(found).to.include("page.md: `prefix` defaults to 't_' on the page, to 'tenant_' in its TSDoc");
+    expect(found).to.include('page.md: `migrationPath` is not an option of ApartmentOptions');
+    expect(found).to.include('page.md: ApartmentOptions.migrationsPath has no row');
   });
 });
