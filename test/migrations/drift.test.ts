@@ -2,8 +2,10 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
+import { Sequelize } from 'sequelize';
 import { Apartment, ConfigurationError, type DriftProgress } from '../../lib';
 import { describeDialects } from '../support/dialects';
+import { createLoginRole, type LoginRole } from '../support/login-role';
 import { fixture, ROOT } from '../support/paths';
 
 const MIGRATIONS = fixture('migrations', 'drift');
@@ -160,3 +162,33 @@ describeDialects('drift: each tenant compared with a reference built from its ow
     expect(terminal.stdout).to.contain('6 of 8 tenant(s) drifted');
   });
 });
+
+describeDialects("drift under isolation: 'role'", (d) => {
+  const prefix = 'driftr_';
+  let login: LoginRole;
+
+  before(async () => {
+    await d.dropAll(prefix);
+    login = await createLoginRole();
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await login?.drop(prefix);
+  });
+
+  it('builds its reference under a tenant role of its own, as the NOINHERIT login, and drops both', async function () {
+    this.timeout(60_000);
+    const sequelize = new Sequelize(login.url, { logging: false });
+    try {
+      const apartment = new Apartment(sequelize, { prefix, isolation: 'role', migrationsPath: MIGRATIONS });
+      for (const key of ['x', 'y']) await apartment.createTenant(key);
+      await d.sequelize().query(`ALTER TABLE "${prefix}y".gadgets ALTER COLUMN price SET DEFAULT 3`);
+      const report = await apartment.drift();
+      expect(report.drifted.map((t) => [t.tenant, t.differences.map((x) => x.name)])).to.deep.equal([['y', ['price']]]);
+      const [left] = await d.sequelize().query(`SELECT rolname FROM pg_roles WHERE rolname LIKE '${prefix}\\_drift\\_%' UNION ALL SELECT nspname FROM pg_namespace WHERE nspname LIKE '${prefix}\\_drift\\_%'`);
+      expect(left).to.deep.equal([]);
+    } finally {
+      await sequelize.close();
+    }
+  });
+}, ['postgres']);

@@ -17,6 +17,7 @@ export const NOT_ON_CITUS: ReadonlyMap<string, string> = new Map([
   ['on a PostgreSQL server without the extension', 'about a server without Citus; the coordinator has it'],
   ['apartment CLI: --distribute citus on PostgreSQL without the extension', 'about a server without Citus; the coordinator has it'],
   ['doctor on PostgreSQL: roles, search_path and poolers', 'its login role and PgBouncer are made on the plain PostgreSQL server'],
+  ["drift under isolation: 'role'", 'its login role is made on the plain PostgreSQL server'],
 ]);
 
 /** Sequelize instances on the coordinator: every Apartment on one gets `distribute: 'citus'`. */
