@@ -15,6 +15,8 @@ import type { DoctorOptions, DoctorReport } from './doctor';
 import type { CreateTenantOptions, MigrateAllOptions, MigrateOptions, MigrationStatus, SeedAllOptions, SeedOptions, TenantMigrationPlan, TenantMigrationStatus } from './migrations/types';
 import type { MiddlewareOptions, TenantMiddleware } from './http/middleware';
 import type { ExpressRequestLike, TenantRequest } from './http/request';
+import type { ExportOptions, ExportResult } from './archive/export';
+import type { ImportOptions, ImportResult } from './archive/import';
 import { checkAssociations, patchAssociations, routers } from './routing/associations';
 import { checkSeam } from './seam/checks';
 import { boolean, checkOptions, folder, names, oneOf, type OptionTable } from './options';
@@ -251,6 +253,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
       {
         sequelize,
         unrouted: (fn) => this.context.runWithout(fn),
+        routed: (tenant, fn) => this.context.run(tenant, fn),
         isolation: settings.isolation,
         prefix: () => this.names.prefix,
         keyOf: (name) => this.names.keyOf(name),
@@ -322,6 +325,11 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     installModelMethods(this.router, model);
     // isolation: 'role': a shared table created by sync() is granted to the tenant roles' group.
     if (this.sharedModels.has(model.name)) model.addHook('afterSync', 'sequelize-apartment-roles', () => this.adapter.roles?.grantShared());
+  }
+
+  /** @internal What the migration runner and the tenant archive (lib/archive) work with. */
+  migrationHost(): MigrationHost {
+    return this.#host();
   }
 
   #host(): MigrationHost {
@@ -561,6 +569,76 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
   /** The key of the tenant an instance belongs to (where it was loaded or created), or undefined. */
   tenantOf(instance: Model): string | undefined {
     return this.router.tenantOf(instance)?.key;
+  }
+
+  // ---- Backup, restore, clone (lib/archive) ----
+
+  /**
+   * Writes the tenant's archive to a file path or a writable stream: a
+   * manifest (package and server versions, dialect, tenant, applied
+   * migrations and seeders, tables) and every table's rows with their counts
+   * and checksums, read from one consistent snapshot while the app keeps
+   * writing, streamed (memory stays flat). The format is versioned and
+   * documented (docs/guides/backup-restore-clone-suspend.md). On PostgreSQL
+   * it needs the `pg-copy-streams` package.
+   * @throws TenantNameError, TenantNotFoundError, ConfigurationError (bad destination or options, pg-copy-streams missing)
+   * @example await apartment.exportTenant('acme', 'acme.archive.gz')
+   */
+  async exportTenant(tenant: Tenant, destination: string | NodeJS.WritableStream, options: ExportOptions = {}): Promise<ExportResult> {
+    const ref = this.names.ref(tenant);
+    const { exportTenant } = require('./archive/export') as typeof import('./archive/export');
+    return exportTenant(this, ref, destination, options);
+  }
+
+  /**
+   * Creates tenant `tenant` from an archive (a file path or a readable
+   * stream, gzipped or not), on this server or another of the same dialect:
+   * exactly the archive's tenant migrations, its rows, sequences and
+   * AUTO_INCREMENT past the highest ids, every table read back and checked
+   * against the archive's counts and checksums. All or nothing: on any
+   * failure (a damaged or cut-short archive, a killed process) the tenant
+   * does not exist afterwards. With `isolation: 'role'` it gets its role,
+   * with `distribute: 'citus'` it is distributed, as `createTenant` does.
+   * @throws TenantNameError, TenantExistsError, ArchiveError (not an archive, another dialect, migrations this app lacks, damaged), MigrationError
+   * @example await apartment.importTenant('acme-copy', 'acme.archive.gz')
+   */
+  async importTenant(tenant: Tenant, source: string | NodeJS.ReadableStream, options: ImportOptions = {}): Promise<ImportResult> {
+    const ref = this.names.ref(tenant);
+    const { importTenant } = require('./archive/import') as typeof import('./archive/import');
+    const result = await importTenant(this, ref, source, options);
+    this.emit('tenantCreated', ref);
+    return result;
+  }
+
+  /**
+   * Copies tenant `from` into a new tenant `to` (a template, a staging copy,
+   * a support reproduction): `exportTenant` piped into `importTenant`, with
+   * their guarantees (one snapshot of `from`, which is only read; all or
+   * nothing for `to`).
+   * @throws TenantNameError, TenantNotFoundError (`from`), TenantExistsError (`to`), ConfigurationError (same key)
+   * @example await apartment.cloneTenant('template', 'acme')
+   */
+  async cloneTenant(from: Tenant, to: Tenant, options: ImportOptions = {}): Promise<ImportResult> {
+    const source = this.names.ref(from);
+    const target = this.names.ref(to);
+    if (source.name === target.name) throw new ConfigurationError(`Cannot clone tenant '${source.key}' into itself. Pass another key as \`to\`.`, { tenant: source.key });
+    if (!(await this.adapter.exists(source))) throw this.#missing(source, 'cannot be cloned');
+    if (await this.adapter.exists(target)) {
+      throw new TenantExistsError(`Tenant '${target.key}' already exists ("${target.name}"), so tenant '${source.key}' was not cloned into it. Clone under another key, or drop it first with dropTenant('${target.key}').`, { tenant: target.key });
+    }
+    const { PassThrough } = require('node:stream') as typeof import('node:stream');
+    const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+    // Either side failing closes the pipe, which fails the other; both are awaited (the import has cleaned up
+    // when this returns), and the error is the first side's: the other's is only its consequence.
+    let first: unknown;
+    const fail = (error: unknown) => {
+      first ??= error;
+      pipe.destroy(error as Error);
+      throw error;
+    };
+    const [imported, exported] = await Promise.allSettled([this.importTenant(target.key, pipe, options).catch(fail), this.exportTenant(source.key, pipe).catch(fail)]);
+    if (imported.status === 'rejected' || exported.status === 'rejected') throw first;
+    return imported.value;
   }
 
   // ---- Scale-out (distribute: 'citus') ----

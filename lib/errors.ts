@@ -95,6 +95,17 @@ export class TenantSuspendedError extends ApartmentError {
   }
 }
 
+/**
+ * A tenant archive that cannot be imported: not an archive, a later format
+ * version, another dialect, migrations this app does not have, cut short, or
+ * rows that do not match its checksums. Nothing was created.
+ */
+export class ArchiveError extends ApartmentError {
+  constructor(message: string, options: ApartmentErrorOptions = {}) {
+    super(message, { status: 400, ...options });
+  }
+}
+
 /** Misuse of the package itself: bad options, installing twice, missing configuration. */
 export class ConfigurationError extends ApartmentError {}
 

@@ -17,6 +17,7 @@ export {
   NoTenantError,
   CrossTenantError,
   TenantSuspendedError,
+  ArchiveError,
   ConfigurationError,
   MigrationError,
   UnsafeQueryError,
@@ -37,3 +38,7 @@ export type { ExpressRequestLike, TenantRequest } from './http/request';
 export { CitusOperations } from './cluster';
 export type { MoveOptions, MoveResult, NodeAddress, DistributeResult } from './cluster';
 export type { AffinityOptions } from './pool/affinity';
+export type { ExportOptions, ExportResult, ArchiveProgress } from './archive/export';
+export type { ImportOptions, ImportResult } from './archive/import';
+export type { ArchiveManifest, ArchiveTable, ArchiveColumn, TableSummary } from './archive/format';
+export { ARCHIVE_VERSION } from './archive/format';

@@ -152,10 +152,10 @@ export async function tenantPrewarm(ctx: CommandContext, count: string): Promise
 
 export async function tenantList(ctx: CommandContext): Promise<void> {
   await withApartment(ctx, false, async (apartment) => {
-    const tenants = (await apartment.tenants()).map((tenant) => ({ tenant, schema: apartment.schemaFor(tenant) }));
+    const tenants = (await apartment.tenants({ state: true })).map(({ key, state }) => ({ tenant: key, schema: apartment.schemaFor(key), state }));
     ctx.out.result({ command: ctx.command, ok: true, prefix: apartment.prefix, tenants }, () =>
       tenants.length
-        ? `${table(['TENANT', 'SCHEMA'], tenants.map((t) => [t.tenant, t.schema]))}\n\n${tenants.length} tenant(s).`
+        ? `${table(['TENANT', 'SCHEMA', 'STATE'], tenants.map((t) => [t.tenant, t.schema, t.state]))}\n\n${tenants.length} tenant(s).`
         : `No tenants (prefix ${apartment.prefix}).`,
     );
   });

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import * as commands from './commands';
+import { registerArchiveCommands } from './archive';
 import { registerCitusCommands } from './citus';
 import { registerRenameCommand } from './rename';
 import { registerRolesCommand } from './roles';
@@ -82,6 +83,7 @@ export function program(): Command {
   registerDriftCommand(cli, action);
   registerDoctorCommand(cli, action);
   registerRenameCommand(cli, action);
+  registerArchiveCommands(cli, action);
   registerRolesCommand(cli, action);
   registerCitusCommands(cli, action);
 

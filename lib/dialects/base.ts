@@ -2,7 +2,7 @@ import type { Sequelize, Transaction } from 'sequelize';
 import { TenantExistsError, TenantNotFoundError } from '../errors';
 import { queryGeneratorOf } from '../seam/sequelize';
 import type { TenantRef } from '../tenant';
-import type { AdapterContext, ClusterOperations, DialectAdapter, DialectQuery, Isolation, LockOptions, QueryOptions, RoleOperations, RunQuery, SuspendState } from './contract';
+import type { AdapterContext, ArchiveOperations, ClusterOperations, DialectAdapter, DialectQuery, Isolation, LockOptions, QueryOptions, RoleOperations, RunQuery, SuspendState } from './contract';
 
 /**
  * How a suspended tenant's state is written in its schema/database comment:
@@ -83,6 +83,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   protected abstract readonly sql: CatalogSql;
   readonly cluster: ClusterOperations | undefined = undefined;
   readonly roles: RoleOperations | undefined = undefined;
+  #archive: ArchiveOperations | undefined;
 
   constructor(ctx: AdapterContext, defaultSchema: string) {
     this.ctx = ctx;
@@ -90,6 +91,20 @@ export abstract class BaseAdapter implements DialectAdapter {
     this.defaultSchema = defaultSchema;
     this.isolation = ctx.isolation ?? 'none';
     this.queryGenerator = queryGeneratorOf(ctx.sequelize);
+  }
+
+  /** Tenant export/import: built on first use, so apps that never export do not load it. */
+  get archive(): ArchiveOperations {
+    this.#archive ??= this.createArchive();
+    return this.#archive;
+  }
+
+  protected abstract createArchive(): ArchiveOperations;
+
+  /** A statement sent with `tenant` in context (routed: search_path and, with roles, the tenant role). */
+  protected inTenant(tenant: TenantRef, sql: string, options: { transaction?: Transaction; replacements?: unknown[]; type?: string } = {}): Promise<any> {
+    const run = () => this.sequelize.query(sql, { raw: true, type: 'RAW', ...options } as any);
+    return this.ctx.routed ? this.ctx.routed(tenant, run) : run();
   }
 
   /**

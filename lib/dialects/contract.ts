@@ -197,6 +197,9 @@ export interface DialectAdapter {
    * every dialect shares; undefined where the dialect has none.
    */
   readonly typeScoping?: TypeScoping;
+
+  /** How this dialect reads and writes a tenant's rows for `exportTenant`/`importTenant` (loaded on first use). */
+  readonly archive: ArchiveOperations;
 }
 
 /** What a dialect with schema-level types (PostgreSQL's ENUMs) scopes to the tenant. */
@@ -207,6 +210,44 @@ export interface TypeScoping {
   dropTypeSql(tenant: TenantRef, name: string): string;
   /** The QueryInterface method that drops a type by its bare name. */
   readonly dropMethod: string;
+}
+
+/** A table of a tenant archive: its name and columns (lib/archive/format.ts). */
+export interface ArchiveTableShape {
+  readonly name: string;
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string }>;
+}
+
+/**
+ * Tenant export/import (lib/archive): what differs by dialect. Rows travel
+ * as text lines in the dialect's `encoding`; everything else (the archive
+ * format, checksums, the flow) is shared.
+ */
+export interface ArchiveOperations {
+  /** How rows are written: `'pg-copy-text'` / `'mysql-json'`. */
+  readonly encoding: string;
+  /**
+   * True when an import runs in one transaction (PostgreSQL: DDL is
+   * transactional); false when it is built under a temporary name and
+   * renamed at the end (MySQL/MariaDB).
+   */
+  readonly transactional: boolean;
+  /**
+   * Runs `fn` in one consistent, read-only snapshot (PostgreSQL
+   * `REPEATABLE READ, READ ONLY`; MySQL/MariaDB a consistent-snapshot
+   * transaction) on a connection of its own.
+   */
+  snapshot<T>(tenant: TenantRef, fn: (transaction: Transaction) => Promise<T>): Promise<T>;
+  /** The server's version string. */
+  serverVersion(transaction?: Transaction): Promise<string>;
+  /** The tenant's tables but `skip`, with their columns, parents before the tables that reference them. */
+  tables(tenant: TenantRef, skip: readonly string[], transaction?: Transaction): Promise<ArchiveTableShape[]>;
+  /** A table's rows, one encoded line each, streamed (flat memory). */
+  rows(tenant: TenantRef, table: ArchiveTableShape, transaction?: Transaction): AsyncIterable<string>;
+  /** Loads encoded rows into a table of a tenant being imported. */
+  load(tenant: TenantRef, table: ArchiveTableShape, rows: AsyncIterable<string>, transaction?: Transaction): Promise<void>;
+  /** Sets sequences / AUTO_INCREMENT past the highest ids. */
+  resetCounters(tenant: TenantRef, transaction?: Transaction): Promise<void>;
 }
 
 /** A database node: where a tenant lives, or where to move it. */
@@ -255,6 +296,8 @@ export interface AdapterContext {
   keyOf?(name: string): string | undefined;
   /** The shared models' tables, as `{ tableName, schema }` (granted to tenant roles). */
   sharedTables?(): Array<{ tableName: string; schema: string }>;
+  /** Runs `fn` with `tenant` in context: its raw statements are routed (search_path, role). */
+  routed?<T>(tenant: TenantRef, fn: () => Promise<T>): Promise<T>;
 }
 
 /** What an adapter whose tenants have roles of their own adds (PostgreSQL's `isolation: 'role'`). */

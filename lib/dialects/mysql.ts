@@ -4,7 +4,7 @@ import type { TenantRef } from '../tenant';
 import { BaseAdapter, driverError, type CatalogSql } from './base';
 import { mariadbBackslashEscapes, mariadbEscape } from '../seam/mariadb';
 import { closeConnection, destroyPooledConnection, openConnection, pooledConnection, poolMax, releasePooledConnection } from '../seam/sequelize';
-import { type AdapterContext, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
+import { type AdapterContext, type ArchiveOperations, type DialectQuery, type LockOptions, type RunQuery, TRANSACTION_CONTROL } from './contract';
 import { appendComment, endState, inlineParameters, MYSQL_LEXICONS, MYSQL_NO_BACKSLASH_ESCAPES } from './statements';
 import type { SchemaShape } from './catalog';
 import { readMysqlCatalog } from './mysql-catalog';
@@ -79,6 +79,16 @@ export class MysqlAdapter extends BaseAdapter {
         "isolation: 'role' needs PostgreSQL: MySQL/MariaDB roles are set per session, not per statement or transaction, so they cannot be correct on a shared pool. Remove the `isolation` option, or give each tenant its own database user and connection pool.",
       );
     }
+  }
+
+  protected createArchive(): ArchiveOperations {
+    const { MysqlArchive } = require('./mysql-archive') as typeof import('./mysql-archive');
+    return new MysqlArchive({
+      sequelize: this.sequelize,
+      quote: (name) => this.quote(name),
+      admin: (sql, options) => this.admin(sql, options),
+      unrouted: (fn) => this.ctx.unrouted(fn),
+    });
   }
 
   override async drop(tenant: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {

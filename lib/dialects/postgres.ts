@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import type { TenantRef } from '../tenant';
 import { BaseAdapter, type CatalogSql } from './base';
 import { ConfigurationError } from '../errors';
-import { type AdapterContext, type DialectQuery, type LockOptions, type RoleOperations, type RunQuery, type SuspendState, TRANSACTION_CONTROL, type TypeScoping } from './contract';
+import { type AdapterContext, type ArchiveOperations, type DialectQuery, type LockOptions, type RoleOperations, type RunQuery, type SuspendState, TRANSACTION_CONTROL, type TypeScoping } from './contract';
 import { PostgresRoles } from './postgres-roles';
 import { appendComment, inlineParameters, POSTGRES_LEXICONS } from './statements';
 import { clientQuery, clientRows, pgLiteral, prefixNext, type Prefix } from '../seam/pg';
@@ -186,6 +186,17 @@ export class PostgresAdapter extends BaseAdapter {
     await this.#inTransaction(options.transaction, async (transaction) => {
       await this.admin(`ALTER SCHEMA ${this.quote(from)} RENAME TO ${this.quote(to)}`, { transaction });
       await roles.renameRole(from, to, transaction);
+    });
+  }
+
+  protected createArchive(): ArchiveOperations {
+    const { PostgresArchive } = require('./postgres-archive') as typeof import('./postgres-archive');
+    return new PostgresArchive({
+      sequelize: this.sequelize,
+      quote: (name) => this.quote(name),
+      admin: (sql, options) => this.admin(sql, options),
+      inTenant: (tenant, sql, options) => this.inTenant(tenant, sql, options),
+      unrouted: (fn) => this.ctx.unrouted(fn),
     });
   }
 

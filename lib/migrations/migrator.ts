@@ -154,6 +154,34 @@ export class TenantMigrator {
   }
 
   /**
+   * Creates a tenant with exactly `versions` applied (an archive's, in file
+   * order; never a warm spare, which has every migration), then runs `fill`
+   * in the same lock and, on PostgreSQL, the same transaction. On any failure
+   * nothing is left: PostgreSQL rolls back, MySQL drops the database.
+   * @throws MigrationError (a migration failed), whatever `fill` throws
+   */
+  async createExactly(tenant: TenantRef, versions: readonly string[], fill: (transaction: Transaction | undefined) => Promise<void>): Promise<string[]> {
+    const files = this.files();
+    const plan: Plan = { direction: 'up', toIndex: undefined, only: new Set(versions) };
+    const { adapter } = this.#host;
+    try {
+      return await adapter.withLock(tenant.name, async (transaction) => {
+        await adapter.create(tenant, transaction ? { transaction } : {});
+        try {
+          const outcome = versions.length ? await this.#apply(tenant, files, plan, transaction, { rethrow: true, fresh: true }) : { versions: [] };
+          await fill(transaction);
+          return outcome.versions;
+        } catch (error) {
+          if (!transaction) await adapter.drop(tenant).catch(() => undefined);
+          throw error;
+        }
+      });
+    } catch (error) {
+      throw error instanceof RunFailure ? error.error : error;
+    }
+  }
+
+  /**
    * Applies or reverts one tenant's migrations. Never throws for a failing
    * migration (the result has `ok: false`).
    * @throws ConfigurationError for bad options or a missing folder, TenantNotFoundError for an unknown tenant

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { ConfigurationError } from '../errors';
 
 /**
  * node-postgres internals: the client's `query` (wrapped once per connection
@@ -91,4 +92,22 @@ export function pgLiteral(connection: any): ((value: unknown) => string | undefi
     if (text === null) return 'NULL';
     return typeof text === 'string' ? connection.escapeLiteral(text) : undefined;
   };
+}
+
+type CopyStreams = typeof import('pg-copy-streams');
+let copyStreams: CopyStreams | undefined;
+
+/** `pg-copy-streams`, an optional peer dependency, loaded on first use. */
+export function pgCopyStreams(): CopyStreams {
+  if (!copyStreams) {
+    try {
+      copyStreams = require('pg-copy-streams') as CopyStreams;
+    } catch (cause) {
+      throw new ConfigurationError(
+        'exportTenant/importTenant/cloneTenant on PostgreSQL stream rows with COPY through the `pg-copy-streams` package, which is not installed. Run `npm install pg-copy-streams` in the app.',
+        { cause },
+      );
+    }
+  }
+  return copyStreams;
 }

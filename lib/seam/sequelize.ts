@@ -1,4 +1,5 @@
-import type { Sequelize } from 'sequelize';
+import type { Sequelize, Transaction } from 'sequelize';
+import { ConfigurationError } from '../errors';
 
 /**
  * Sequelize v6's internals, each behind a named function: the only code that
@@ -122,4 +123,21 @@ export function wrapTypeRefresh(sequelize: Sequelize, around: <T>(fn: () => Prom
 /** Whether the PostgreSQL connection manager has its type-OID refresh (checks.ts). */
 export function hasTypeRefresh(sequelize: Sequelize): boolean {
   return typeof manager(sequelize)?._refreshDynamicOIDs === 'function';
+}
+
+/**
+ * The driver connection a Sequelize transaction runs on (Sequelize v6 sets
+ * `transaction.connection` when the transaction starts); the tenant archive
+ * streams COPY on it. Checked where it is used, since it exists only once a
+ * transaction has started: a Sequelize that moved it is refused clearly.
+ * @throws ConfigurationError
+ */
+export function transactionConnection(transaction: Transaction): any {
+  const connection = (transaction as any)?.connection;
+  if (!connection || typeof connection.query !== 'function') {
+    throw new ConfigurationError(
+      "This Sequelize version does not expose a transaction's driver connection (`transaction.connection`), which exportTenant/importTenant need for COPY. Use a Sequelize version in the range package.json's peerDependencies names, or report the version at sequelize-apartment's issues.",
+    );
+  }
+  return connection;
 }

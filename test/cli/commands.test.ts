@@ -53,7 +53,7 @@ describeDialects('apartment CLI: commands', (d) => {
     expect((await cli('tenant:create', 'Not Valid', '--json')).json().error).to.include({ name: 'TenantNameError' });
   });
 
-  it('tenant:list lists the tenants with their schema/database', async () => {
+  it('tenant:list lists the tenants with their schema/database and state', async () => {
     await cli('tenant:create', 'bad');
     const run = await cli('tenant:list', '--json');
     expectCode(run, 0);
@@ -62,13 +62,13 @@ describeDialects('apartment CLI: commands', (d) => {
       ok: true,
       prefix: P,
       tenants: [
-        { tenant: 'alpha', schema: `${P}alpha` },
-        { tenant: 'bad', schema: `${P}bad` },
-        { tenant: 'beta', schema: `${P}beta` },
+        { tenant: 'alpha', schema: `${P}alpha`, state: 'active' },
+        { tenant: 'bad', schema: `${P}bad`, state: 'active' },
+        { tenant: 'beta', schema: `${P}beta`, state: 'active' },
       ],
     });
     const human = await cli('tenant:list');
-    expect(human.stdout).to.match(new RegExp(`alpha\\s+${P}alpha`)).and.to.contain('3 tenant(s)');
+    expect(human.stdout).to.match(new RegExp(`alpha\\s+${P}alpha\\s+active`)).and.to.contain('3 tenant(s)');
   });
 
   it('db:migrate:status shows executed and pending per tenant', async () => {

@@ -1,0 +1,216 @@
+import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Transaction } from 'sequelize';
+import type { Apartment } from '../apartment';
+import type { ArchiveTableShape } from '../dialects/contract';
+import { ArchiveError, ConfigurationError, TenantExistsError, describeValue, sentence } from '../errors';
+import { DATA_TABLE, META_TABLE, TenantMetaStorage } from '../migrations/storage';
+import type { TenantRef } from '../tenant';
+import type { ArchiveProgress } from './export';
+import { ARCHIVE_FORMAT, ARCHIVE_VERSION, END_OF_ROWS, RowChecksum, type ArchiveManifest, type TableSummary } from './format';
+import { lines } from './lines';
+
+/** Options of `importTenant`. */
+export interface ImportOptions {
+  /** Called after each table (and every 10,000 rows) with what is done so far. */
+  onProgress?: (progress: ArchiveProgress) => void;
+}
+
+/** What `importTenant` created. */
+export interface ImportResult {
+  readonly tenant: string;
+  /** The archive's manifest (where it came from: tenant, server, package, time). */
+  readonly manifest: ArchiveManifest;
+  /** Rows and checksum of every table, read back from the new tenant. */
+  readonly tables: Readonly<Record<string, TableSummary>>;
+  readonly rows: number;
+}
+
+/** The source's bytes, gunzipped when they start with gzip's magic number. */
+async function* bytes(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  const head = Buffer.isBuffer(first.value) ? first.value : Buffer.from(first.value);
+  const all = (async function* () {
+    yield head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    }
+  })();
+  if (head[0] !== 0x1f || head[1] !== 0x8b) {
+    yield* all;
+    return;
+  }
+  const gunzip = createGunzip();
+  pipeline(Readable.from(all), gunzip, () => undefined);
+  yield* gunzip;
+}
+
+function openSource(source: unknown, tenant: string): AsyncIterable<Buffer | string> {
+  if (typeof source === 'string' && source !== '') {
+    if (!fs.existsSync(source)) throw new ConfigurationError(`The archive file ${source} does not exist, so tenant '${tenant}' was not imported. Check the path.`, { tenant });
+    return Object.assign(fs.createReadStream(source), { [OWNED]: true });
+  }
+  if (source && typeof (source as any)[Symbol.asyncIterator] === 'function') return source as AsyncIterable<Buffer>;
+  throw new ConfigurationError(`Expected the import source to be a file path or a readable stream, got ${describeValue(source)}.`, { tenant });
+}
+
+/** Marks a stream the import opened itself (a file), closed when it is done. */
+const OWNED = Symbol('sequelize-apartment.owned');
+
+/** Reads an archive line by line, naming what it expected when the archive ends early. */
+class Reader {
+  readonly #lines: AsyncGenerator<string>;
+  readonly #source: AsyncIterable<Buffer | string>;
+  constructor(source: AsyncIterable<Buffer | string>, readonly tenant: string) {
+    this.#source = source;
+    this.#lines = lines(bytes(source));
+  }
+
+  async line(expected: string): Promise<string> {
+    const r = await this.#lines.next();
+    if (r.done) throw this.error(`The archive ends before ${expected} (it was cut short)`);
+    return r.value;
+  }
+
+  async json(expected: string): Promise<any> {
+    const text = await this.line(expected);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw this.error(`The archive has ${describeValue(text)} where ${expected} belongs (not an archive of this package, or damaged)`);
+    }
+  }
+
+  /** A table's rows, up to its end line, counted into `sum`. */
+  async *rows(sum: RowChecksum): AsyncGenerator<string> {
+    for (;;) {
+      const row = await this.line('the end of a table');
+      if (row === END_OF_ROWS) return;
+      sum.add(row);
+      yield row;
+    }
+  }
+
+  /** A file the import opened is closed; a stream given to it is left to its owner, read to its end (a writer may wait for that). */
+  close(): void {
+    const source = this.#source as any;
+    if (source[OWNED]) source.destroy();
+    else if (typeof source.resume === 'function') source.resume();
+  }
+
+  error(what: string): ArchiveError {
+    return new ArchiveError(`${sentence(what)} Tenant '${this.tenant}' was not imported (nothing was created).`, { tenant: this.tenant });
+  }
+}
+
+/** The manifest, checked against this app: format and version, dialect, migrations. */
+function checkManifest(apartment: Apartment, reader: Reader, manifest: any, appMigrations: readonly string[]): ArchiveManifest {
+  if (manifest?.format !== ARCHIVE_FORMAT) throw reader.error('The source is not a sequelize-apartment tenant archive (its first line is not the manifest)');
+  if (typeof manifest.version !== 'number' || manifest.version > ARCHIVE_VERSION) {
+    throw reader.error(`The archive is format version ${describeValue(manifest.version)}, written by ${manifest.package}; this package reads version ${ARCHIVE_VERSION}. Upgrade sequelize-apartment to import it`);
+  }
+  const { dialect } = apartment.adapter;
+  if (manifest.dialect !== apartment.adapter.dialect || manifest.encoding !== apartment.adapter.archive.encoding) {
+    throw reader.error(
+      `The archive comes from ${manifest.dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} (${manifest.server}) and this app runs on ${dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'}; archives move between servers of the same dialect only`,
+    );
+  }
+  const known = new Set(appMigrations);
+  const missing = (manifest.migrations as string[]).filter((name) => !known.has(name));
+  if (missing.length) {
+    throw reader.error(
+      `The archive's tenant has ${missing.length} migration(s) this app does not have (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}): it was exported from a newer version of the app. Deploy that version (its tenant migrations folder) and import again`,
+    );
+  }
+  return manifest as ArchiveManifest;
+}
+
+function sameColumns(a: ArchiveTableShape, b: ArchiveTableShape): boolean {
+  const names = (t: ArchiveTableShape) => t.columns.map((c) => c.name).sort().join('\0');
+  return names(a) === names(b);
+}
+
+/**
+ * Creates tenant `ref` from an archive: the archive's migrations exactly,
+ * then its rows, sequences/AUTO_INCREMENT past the highest ids, every table
+ * read back and checked against the archive's counts and checksums. All or
+ * nothing: PostgreSQL does it in one transaction; MySQL/MariaDB builds the
+ * tenant under a reserved temporary name (never a tenant, never listed) and
+ * renames it at the end.
+ */
+export async function importTenant(apartment: Apartment, ref: TenantRef, source: unknown, options: ImportOptions = {}): Promise<ImportResult> {
+  if (options === null || typeof options !== 'object') throw new ConfigurationError(`Expected importTenant options to be an object, got ${describeValue(options)}.`, { tenant: ref.key });
+  const onProgress = options.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new ConfigurationError(`Expected \`onProgress\` to be a function, got ${describeValue(onProgress)}.`, { tenant: ref.key });
+  }
+  const { adapter } = apartment;
+  const archive = adapter.archive;
+  if (await adapter.exists(ref)) {
+    throw new TenantExistsError(`Tenant '${ref.key}' already exists ("${ref.name}"), so the archive was not imported. Import under another key, or drop it first with dropTenant('${ref.key}').`, { tenant: ref.key });
+  }
+  const reader = new Reader(openSource(source, ref.key), ref.key);
+  try {
+    const appMigrations = apartment.migrator.files().map((f) => f.name);
+    const manifest = checkManifest(apartment, reader, await reader.json('the manifest'), appMigrations);
+    // MySQL/MariaDB: built under a reserved name (keys start with a letter or digit), renamed when complete.
+    const target: TenantRef = archive.transactional ? ref : Object.freeze({ key: ref.key, name: `${apartment.prefix}_import_${randomBytes(4).toString('hex')}` });
+    const host = apartment.migrationHost();
+    const tables: Record<string, TableSummary> = {};
+    let totalRows = 0;
+    const fill = async (transaction: Transaction | undefined) => {
+      if (manifest.seeders.length) {
+        const seeded = new TenantMetaStorage(host, target, transaction, DATA_TABLE);
+        for (const name of manifest.seeders) await seeded.logMigration({ name });
+      }
+      const live = new Map((await archive.tables(target, [META_TABLE, DATA_TABLE], transaction)).map((t) => [t.name, t]));
+      for (const table of manifest.tables) {
+        const made = live.get(table.name);
+        if (!made || !sameColumns(made, table)) {
+          throw reader.error(
+            `The archive's table ${table.name} (${table.columns.map((c) => c.name).join(', ')}) ${made ? `has other columns than the migrations made (${made.columns.map((c) => c.name).join(', ')})` : 'is not made by the tenant migrations'}; tables made outside migrations (sync()) cannot be imported`,
+          );
+        }
+      }
+      for (const [index, table] of manifest.tables.entries()) {
+        const head = await reader.json(`table ${table.name}`);
+        if (head?.table !== table.name || head.rows !== undefined) throw reader.error(`The archive has ${describeValue(head)} where table ${table.name} begins`);
+        const sum = new RowChecksum();
+        await archive.load(target, table, reader.rows(sum), transaction);
+        const end = await reader.json(`the summary of table ${table.name}`);
+        if (end?.table !== table.name || end.rows !== sum.rows || end.checksum !== sum.checksum) {
+          throw reader.error(`Table ${table.name} in the archive has ${sum.rows} rows (checksum ${sum.checksum}) but its summary says ${end?.rows} (${end?.checksum}): the archive is damaged`);
+        }
+        const back = new RowChecksum();
+        for await (const row of archive.rows(target, table, transaction)) back.add(row);
+        if (back.rows !== sum.rows || back.checksum !== sum.checksum) {
+          throw reader.error(`Table ${table.name} read back from the new tenant has ${back.rows} rows (checksum ${back.checksum}), the archive ${sum.rows} (${sum.checksum}): the server changed values on load`);
+        }
+        tables[table.name] = back.summary();
+        totalRows += back.rows;
+        onProgress?.({ tenant: ref.key, table: table.name, rows: back.rows, totalRows, done: index + 1, tables: manifest.tables.length });
+      }
+      const trailer = await reader.json('the end of the archive');
+      if (trailer?.end !== true) throw reader.error(`The archive has ${describeValue(trailer)} where its end belongs`);
+      await archive.resetCounters(target, transaction);
+    };
+    await apartment.migrator.createExactly(target, manifest.migrations, fill);
+    if (target !== ref) {
+      try {
+        await adapter.renameTenant(target, ref);
+      } catch (error) {
+        await adapter.drop(target).catch(() => undefined);
+        throw error;
+      }
+    }
+    return { tenant: ref.key, manifest, tables, rows: totalRows };
+  } finally {
+    reader.close();
+  }
+}

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeDialects } from '../support/dialects';
+import { CLI, P, Project, expectCode } from './project';
+
+/** tenant:export / tenant:import / tenant:clone / tenant:suspend / tenant:resume (issue 25). */
+describeDialects('apartment CLI: export, import, clone, suspend', (d) => {
+  let project: Project;
+  const cli = (...args: string[]) => project.run(args);
+  const sql = (statement: string) => d.sequelize().query(statement);
+
+  before(async function () {
+    this.timeout(120_000);
+    await d.dropAll(P);
+    project = new Project().rc({ url: d.url, 'tenant-prefix': P }).copy('tenant-migrations');
+    expectCode(await cli('tenant:create', 'src'), 0);
+    const values = Array.from({ length: 20_000 }, (_, i) => `('gadget ${i}', ${i % 3 ? `'red'` : 'NULL'})`).join(', ');
+    await sql(`INSERT INTO ${d.q(`${P}src`)}.${d.q('gadgets')} (name, color) VALUES ${values}`);
+  });
+  after(async () => {
+    project?.remove();
+    await d.dropAll(P);
+  });
+
+  const count = async (key: string) => Number(((await sql(`SELECT COUNT(*) AS n FROM ${d.q(`${P}${key}`)}.${d.q('gadgets')}`))[0] as Array<{ n: unknown }>)[0].n);
+
+  it('tenant:export --file and tenant:import --file (--json), then stdout piped into stdin, then tenant:clone', async function () {
+    this.timeout(120_000);
+    const run = await cli('tenant:export', 'src', '--file', 'src.archive.gz', '--json');
+    expectCode(run, 0);
+    expect(run.json()).to.include({ command: 'tenant:export', ok: true, tenant: 'src', file: 'src.archive.gz', rows: 20_000, version: 1, migrations: 3 });
+    const imported = await cli('tenant:import', 'copy1', '--file', 'src.archive.gz', '--json');
+    expectCode(imported, 0);
+    expect(imported.json()).to.include({ command: 'tenant:import', ok: true, tenant: 'copy1', schema: `${P}copy1`, rows: 20_000 });
+    expect(await count('copy1')).to.equal(20_000);
+
+    execFileSync('sh', ['-c', `"${process.execPath}" "${CLI}" tenant:export src | "${process.execPath}" "${CLI}" tenant:import copy2`], { cwd: project.dir, stdio: 'pipe' });
+    expect(await count('copy2')).to.equal(20_000);
+
+    const clone = await cli('tenant:clone', 'src', 'copy3');
+    expectCode(clone, 0);
+    expect(clone.stdout).to.match(/^Cloned tenant src into copy3 \(.*copy3\): 20000 row\(s\) in \d+ ms\.\n$/);
+    expect(await count('copy3')).to.equal(20_000);
+    const again = await cli('tenant:import', 'copy1', '--file', 'src.archive.gz');
+    expectCode(again, 1);
+    expect(again.stderr).to.include("Tenant 'copy1' already exists");
+  });
+
+  it('an import killed halfway (SIGKILL) leaves no tenant', async function () {
+    this.timeout(120_000);
+    const file = path.join(project.dir, 'src.archive');
+    expectCode(await cli('tenant:export', 'src', '--file', 'src.archive'), 0);
+    const archive = fs.readFileSync(file);
+    const child = spawn(process.execPath, [CLI, 'tenant:import', 'killed'], { cwd: project.dir, stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    // Half the archive, then nothing: the import is inside its load when it is killed.
+    child.stdin.write(archive.subarray(0, Math.floor(archive.length / 2)));
+    for (let i = 0; i < 100 && !(await d.schemaExists(`${P}killed`)) && !(await importing()); i++) await sleep(100);
+    await sleep(500);
+    child.kill('SIGKILL');
+    await exited;
+    // The server notices the dropped connection and rolls its transaction back (PostgreSQL); MySQL/MariaDB built it under a temporary name.
+    for (let i = 0; i < 50 && (await d.schemaExists(`${P}killed`)); i++) await sleep(100);
+    expect(await d.schemaExists(`${P}killed`)).to.equal(false);
+    const list = await cli('tenant:list', '--json');
+    expect(list.json().tenants.map((t: { tenant: string }) => t.tenant)).to.not.include('killed');
+  });
+
+  /** MySQL/MariaDB: whether a temporary import database exists. */
+  async function importing(): Promise<boolean> {
+    if (d.name === 'postgres') return false;
+    const [rows] = await sql(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${P}\\_import%'`);
+    return (rows as unknown[]).length > 0;
+  }
+
+  it('tenant:suspend [--read-only], tenant:resume, and the state in tenant:list', async () => {
+    const suspended = await cli('tenant:suspend', 'src', '--read-only', '--json');
+    expectCode(suspended, 0);
+    expect(suspended.json()).to.deep.equal({ command: 'tenant:suspend', ok: true, tenant: 'src', state: 'read-only' });
+    expect((await cli('tenant:list', '--json')).json().tenants.find((t: { tenant: string }) => t.tenant === 'src')).to.deep.equal({ tenant: 'src', schema: `${P}src`, state: 'read-only' });
+    expectCode(await cli('tenant:suspend', 'src'), 0);
+    expect((await cli('tenant:list')).stdout).to.match(/src\s+\S+src\s+closed/);
+    const resumed = await cli('tenant:resume', 'src', '--json');
+    expect(resumed.json()).to.deep.equal({ command: 'tenant:resume', ok: true, tenant: 'src', state: 'active' });
+    expect((await cli('tenant:suspend', 'ghost', '--json')).json().error).to.include({ name: 'TenantNotFoundError' });
+  });
+}, ['postgres', 'mariadb']);
