@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,6 +75,24 @@ describeDialects('apartment CLI: export, import, clone, suspend', (d) => {
     const [rows] = await sql(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${P}\\_import%'`);
     return (rows as unknown[]).length > 0;
   }
+
+  it('progress on a terminal: tenant:export --file and tenant:clone draw a bar on stderr; with --json, only the JSON', () => {
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const terminal = (...args: string[]) =>
+      spawnSync('script', ['-qec', [process.execPath, CLI, ...args].map(quote).join(' '), '/dev/null'], { cwd: project.dir, encoding: 'utf8', timeout: 60_000 });
+    const exported = terminal('tenant:export', 'src', '--file', 'tty.archive');
+    expect(exported.error, 'util-linux `script` is needed for this test').to.equal(undefined);
+    expect(exported.status, exported.stdout).to.equal(0);
+    expect(exported.stdout).to.match(/export src \[[^\]]*\] \d+\/\d+ tables \| \d+ rows/);
+    expect(exported.stdout).to.match(/Exported tenant src: \d+ table\(s\), 20000 row\(s\)/);
+    const cloned = terminal('tenant:clone', 'src', 'ttycopy');
+    expect(cloned.status, cloned.stdout).to.equal(0);
+    expect(cloned.stdout).to.match(/clone src -> ttycopy \[[^\]]*\] \d+\/\d+ tables/);
+    const json = terminal('tenant:clone', 'src', 'ttycopy2', '--json');
+    expect(json.status, json.stdout).to.equal(0);
+    expect(json.stdout).to.not.match(/tables \|/);
+    expect(JSON.parse(json.stdout.trim())).to.include({ command: 'tenant:clone', ok: true, from: 'src', to: 'ttycopy2', rows: 20_000 });
+  });
 
   it('tenant:suspend [--read-only], tenant:resume, and the state in tenant:list', async () => {
     const suspended = await cli('tenant:suspend', 'src', '--read-only', '--json');
