@@ -581,7 +581,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * writing, streamed (memory stays flat). The format is versioned and
    * documented (docs/guides/backup-restore-clone-suspend.md). On PostgreSQL
    * it needs the `pg-copy-streams` package.
-   * @throws TenantNameError, TenantNotFoundError, ConfigurationError (bad destination or options, pg-copy-streams missing)
+   * @throws TenantNameError, TenantNotFoundError, ArchiveError (the destination closed before the export ended), ConfigurationError (bad destination or options, pg-copy-streams missing)
    * @example await apartment.exportTenant('acme', 'acme.archive.gz')
    */
   async exportTenant(tenant: Tenant, destination: string | NodeJS.WritableStream, options: ExportOptions = {}): Promise<ExportResult> {
@@ -615,7 +615,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
    * a support reproduction): `exportTenant` piped into `importTenant`, with
    * their guarantees (one snapshot of `from`, which is only read; all or
    * nothing for `to`).
-   * @throws TenantNameError, TenantNotFoundError (`from`), TenantExistsError (`to`), ConfigurationError (same key)
+   * @throws TenantNameError, TenantNotFoundError (`from`), TenantExistsError (`to`), ArchiveError (as exportTenant and importTenant), ConfigurationError (same key)
    * @example await apartment.cloneTenant('template', 'acme')
    */
   async cloneTenant(from: Tenant, to: Tenant, options: ImportOptions = {}): Promise<ImportResult> {
