@@ -27,14 +27,19 @@ export const ARCHIVE_VERSION = 1;
 /** The line that ends a table's rows. */
 export const END_OF_ROWS = '\\.';
 
+/** A column of an archived table, in the table's column order. */
 export interface ArchiveColumn {
+  /** The column's name. */
   readonly name: string;
   /** The column's type as the server names it (`integer`, `jsonb`, `varchar(255)`, `longblob`...). */
   readonly type: string;
 }
 
+/** A table of the archive's manifest: its rows follow in the archive, in manifest order. */
 export interface ArchiveTable {
+  /** The table's name (without the tenant's schema/database). */
   readonly name: string;
+  /** Its columns, in the order each row lists their values. */
   readonly columns: readonly ArchiveColumn[];
 }
 
