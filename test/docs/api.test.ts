@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { API_DIR, brokenLinks } from '../support/markdown';
+import * as api from '../../lib';
 import { ROOT } from '../support/paths';
-import { errorNames, methodFacts, optionsDrift, propertyDefaults, tableDrift } from './api-facts';
+import { errorNames, firstTable, methodFacts, optionsDrift, propertyDefaults, tableDrift } from './api-facts';
 
 /**
  * docs/reference/api/ is generated (`npm run docs`: TypeDoc with its markdown
@@ -137,5 +138,29 @@ describe('docs/reference/options.md against the TSDoc of ApartmentOptions', () =
     expect(found).to.include("page.md: `prefix` defaults to 't_' on the page, to 'tenant_' in its TSDoc");
     expect(found).to.include('page.md: `migrationPath` is not an option of ApartmentOptions');
     expect(found).to.include('page.md: ApartmentOptions.migrationsPath has no row');
+  });
+});
+
+describe('docs/reference/errors.md against the exported errors', () => {
+  const page = 'docs/reference/errors.md';
+  /** Every ApartmentError subclass lib/index.ts exports, with the status it carries by default. */
+  const exported = Object.entries(api)
+    .filter(([, value]) => typeof value === 'function' && value.prototype instanceof api.ApartmentError)
+    .map(([name, value]) => {
+      const options = { instanceTenant: 'a', mode: 'closed', reason: 'canary' } as never;
+      return { name, status: new (value as new (message: string, options: never) => api.ApartmentError)('x', options).status };
+    });
+
+  it('has a row for every error the package exports, and no other, with its status', () => {
+    expect(exported.length).to.be.greaterThan(8);
+    const rows = new Map(firstTable(fs.readFileSync(path.join(ROOT, page), 'utf8')).map((cells) => [cells[0]!.replace(/`/g, ''), cells[cells.length - 1]!]));
+    const found: string[] = [];
+    for (const { name, status } of exported) {
+      const cell = rows.get(name);
+      if (cell === undefined) found.push(`${page}: no row for ${name}`);
+      else if (!cell.startsWith(String(status))) found.push(`${page}: ${name}'s status is ${status}, the page says ${cell}`);
+    }
+    for (const name of rows.keys()) if (!exported.some((e) => e.name === name)) found.push(`${page}: ${name} is not an error lib/index.ts exports`);
+    expect(found, `\n  ${found.join('\n  ')}\n`).to.deep.equal([]);
   });
 });
