@@ -218,31 +218,55 @@ export class PostgresAdapter extends BaseAdapter {
 
   /**
    * One statement: a DO block that reads the tenant's tables from the
-   * catalog and truncates, in one `TRUNCATE … RESTART IDENTITY CASCADE`,
-   * those that hold a row or whose identity/serial sequence has been used
-   * (a test touches a few tables; each table truncated costs new files and
-   * their sync at commit). The regnamespace cast fails for a missing schema.
+   * catalog and empties those holding a row, and restarts the identity and
+   * serial sequences that were used (`setval` to their start). A `DELETE` of
+   * a few rows costs a fraction of a `TRUNCATE`, which creates new files per
+   * table and index and syncs them at commit (~2 ms per table, 20-30 ms for
+   * ten on a loaded server). Foreign keys: a `DELETE` that one refuses is
+   * retried after the others (children go first); what still cannot go, and
+   * tables with triggers of their own (a `DELETE` would fire them, a reset
+   * must not), are truncated with `CASCADE`, as before. The regnamespace cast
+   * fails for a missing schema.
    */
   async emptyTables(tenant: TenantRef, keep: readonly string[]): Promise<void> {
     const escape = (value: string) => this.queryGenerator.escape(value) as string;
     const schema = escape(tenant.name);
     const kept = keep.length > 0 ? keep.map(escape).join(', ') : 'NULL';
     const sql = `DO $apartment$
-DECLARE t record; used boolean; dirty text[] := '{}';
+DECLARE probe text; filled text[]; wholesale text[]; refused text[]; tname text; progress boolean;
 BEGIN
-  FOR t IN SELECT c.oid, c.relname FROM pg_catalog.pg_class c
-    WHERE c.relnamespace = ${escape(this.quote(tenant.name))}::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname NOT IN (${kept})
+  -- Which tables hold a row: one query over all of them. Tables with triggers of their own go to TRUNCATE.
+  SELECT string_agg(format('SELECT %L AS t, %L AS triggers WHERE EXISTS (SELECT 1 FROM %I.%I)', c.relname,
+           EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal), ${schema}, c.relname), ' UNION ALL ' ORDER BY c.relname)
+    INTO probe FROM pg_catalog.pg_class c
+    WHERE c.relnamespace = ${escape(this.quote(tenant.name))}::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname NOT IN (${kept});
+  IF probe IS NULL THEN RETURN; END IF;
+  EXECUTE 'SELECT coalesce(array_agg(t ORDER BY t) FILTER (WHERE NOT triggers::boolean), ''{}''), coalesce(array_agg(t) FILTER (WHERE triggers::boolean), ''{}'') FROM (' || probe || ') x'
+    INTO filled, wholesale;
+  -- The tables' own sequences (serial: 'a', identity: 'i') that were used, back to their start.
+  PERFORM CASE WHEN pg_catalog.pg_sequence_last_value(p.seqrelid) IS NOT NULL THEN pg_catalog.setval(p.seqrelid, p.seqstart, false) END
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid AND d.classid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
+    JOIN pg_catalog.pg_sequence p ON p.seqrelid = d.objid
+    WHERE c.relnamespace = ${escape(this.quote(tenant.name))}::regnamespace AND c.relkind IN ('r', 'p') AND c.relname NOT IN (${kept});
+  -- A DELETE that a foreign key refuses waits for the next pass (children go first).
   LOOP
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I)', ${schema}, t.relname) INTO used;
-    IF NOT used THEN
-      -- CASE: pg_sequence_last_value() only ever sees a sequence (the planner may test the join's other rows first).
-      SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid
-        WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid = t.oid AND d.deptype IN ('a', 'i')
-          AND CASE WHEN s.relkind = 'S' THEN pg_catalog.pg_sequence_last_value(s.oid) IS NOT NULL ELSE false END) INTO used;
-    END IF;
-    IF used THEN dirty := dirty || format('%I.%I', ${schema}, t.relname); END IF;
+    refused := '{}'; progress := false;
+    FOREACH tname IN ARRAY filled LOOP
+      BEGIN
+        EXECUTE format('DELETE FROM %I.%I', ${schema}, tname);
+        progress := true;
+      EXCEPTION WHEN foreign_key_violation THEN
+        refused := refused || tname;
+      END;
+    END LOOP;
+    filled := refused;
+    EXIT WHEN cardinality(refused) = 0 OR NOT progress;
   END LOOP;
-  IF cardinality(dirty) > 0 THEN EXECUTE 'TRUNCATE ' || array_to_string(dirty, ', ') || ' RESTART IDENTITY CASCADE'; END IF;
+  wholesale := wholesale || filled;
+  IF cardinality(wholesale) > 0 THEN
+    EXECUTE 'TRUNCATE ' || (SELECT string_agg(format('%I.%I', ${schema}, n), ', ') FROM unnest(wholesale) AS n) || ' CASCADE';
+  END IF;
 END $apartment$`;
     await this.admin(sql).catch((error: unknown) => this.translateQueryError(error, tenant));
   }

@@ -141,9 +141,9 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
     const sent = query.getCalls().map((c) => String(c.args[0]));
     query.restore();
     if (d.name === 'postgres') {
-      // One statement: the catalog read and the TRUNCATE are one DO block.
+      // One statement: the catalog read, the DELETEs (tags refused until widget_tags is empty) and the sequences' restart are one DO block.
       expect(sent).to.have.length(1);
-      expect(sent[0]).to.match(/TRUNCATE .* RESTART IDENTITY CASCADE/);
+      expect(sent[0]).to.match(/^DO \$apartment\$/);
     }
     const counts = await tenant.run(() => Promise.all([models.Widget.count(), models.Tag.count(), models.WidgetTag.count()]));
     expect(counts).to.deep.equal([0, 0, 0]);
@@ -163,6 +163,40 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
     expect(await tenant.run(() => models.Tag.count())).to.equal(0);
     expect(await tenant.run(async () => (await models.Widget.create({ name: 'cog' })).get('id'))).to.equal(1);
   });
+
+  it('reset() of a tenant made without seed keeps the seeder records too (SequelizeData) and seeds nothing', async () => {
+    const tenant = await testTenant(apartment, { spares: 0 });
+    expect((await apartment.seedTenant(tenant.key)).ok).to.equal(true); // the app seeds it itself
+    await tenant.reset();
+    expect(await tenant.run(() => models.Tag.count())).to.equal(0);
+    const [records] = await sequelize.query(`SELECT name FROM ${d.q(apartment.schemaFor(tenant.key))}.${d.q('SequelizeData')}`, { raw: true });
+    expect(records).to.deep.equal([{ name: '00001-tags.js' }]);
+  });
+
+  if (d.name === 'postgres') {
+    it('reset() never fires a table\'s own triggers (such a table is truncated), and a foreign key RESTRICT it cannot DELETE past falls back to TRUNCATE', async () => {
+      const tenant = await testTenant(apartment, { spares: 0 });
+      const schema = d.q(apartment.schemaFor(tenant.key));
+      // A delete trigger on tags that writes into an audit table (empty, so reset() leaves it alone).
+      await sequelize.query(
+        `CREATE TABLE ${schema}.audit (what text);` +
+          `CREATE FUNCTION ${schema}.audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ${schema}.audit VALUES ('tag deleted'); RETURN OLD; END $$;` +
+          `CREATE TRIGGER audit AFTER DELETE ON ${schema}.tags FOR EACH ROW EXECUTE FUNCTION ${schema}.audit();` +
+          // A self-reference with RESTRICT: its DELETE of every row is refused row by row.
+          `ALTER TABLE ${schema}.widgets ADD COLUMN "parentId" integer REFERENCES ${schema}.widgets (id) ON DELETE RESTRICT;`,
+      );
+      await tenant.run(async () => {
+        await models.Tag.create({ name: 'red' });
+        const parent = await models.Widget.create({ name: 'parent' });
+        await sequelize.query(`INSERT INTO ${schema}.widgets (name, "parentId", "createdAt", "updatedAt") VALUES ('child', ${Number(parent.get('id'))}, now(), now())`);
+      });
+      await tenant.reset();
+      expect(await tenant.run(() => Promise.all([models.Widget.count(), models.Tag.count()]))).to.deep.equal([0, 0]);
+      const [audit] = await sequelize.query(`SELECT what FROM ${schema}.audit`, { raw: true });
+      expect(audit).to.deep.equal([]);
+      expect(await tenant.run(async () => (await models.Widget.create({ name: 'gear' })).get('id'))).to.equal(1);
+    });
+  }
 
   it('reset() of a dropped tenant is TenantNotFoundError', async () => {
     const tenant: TestTenant = await testTenant(apartment, { spares: 0 });
@@ -185,6 +219,17 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
     const dropped = await sweepTestTenants(apartment);
     expect(dropped.sort()).to.deep.equal([keys.dead, keys.deadWorker].sort());
     expect(await apartment.tenants()).to.deep.equal([keys.live, keys.otherHost, keys.real, keys.lookalike].sort());
+  });
+
+  it("the next run's first testTenant sweeps a crashed run's test tenants by itself, and no real tenant", async () => {
+    const dead = Number(execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).trim());
+    const crashed = `test_${HOST}_${dead}_1_abcdef_1`;
+    for (const key of [crashed, 'customer']) await apartment.createTenant(key);
+    // A new Apartment, as the next run makes: its first testTenant starts the sweep.
+    build();
+    const tenant = await testTenant(apartment, { spares: 0 });
+    await settle(apartment);
+    expect(await apartment.tenants()).to.deep.equal(['customer', tenant.key].sort());
   });
 });
 
