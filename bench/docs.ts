@@ -18,7 +18,7 @@ interface Results {
   command: string;
   quick: boolean;
   durationSeconds: number;
-  machine: { cpus: number; model: string; memoryGB: number; platform: string; node: string };
+  machine: { cpus: number; model: string; memoryGB: number; platform: string; node: string; loadAverage?: number[] };
   nodes?: Array<{ label: string; version: string }>;
   versions: Record<string, unknown> & { servers?: Record<string, string> };
   notes?: string[];
@@ -38,7 +38,7 @@ export function render(results: Results, intro: string): string {
   const { servers, ...packages } = results.versions;
   out.push(
     `The last run: \`${results.command}\`${results.quick ? ' (--quick)' : ''}, ${results.generatedAt.slice(0, 10)}, ${results.durationSeconds} s, ` +
-      `on ${m.cpus} × ${m.model}, ${m.memoryGB} GB, ${m.platform}.`,
+      `on ${m.cpus} × ${m.model}, ${m.memoryGB} GB, ${m.platform}${m.loadAverage ? `; load average ${m.loadAverage[0]} (1 min) and ${m.loadAverage[1]} (15 min) as it ended` : ''}.`,
     '',
   );
   if (results.nodes?.length) out.push(`- Node: ${results.nodes.map((n) => `${n.label} (${n.version})`).join(', ')}; the parent process on ${m.node}.`);

@@ -47,6 +47,8 @@ export function machine(): Record<string, unknown> {
     memoryGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     platform: `${os.platform()} ${os.release()}`,
     node: process.version,
+    // How busy the machine was (other processes skew every absolute time): 1- and 15-minute load averages as the run ended.
+    loadAverage: [os.loadavg()[0], os.loadavg()[2]].map((l) => Math.round(l * 10) / 10),
   };
 }
 
