@@ -42,6 +42,7 @@ const REMEDIES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(?:apartment\.)?prewarm\(\)/g, 'apartment tenant:prewarm --count <n>'],
   [/\b(?:apartment\.)?createTenant\(\)/g, 'apartment tenant:create'],
   [/\b(?:apartment\.)?drift\(\)/g, 'apartment db:drift'],
+  [/\b(?:apartment\.)?resumeTenant\('([^']*)'\)/g, 'apartment tenant:resume $1'],
   [/\bpoint migrationsPath at\b/g, 'pass --migrations-path (or set tenant-migrations-path in .sequelizerc) with'],
   [/\bapartment\.tenants\(\)/g, 'apartment tenant:list'],
   [/\b(?:apartment\.)?syncRoles\(\)(?: \(CLI: [^)]*\))?/g, 'apartment tenant:roles'],
