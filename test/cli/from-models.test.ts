@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import type { Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize } from 'sequelize';
 import { ROOT } from '../support/paths';
 import { describeDialects, type DialectHarness } from '../support/dialects';
 import { P, Project, expectCode } from './project';
@@ -36,7 +36,7 @@ module.exports = new Apartment(sequelize, { prefix: ${JSON.stringify(prefix)}, s
 
 /** Columns, indexes and constraints of a schema/database, with its own name replaced by <tenant>. */
 async function catalog(d: DialectHarness, admin: Sequelize, schema: string): Promise<unknown> {
-  const q = async (sql: string) => (await admin.query(sql, { replacements: [schema] }))[0];
+  const q = async (sql: string) => admin.query(sql, { replacements: [schema], type: QueryTypes.SELECT }); // typed: mariadb 3.1+ (sequelize#15701)
   const parts = d.name === 'postgres'
     ? {
         columns: await q(`SELECT table_name, column_name, data_type, udt_name, is_nullable, column_default, character_maximum_length, numeric_precision, numeric_scale

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize } from 'sequelize';
 import { describeDialects } from '../support/dialects';
 import { P, Project, expectCode } from './project';
 
@@ -12,7 +12,7 @@ describeDialects('apartment CLI: db:seed commands', (d) => {
   let admin: Sequelize;
   const cli = (...args: string[]) => project.run(args);
   const gadgets = async (key: string) => {
-    const [rows] = await admin.query(`SELECT name FROM ${d.q(P + key)}.${d.q('gadgets')} ORDER BY name`);
+    const rows = await admin.query(`SELECT name FROM ${d.q(P + key)}.${d.q('gadgets')} ORDER BY name`, { type: QueryTypes.SELECT });
     return (rows as Array<{ name: string }>).map((r) => r.name);
   };
 

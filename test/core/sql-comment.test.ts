@@ -32,10 +32,11 @@ describeDialects('sqlComment: every statement in a tenant says which tenant', (d
   async function seenWhileRunning(tenant: string, sql: string): Promise<string[]> {
     const running = apartment.run(tenant, () => sequelize.query(sql));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const [rows] = await admin.query(
+    const rows = await admin.query(
       d.name === 'postgres'
         ? "SELECT query AS text FROM pg_stat_activity WHERE query LIKE '%sleep%' AND pid <> pg_backend_pid()"
         : "SELECT INFO AS text FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP%' AND ID <> CONNECTION_ID()",
+      { type: QueryTypes.SELECT }, // typed: a plain Sequelize on mariadb 3.1+ (sequelize#15701)
     );
     await running;
     return (rows as Array<{ text: string }>).map((r) => r.text);
@@ -49,7 +50,7 @@ describeDialects('sqlComment: every statement in a tenant says which tenant', (d
 
   if (d.name !== 'postgres') {
     it("is in MariaDB's general log, for model and raw statements", async () => {
-      const [[before]] = (await admin.query("SELECT @@GLOBAL.general_log AS on_, @@GLOBAL.log_output AS output")) as any;
+      const [before] = (await admin.query("SELECT @@GLOBAL.general_log AS on_, @@GLOBAL.log_output AS output", { type: QueryTypes.SELECT })) as any;
       await admin.query("SET GLOBAL log_output = 'TABLE'");
       await admin.query('SET GLOBAL general_log = 1');
       try {
@@ -61,8 +62,9 @@ describeDialects('sqlComment: every statement in a tenant says which tenant', (d
         await admin.query('SET GLOBAL general_log = ?', { replacements: [Number(before.on_)] });
         await admin.query('SET GLOBAL log_output = ?', { replacements: [before.output] });
       }
-      const [rows] = await admin.query(
+      const rows = await admin.query(
         "SELECT CONVERT(argument USING utf8mb4) AS text FROM mysql.general_log WHERE CONVERT(argument USING utf8mb4) LIKE '%cmt-b%' AND (CONVERT(argument USING utf8mb4) LIKE 'INSERT INTO%' OR CONVERT(argument USING utf8mb4) LIKE '%general-log-probe%')",
+        { type: QueryTypes.SELECT },
       );
       const texts = (rows as Array<{ text: string }>).map((r) => r.text);
       expect(texts.some((t) => t.startsWith('INSERT INTO') && t.includes("/* tenant='cmt-b' */"))).to.equal(true, texts.join('\n'));

@@ -1,4 +1,4 @@
-import type { Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize } from 'sequelize';
 import type { DialectHarness } from '../support/dialects';
 
 /** Catalog reads (information_schema / pg_catalog) for what tenant migrations made. */
@@ -12,8 +12,8 @@ export class Catalog {
   }
 
   async #rows<T = Record<string, any>>(sql: string, replacements: unknown[]): Promise<T[]> {
-    const [rows] = await this.#s.query(sql, { replacements });
-    return rows as T[];
+    // SELECT-typed: an untyped raw query on a plain Sequelize fails with the mariadb driver 3.1+ (sequelize#15701).
+    return (await this.#s.query(sql, { replacements, type: QueryTypes.SELECT })) as T[];
   }
 
   async columns(schema: string, table: string): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { QueryTypes } from 'sequelize';
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { Apartment } from '../../lib';
@@ -43,9 +44,9 @@ describeDialects('tenant migrations: two processes at once', (d) => {
   async function expectEachRanOnce(tenants = keys): Promise<void> {
     const s = d.sequelize();
     for (const key of tenants) {
-      const [ledger] = await s.query(`SELECT name FROM ${d.q(prefix + key)}.${d.q('migc_ledger')} ORDER BY name`);
+      const ledger = await s.query(`SELECT name FROM ${d.q(prefix + key)}.${d.q('migc_ledger')} ORDER BY name`, { type: QueryTypes.SELECT });
       expect(ledger, key).to.deep.equal([{ name: 'step-1' }, { name: 'step-2' }, { name: 'step-3' }]);
-      const [meta] = await s.query(`SELECT name FROM ${d.q(prefix + key)}.${d.q('SequelizeMeta')} ORDER BY name`);
+      const meta = await s.query(`SELECT name FROM ${d.q(prefix + key)}.${d.q('SequelizeMeta')} ORDER BY name`, { type: QueryTypes.SELECT });
       expect((meta as Array<{ name: string }>).map((r) => r.name), key).to.deep.equal(VERSIONS);
     }
   }

@@ -1,3 +1,4 @@
+import { QueryTypes } from 'sequelize';
 import { runPrefix } from './stress';
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
@@ -46,11 +47,11 @@ describeDialects('reliability: `apartment db:migrate` killed with SIGKILL in the
 
   const columns = async (table: string): Promise<string[]> => {
     const admin = d.sequelize();
-    const [rows] = await admin.query(
+    const rows = await admin.query(
       d.name === 'postgres'
         ? 'SELECT column_name AS c FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY 1'
         : 'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY 1',
-      { replacements: [schema, table] },
+      { replacements: [schema, table], type: QueryTypes.SELECT },
     );
     return (rows as any[]).map((r) => r.c);
   };
@@ -58,10 +59,11 @@ describeDialects('reliability: `apartment db:migrate` killed with SIGKILL in the
   const killedSessionGone = async () => {
     const admin = d.sequelize();
     for (let i = 0; i < 100; i += 1) {
-      const [rows] = await admin.query(
+      const rows = await admin.query(
         d.name === 'postgres'
           ? `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(${PAUSE})%' AND pid <> pg_backend_pid()`
           : `SELECT 1 FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(${PAUSE})%' AND ID <> CONNECTION_ID()`,
+        { type: QueryTypes.SELECT }, // typed: a plain Sequelize on mariadb 3.1+ (sequelize#15701)
       );
       if ((rows as unknown[]).length === 0) return;
       await new Promise((r) => setTimeout(r, 200));
