@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DataTypes, Sequelize, type Model, type ModelStatic } from 'sequelize';
+import { DataTypes, QueryTypes, Sequelize, type Model, type ModelStatic } from 'sequelize';
 import { Apartment, ConfigurationError, TenantNotFoundError, TenantSuspendedError } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
 import { createLoginRole, type LoginRole } from '../support/login-role';
@@ -82,10 +82,11 @@ describeDialects('suspend and resume', (d) => {
     const admin = d.sequelize();
     await apartment.suspendTenant('acme', { mode: 'read-only' });
     const read = async () => {
-      const [rows] = await admin.query(
+      const rows = await admin.query(
         d.name === 'postgres'
           ? "SELECT obj_description(oid, 'pg_namespace') AS note FROM pg_namespace WHERE nspname = 'susp_acme'"
           : "SELECT SCHEMA_COMMENT AS note FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'susp_acme'",
+        { type: QueryTypes.SELECT }, // typed: a plain Sequelize on mariadb 3.1+ (sequelize#15701)
       );
       return (rows as Array<{ note: string | null }>)[0].note;
     };
