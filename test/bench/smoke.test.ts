@@ -33,7 +33,7 @@ describe('bench --quick (smoke)', function () {
     for (const dialect of ['postgres', 'mysql'].filter((x) => !dialects.includes(x))) {
       expect(results.notes.join('\n')).to.include(`${dialect}: skipped`);
     }
-    const expected = ['query overhead', 'raw SQL overhead', "isolation: 'role'", 'create tenant', 'migrate all', 'status', 'middleware', 'tenant scale', 'server memory', 'import cost', 'fleet', 'test kit'];
+    const expected = ['query overhead', 'raw SQL overhead', "isolation: 'role'", 'create tenant', 'migrate all', 'status', 'middleware', 'tenant scale', 'server memory', 'import cost', 'fleet', 'test kit', 'tenant export'];
     for (const dialect of dialects) {
       const cases = new Set(results.cases.filter((r: any) => r.dialect === dialect).map((r: any) => r.case));
       // Server memory and import cost (dialect-independent) and isolation: 'role' (PostgreSQL only) run on PostgreSQL only.
