@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { missingPieces } from '../lib/seam/checks';
 import { OLDEST_ALIASES, OLDEST_ENV } from './support/oldest-aliases';
 import { connect, type DialectName } from './support/servers';
 import { ROOT } from './support/paths';
@@ -77,5 +78,17 @@ describe(`peer versions loaded (${oldest ? 'oldest admitted' : 'devDependencies,
         expect(row).to.contain(`${lowest(range)}, ${pkg.devDependencies[name]}`).and.contain(`\`${range}\``);
       });
     }
+  }
+
+  // The seam's construction checks (lib/seam/checks.ts) find every piece on these versions, with every need on.
+  for (const dialect of ['postgres', 'mysql', 'mariadb'] as const) {
+    it(`the seam finds every internal it relies on (${dialect})`, async () => {
+      const sequelize = connect(dialect);
+      try {
+        expect(missingPieces(sequelize, { affinity: true, roles: true })).to.deep.equal([]);
+      } finally {
+        await sequelize.close();
+      }
+    });
   }
 });
