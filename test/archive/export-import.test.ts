@@ -4,9 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { DataTypes, Op, Sequelize, type Model, type ModelStatic } from 'sequelize';
-import { Apartment, ArchiveError, TenantExistsError, TenantNotFoundError, ARCHIVE_VERSION } from 'sequelize-apartment';
+import { DataTypes, Op, QueryTypes, Sequelize, type Model, type ModelStatic } from 'sequelize';
+import { Apartment, ArchiveError, CrossTenantError, TenantExistsError, TenantNotFoundError, ARCHIVE_VERSION } from 'sequelize-apartment';
 import { describeDialects } from '../support/dialects';
+import { createLoginRole, type LoginRole } from '../support/login-role';
 import { postgresBin, startPrivatePostgres, type PrivateServer } from '../support/private-servers';
 import { archiveMigrations } from './migrations';
 
@@ -277,3 +278,45 @@ describeDialects('tenant archives: import into a second PostgreSQL server', () =
   });
 }, ['postgres']);
 
+
+describeDialects("tenant archives with isolation: 'role'", (d) => {
+  const { folder } = archiveMigrations();
+  let login: LoginRole;
+  let sequelize: Sequelize;
+  let apartment: Apartment;
+
+  before(async function () {
+    this.timeout(60_000);
+    await d.sequelize().query('CREATE EXTENSION IF NOT EXISTS hstore');
+    login = await createLoginRole();
+    sequelize = new Sequelize(login.url, { logging: false, pool: { max: 3 } });
+    apartment = new Apartment(sequelize, { prefix: 'arcr_', migrationsPath: folder, isolation: 'role' });
+    await apartment.createTenant('src');
+    await apartment.run('src', () => sequelize.query("INSERT INTO notes (body, marker) VALUES ('one', 1), ('two', 2)"));
+  });
+  after(async () => {
+    await sequelize?.close();
+    await login?.drop('arcr_');
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('an imported (cloned) tenant gets a role of its own: under it the tenant reads its rows, writes past the highest id, and cannot reach the source (CrossTenantError)', async () => {
+    const result = await apartment.cloneTenant('src', 'copy');
+    expect(result.tables.notes.rows).to.equal(2);
+    const roleOf = async (key: string) =>
+      apartment.run(key, async () => ((await sequelize.query('SELECT current_user AS me', { type: QueryTypes.SELECT })) as Array<{ me: string }>)[0].me);
+    const [source, copy] = [await roleOf('src'), await roleOf('copy')];
+    expect(copy).to.not.equal(login.name);
+    expect(copy).to.not.equal(source);
+    await apartment.run('copy', async () => {
+      await sequelize.query("INSERT INTO notes (body, marker) VALUES ('three', 3)");
+      expect(await sequelize.query('SELECT id, body FROM notes ORDER BY id', { type: QueryTypes.SELECT })).to.deep.equal([
+        { id: 1, body: 'one' },
+        { id: 2, body: 'two' },
+        { id: 3, body: 'three' },
+      ]);
+      const error: any = await sequelize.query('SELECT * FROM arcr_src.notes').catch((e: unknown) => e);
+      expect(error, String(error)).to.be.instanceOf(CrossTenantError);
+    });
+  });
+}, ['postgres']);
