@@ -70,7 +70,7 @@ describeDialects("apartment CLI: the app's own Sequelize and Apartment", (d) => 
     project.rc({ apartment: './src/db.js' });
     const list = await project.run(['tenant:list', '--json']);
     expectCode(list, 0);
-    expect(list.json()).to.deep.include({ prefix, tenants: [{ tenant: 'acme', schema: `${prefix}acme` }] });
+    expect(list.json()).to.deep.include({ prefix, tenants: [{ tenant: 'acme', schema: `${prefix}acme`, state: 'active' }] });
     expectCode(await project.run(['db:migrate:status', '--tenant', 'acme']), 0);
   });
 

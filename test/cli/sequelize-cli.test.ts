@@ -107,7 +107,7 @@ module.exports = new Apartment(sequelize, { prefix: ${JSON.stringify(`${P}rc_`)}
       expectCode(await app.run(['tenant:create', 'acme']), 0);
       const listed = await app.run(['tenant:list', '--json']);
       expectCode(listed, 0);
-      expect(listed.json()).to.deep.include({ prefix: `${P}rc_`, tenants: [{ tenant: 'acme', schema: `${P}rc_acme` }] });
+      expect(listed.json()).to.deep.include({ prefix: `${P}rc_`, tenants: [{ tenant: 'acme', schema: `${P}rc_acme`, state: 'active' }] });
       expect(await d.tables(`${P}rc_acme`)).to.include.members(['gadgets', 'parts']);
       const status = await app.run(['db:migrate:status', '--json']);
       expectCode(status, 0);
