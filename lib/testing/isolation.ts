@@ -69,7 +69,7 @@ export interface IsolationTenants {
 
 /**
  * Runs `fn` inside a fresh test tenant, next to a second one whose every
- * tenant-model table holds a marker row, recording every statement routing
+ * table holds a marker row, recording every statement routing
  * sends meanwhile, and reports what reached the second tenant or the default
  * schema/database: a statement run in or naming the other tenant, a marker
  * row returned, a tenant table used with no tenant, a cross-tenant instance.

@@ -11,10 +11,12 @@ export interface Marked {
 }
 
 /**
- * Writes one marker row into the table of every tenant model that exists in
- * `tenant` (referenced tables first, so foreign keys point at marker rows):
- * text columns carry the marker string, other columns a value of their type.
- * Hooks and validation are skipped: the row only has to exist.
+ * Writes one marker row into every table of `tenant`: first the tables of
+ * tenant models (referenced tables first, so foreign keys point at marker
+ * rows), then the tables only migrations know, from their columns as
+ * `describeTable` reads them. Text columns carry the marker string, other
+ * columns a value of their type. Hooks and validation are skipped: the row
+ * only has to exist. The migration and seeder records get none.
  */
 export async function markRows(apartment: Apartment, tenant: string): Promise<Marked> {
   const marker = `apartment-marker-${randomBytes(5).toString('hex')}`;
@@ -57,7 +59,81 @@ export async function markRows(apartment: Apartment, tenant: string): Promise<Ma
       unmarked.push({ table, reason: (error as Error).message });
     }
   }
+  const bookkeeping = new Set([apartment.migrator.kind.table, apartment.seeder.kind.table]);
+  const known = new Set([...tables, ...unmarked.map((u) => u.table)]);
+  let left = [...existing].filter((table) => !known.has(table) && !bookkeeping.has(table));
+  const failures = new Map<string, string>();
+  // Tables only migrations know: in rounds, so a table referencing another gets its marker row after it.
+  for (let progress = true; left.length > 0 && progress; ) {
+    progress = false;
+    const next: string[] = [];
+    for (const table of left) {
+      try {
+        await markTable(apartment, tenant, table, marker);
+        tables.push(table);
+        progress = true;
+      } catch (error) {
+        failures.set(table, (error as Error).message);
+        next.push(table);
+      }
+    }
+    left = next;
+  }
+  for (const table of left) unmarked.push({ table, reason: failures.get(table) ?? 'not marked' });
   return { marker, tables, unmarked };
+}
+
+/**
+ * One marker row in a table no model describes: its columns as
+ * `describeTable` reads them, a foreign key pointing at a row of the table it
+ * references (a marker row written before).
+ */
+async function markTable(apartment: Apartment, tenant: string, table: string, marker: string): Promise<void> {
+  const queryInterface = apartment.sequelize.getQueryInterface();
+  await apartment.run(tenant, async () => {
+    const columns = await queryInterface.describeTable(table);
+    const references = (await queryInterface.getForeignKeyReferencesForTable(table)) as unknown as Array<Record<string, string>>;
+    const values: Record<string, unknown> = {};
+    for (const [name, column] of Object.entries<any>(columns)) {
+      if (column.autoIncrement) continue;
+      const reference = references.find((r) => r.columnName === name);
+      if (reference?.referencedTableName) {
+        const [rows] = await apartment.sequelize.query(
+          `SELECT ${queryInterface.quoteIdentifier(reference.referencedColumnName ?? 'id')} AS v FROM ${queryInterface.quoteIdentifier(reference.referencedTableName)}`,
+        );
+        const row = (rows as Array<{ v: unknown }>)[0];
+        if (row === undefined) throw new Error(`${name} references ${reference.referencedTableName}, which has no marker row`);
+        values[name] = row.v;
+        continue;
+      }
+      const attribute = { ...column, defaultValue: column.defaultValue ?? undefined, type: { key: typeKey(String(column.type)), _length: lengthOf(String(column.type)) } };
+      const value = sample(attribute, marker);
+      if (value !== undefined) values[name] = value;
+    }
+    await queryInterface.bulkInsert(table, [values]);
+  });
+}
+
+/** The DataTypes key of a column type as `describeTable` spells it (`CHARACTER VARYING(255)`, `int(11)`, `TIMESTAMP WITH TIME ZONE`). */
+function typeKey(type: string): string {
+  const t = type.toUpperCase();
+  if (/\[\]$|^ARRAY/.test(t)) return 'ARRAY';
+  if (/^TINYINT\(1\)/.test(t) || /^BOOL/.test(t)) return 'BOOLEAN';
+  if (/CHAR|TEXT|CITEXT/.test(t)) return 'STRING';
+  if (/^UUID/.test(t)) return 'UUID';
+  if (/^JSON/.test(t)) return 'JSON';
+  if (/BYTEA|BLOB|BINARY/.test(t)) return 'BLOB';
+  if (/INT|SERIAL/.test(t)) return 'INTEGER';
+  if (/NUMERIC|DECIMAL|DOUBLE|REAL|FLOAT/.test(t)) return 'DOUBLE';
+  if (/TIMESTAMP|DATETIME/.test(t)) return 'DATE';
+  if (/^DATE$/.test(t)) return 'DATEONLY';
+  if (/^TIME/.test(t)) return 'TIME';
+  return '';
+}
+
+function lengthOf(type: string): number | undefined {
+  const match = /\((\d+)\)/.exec(type);
+  return match ? Number(match[1]) : undefined;
 }
 
 export function tableOf(model: ModelStatic<Model>): string {

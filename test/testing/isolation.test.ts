@@ -51,6 +51,17 @@ describeDialects('testing kit: expectIsolated and isolationReport', (d) => {
     expect(await apartment.tenants()).to.deep.equal([]);
   });
 
+  it('tables only migrations know (no model) get a marker row too, and a raw query reading one in the other tenant is caught', async () => {
+    sequelize = d.sequelize();
+    apartment = new Apartment(sequelize, { prefix: PREFIX, migrationsPath: folder, ...d.apartmentOptions });
+    const leak = ({ other }: { other: string }) => sequelize.query(`SELECT * FROM ${d.q(apartment.schemaFor(other))}.${d.q('tags')}`, { raw: true });
+    const report = await isolationReport(apartment, leak);
+    expect(report.marked).to.include.members(['widgets', 'tags', 'widget_tags']);
+    expect(report.marked).to.not.include.members(['SequelizeMeta']);
+    expect(report.unmarked).to.deep.equal([]);
+    expect(kinds(report)).to.deep.equal(['marker-row', 'other-tenant']);
+  });
+
   it('catches a raw query naming the other tenant\'s schema (the statement and the marker row it returns)', async () => {
     const leak = ({ other }: { other: string }) => sequelize.query(`SELECT * FROM ${d.q(apartment.schemaFor(other))}.${d.q('widgets')}`, { raw: true });
     const report = await isolationReport(apartment, leak);
