@@ -142,12 +142,19 @@ export function endState(sql: string, lx: Lexicon): 'code' | 'line' | 'open' {
  * lexicon, after a newline when it may end in a line comment. Undefined when
  * under some lexicon the statement ends inside a literal, quoted name or
  * block comment: appended there, the comment could close what the statement
- * left open and turn a broken statement into a different valid one.
+ * left open and turn a broken statement into a different valid one. On
+ * MySQL/MariaDB the `;`s and blanks that end the statement go first (the
+ * server drops them before reading, so they would read differently before
+ * the comment).
  *
  * @example appendComment('SELECT 1 -- why', "/* tenant='acme' *\/", POSTGRES_LEXICONS) // "SELECT 1 -- why\n/* tenant='acme' *\/"
  * @example appendComment("SELECT 'x\\'/* y", '/* m *\/', MYSQL_LEXICONS) // undefined
  */
 export function appendComment(sql: string, comment: string, lexicons: readonly Lexicon[]): string | undefined {
+  // MySQL/MariaDB drop the `;`s and blanks that end a statement before reading it, so `--;` and `;;`
+  // there read as a comment and as nothing, but as two minus signs and an empty statement once
+  // something follows: the comment goes where they began.
+  if (lexicons.some((lx) => lx.mysql)) sql = sql.replace(/[\s;]+$/, '');
   let line = false;
   // Lexicons differ only in how a backslash reads: without one, the first says it all.
   for (const lx of sql.includes('\\') ? lexicons : lexicons.slice(0, 1)) {

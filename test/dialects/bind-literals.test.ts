@@ -26,6 +26,12 @@ describe('appendComment and inlineParameters read a statement under every mode t
     expect(appendComment("SELECT 'a\\' /* x", '/* m */', MYSQL_LEXICONS)).to.equal(undefined);
     expect(appendComment("SELECT 'a\\'", '/* m */', MYSQL_LEXICONS)).to.equal(undefined);
     expect(appendComment("SELECT 'a\\''", '/* m */', POSTGRES_LEXICONS)).to.equal(undefined);
+    // MySQL/MariaDB drop the `;`s and blanks ending a statement before reading it: `--;` there is a comment, `;;` nothing;
+    // with anything after them, two minus signs and an empty statement. The mark goes where they began.
+    expect(appendComment('SELECT 1 AS v0--;', '/* m */', MYSQL_LEXICONS)).to.equal('SELECT 1 AS v0--\n/* m */');
+    expect(appendComment('SELECT 1 AS v0;; \n', '/* m */', MYSQL_LEXICONS)).to.equal('SELECT 1 AS v0 /* m */');
+    expect(appendComment("SELECT 'open;", '/* m */', MYSQL_LEXICONS)).to.equal(undefined);
+    expect(appendComment('SELECT 1 AS v0 --;', '/* m */', POSTGRES_LEXICONS)).to.equal('SELECT 1 AS v0 --;\n/* m */');
   });
 
   it('placeholders are inlined only where every mode agrees they are', () => {
