@@ -46,18 +46,7 @@ export function firstTable(markdown: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start)) {
     if (!line.startsWith('|')) break;
-    const cells: string[] = [];
-    let cell = '';
-    let code = false;
-    for (let i = 1; i < line.length; i++) {
-      const c = line[i]!;
-      if (c === '`') code = !code;
-      if (c === '|' && line[i - 1] !== '\\' && !code) {
-        cells.push(cell.trim());
-        cell = '';
-      } else cell += c;
-    }
-    rows.push(cells);
+    rows.push(tableCells(line));
   }
   return rows.slice(2);
 }
@@ -136,4 +125,20 @@ export function optionsDrift(markdown: string, defaults: Map<string, string | un
     if (shown !== undefined && shown !== declared) out.push(`${page}: \`${option}\` defaults to ${shown} on the page, to ${declared ?? '(no @default)'} in its TSDoc`);
   }
   return out;
+}
+
+/** The cells of one Markdown table row, split on `|` that is not escaped (`\\|`) and not inside backticks. */
+export function tableCells(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let code = false;
+  for (let i = 1; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '`') code = !code;
+    if (c === '|' && line[i - 1] !== '\\' && !code) {
+      cells.push(cell.trim());
+      cell = '';
+    } else cell += c;
+  }
+  return cells;
 }

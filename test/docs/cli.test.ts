@@ -1,3 +1,4 @@
+import { tableCells } from './api-facts';
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,19 +34,7 @@ export function tableRows(markdown: string, heading: string): string[][] {
       if (rows.length) break;
       continue;
     }
-    // Split on | that is not escaped (\|) and not inside backticks.
-    const cells: string[] = [];
-    let cell = '';
-    let code = false;
-    for (let i = 1; i < line.length; i++) {
-      const c = line[i]!;
-      if (c === '`') code = !code;
-      if (c === '|' && line[i - 1] !== '\\' && !code) {
-        cells.push(cell.trim());
-        cell = '';
-      } else cell += c;
-    }
-    rows.push(cells);
+    rows.push(tableCells(line));
   }
   return rows.slice(2);
 }
