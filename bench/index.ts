@@ -125,6 +125,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
   const log = (message: string) => console.error(`  ${message}`);
   const running = process.versions.node.split('.')[0];
   const nodes = resolveNodes(options.node ?? (options.quick ? [running] : [running, '20', '22', '24']));
+  const previous = previousRows(options.out);
   log(`separate-process sides on ${nodes.map((n) => `${n.label} (${n.version})`).join(', ')}`);
 
   for (const dialect of options.dialects) {
@@ -148,6 +149,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
       ops: options.ops,
       repeats: options.repeats,
       jobs: options.jobs,
+      previous,
       rounds: (full, quick = 3) => (options.quick ? quick : full),
       log: (message) => log(`[${dialect}] ${message}`),
     };
@@ -188,6 +190,14 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
   printTable(rows, notes);
   console.log(`\nwrote ${path.relative(process.cwd(), options.out) || options.out} in ${results.durationSeconds} s`);
   return { rows, notes };
+}
+
+function previousRows(file: string): Row[] {
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { cases: Row[] }).cases;
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -169,7 +169,7 @@ export async function trafficRows(ctx: BenchContext, fixture: FleetFixture, keys
       ctx.dialect === 'postgres' ? { maxA: 400 } : undefined,
     ),
     row(
-      { case: 'fleet', metric: `p99 of one tenant's burst (${ctx.quick ? 200 : BURST} findByPk), affinity on (A) vs off (B)`, dialect: ctx.dialect, unit: 'ms', a: p(affine.burst, 99), b: p(plain.burst, 99), note: `p50 ${p(affine.burst, 50).toFixed(2)} / ${p(plain.burst, 50).toFixed(2)} ms` },
+      { case: 'fleet', metric: `p99 of one tenant's burst (${ctx.quick ? 200 : BURST} findByPk), affinity on (A) vs off (B), ${label}`, dialect: ctx.dialect, unit: 'ms', a: p(affine.burst, 99), b: p(plain.burst, 99), note: `p50 ${p(affine.burst, 50).toFixed(2)} / ${p(plain.burst, 50).toFixed(2)} ms` },
       { maxRatio: 1.1 },
     ),
   );
@@ -196,7 +196,7 @@ export async function tenTenants(ctx: BenchContext, fixture: FleetFixture, keys:
       async () => (await traffic(off.apartment, off.Widget, ten)).perOp,
     );
     return row(
-      { case: 'fleet', metric: 'findByPk over 10 tenants, affinity on (A) vs off (B)', dialect: ctx.dialect, unit: 'ms/op', a: result.a, b: result.b, note: `concurrency ${CONCURRENCY}, pool max ${POOL_MAX}, interleaved rounds` },
+      { case: 'fleet', metric: `findByPk over 10 tenants, affinity on (A) vs off (B), server of ${keys.length} tenants`, dialect: ctx.dialect, unit: 'ms/op', a: result.a, b: result.b, note: `concurrency ${CONCURRENCY}, pool max ${POOL_MAX}, interleaved rounds` },
       { maxRatio: 1.03 },
     );
   } finally {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import { Apartment } from '../../lib';
 import { connect } from '../env';
 import { median, timed } from '../harness';
@@ -10,6 +11,8 @@ import { trafficRows } from './fleet-traffic';
 /** Tenants of the fleet case: `--scale N`, else this. */
 export const DEFAULT_SCALE = 1000;
 const QUICK_SCALE = 30;
+/** The absolute goals below are set for 10,000 tenants and grow linearly beyond (at 50,000: tenants() <= 250 ms, migrationStatusAll() <= 2.5 s). */
+const GOAL_SCALE = 10_000;
 
 /**
  * A server with N tenants (3 tables, 2 migrations each; `--scale 10000` for
@@ -62,6 +65,7 @@ async function createSamples(ctx: BenchContext, fixture: FleetFixture, tag: stri
 async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder: string, keys: string[], createEmpty: number[]): Promise<Row[]> {
   const n = keys.length;
   const label = `${n} tenants`;
+  const linear = Math.max(1, n / GOAL_SCALE);
   const sequelize = connect(ctx.dialect, { pool: { max: 10 } });
   const rows: Row[] = [];
   try {
@@ -70,7 +74,7 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
     if (listed.length !== n) throw new Error(`fleet: expected ${n} tenants, tenants() listed ${listed.length}`);
     const list: number[] = [];
     for (let i = 0; i < 5; i++) list.push(await timed(() => apartment.tenants()));
-    rows.push(row({ case: 'fleet', metric: `tenants(), ${label}`, dialect: ctx.dialect, unit: 'ms', a: median(list), b: null }, { maxA: 50 }));
+    rows.push(row({ case: 'fleet', metric: `tenants(), ${label}`, dialect: ctx.dialect, unit: 'ms', a: median(list), b: null }, { maxA: 50 * linear }));
 
     const status: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -81,7 +85,7 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
         }),
       );
     }
-    rows.push(row({ case: 'fleet', metric: `migrationStatusAll(), ${label}`, dialect: ctx.dialect, unit: 's', a: median(status) / 1000, b: null }, { maxA: 0.5 }));
+    rows.push(row({ case: 'fleet', metric: `migrationStatusAll(), ${label}`, dialect: ctx.dialect, unit: 's', a: median(status) / 1000, b: null }, { maxA: 0.5 * linear }));
 
     // drift() and doctor() over the whole fleet (every tenant at the folder's version: one reference).
     let drift = { drifted: -1, references: 0 };
@@ -93,7 +97,7 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
     rows.push(
       row(
         { case: 'fleet', metric: `drift(), ${label}`, dialect: ctx.dialect, unit: 's', a: driftMs / 1000, b: null, note: `${((driftMs / n) * 1000).toFixed(0)} µs/tenant; ${drift.references} reference(s), ${drift.drifted} drifted` },
-        { maxA: 60 },
+        { maxA: 60 * linear },
       ),
     );
     let findings = '';
@@ -105,7 +109,7 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
     rows.push(
       row(
         { case: 'fleet', metric: `doctor(), ${label}`, dialect: ctx.dialect, unit: 's', a: doctorMs / 1000, b: null, note: `${((doctorMs / n) * 1000).toFixed(0)} µs/tenant; ${findings}` },
-        { maxA: 10 },
+        { maxA: 10 * linear },
       ),
     );
 
@@ -133,7 +137,7 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
     rows.push(
       row(
         { case: 'fleet', metric: `migrateAll, 1 new migration, ${label}`, dialect: ctx.dialect, unit: 's', a: allMs / 1000, b: null, note: `${((allMs / n) * 1).toFixed(2)} ms/tenant` },
-        { maxA: 30 },
+        { maxA: 30 * linear },
       ),
       row(
         {
@@ -148,7 +152,26 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
         { maxRatio: 1.1 },
       ),
     );
+    const smaller = smallerRun(ctx, n);
+    if (smaller) {
+      rows.push(
+        row(
+          {
+            case: 'fleet',
+            metric: `migrateAll, 1 new migration: ${n} tenants (A) vs ${smaller.n} tenants (B)`,
+            dialect: ctx.dialect,
+            unit: 's',
+            a: allMs / 1000,
+            b: smaller.seconds,
+            note: `linear: A/B <= ${n} / ${smaller.n}; B from the results file's ${smaller.n}-tenant row (a run before this one, same machine: run both in one sitting)`,
+          },
+          { maxRatio: n / smaller.n, text: `A/B <= ${+(n / smaller.n).toFixed(2)} (linear)` },
+        ),
+      );
+    }
     for (const file of ['00100-add-column-100.js', '00101-add-column-101.js']) fs.rmSync(path.join(folder, file));
+
+    rows.push(await exportOne(ctx, apartment, keys[Math.floor(n / 2)]!, label));
   } finally {
     await sequelize.close();
   }
@@ -168,6 +191,38 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
     ),
   );
   return rows;
+}
+
+/** exportTenant of one tenant (3 tables, one row) at N tenants, into a stream that drops the bytes: what the fleet's size adds to an export. */
+async function exportOne(ctx: BenchContext, apartment: Apartment, key: string, label: string): Promise<Row> {
+  const samples: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i <= 3; i++) {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done();
+      },
+    });
+    const ms = await timed(() => apartment.exportTenant(key, sink));
+    if (i > 0) samples.push(ms); // the first one loads the export code
+  }
+  return row(
+    { case: 'fleet', metric: `exportTenant of one tenant to a null stream, ${label}`, dialect: ctx.dialect, unit: 'ms', a: median(samples), b: null, note: `median of 3 after one warm-up; ${Math.round(bytes / 4)} bytes per archive` },
+    { maxA: 1000, text: 'A < 1 s' },
+  );
+}
+
+/** The largest earlier fleet run with fewer tenants (same dialect) in the results file: its migrateAll time. */
+function smallerRun(ctx: BenchContext, n: number): { n: number; seconds: number } | undefined {
+  let best: { n: number; seconds: number } | undefined;
+  for (const r of ctx.previous) {
+    const match = /^migrateAll, 1 new migration, (\d+) tenants$/.exec(r.metric);
+    if (r.case !== 'fleet' || r.dialect !== ctx.dialect || !match || r.a === null) continue;
+    const size = Number(match[1]);
+    if (size < n && (!best || size > best.n)) best = { n: size, seconds: r.a };
+  }
+  return best;
 }
 
 function check(results: Array<{ ok: boolean; error?: Error }>): void {

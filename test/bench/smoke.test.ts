@@ -59,6 +59,24 @@ describe('bench --quick (smoke)', function () {
     expect(bench(['--scale', 'many']).status).to.equal(2);
   });
 
+  it('a --scale run keeps the fleet rows of another tenant count, compares migrateAll with the largest smaller run, and times an export', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-')), 'results.json');
+    const dialect = process.env.PG_URL ? 'pg' : 'mysql';
+    const small = bench(['--quick', '--scale', '20', '--dialect', dialect, '--out', out, '--prefix', 'bench_scale_']);
+    expect(small.status, small.stderr).to.equal(0);
+    const first = JSON.parse(fs.readFileSync(out, 'utf8')).cases.filter((r: any) => r.case === 'fleet');
+    // Every fleet row names the tenant count, so a run at another scale cannot replace it.
+    for (const r of first) expect(r.metric, r.metric).to.match(/\b20\b/);
+    const large = bench(['--quick', '--scale', '30', '--dialect', dialect, '--out', out, '--prefix', 'bench_scale_']);
+    expect(large.status, large.stderr).to.equal(0);
+    const rows = JSON.parse(fs.readFileSync(out, 'utf8')).cases.filter((r: any) => r.case === 'fleet');
+    const metrics = rows.map((r: any) => r.metric);
+    expect(metrics).to.include.members(first.map((r: any) => r.metric));
+    const ratio = rows.find((r: any) => r.metric === 'migrateAll, 1 new migration: 30 tenants (A) vs 20 tenants (B)');
+    expect(ratio, metrics.join('\n')).to.deep.include({ goal: 'A/B <= 1.5 (linear)', b: first.find((r: any) => r.metric === 'migrateAll, 1 new migration, 20 tenants').a });
+    expect(rows.find((r: any) => r.metric === 'exportTenant of one tenant to a null stream, 30 tenants')).to.deep.include({ unit: 'ms', goal: 'A < 1 s' });
+  });
+
   it('refuses unknown options and cases with exit code 2', () => {
     expect(bench(['--only', 'nope']).status).to.equal(2);
     expect(bench(['--dialect', 'oracle']).status).to.equal(2);
