@@ -6,7 +6,7 @@ import type { Apartment } from '../apartment';
 import { ArchiveError, ConfigurationError, TenantNotFoundError, describeValue } from '../errors';
 import { DATA_TABLE, META_TABLE, TenantMetaStorage } from '../migrations/storage';
 import type { TenantRef } from '../tenant';
-import { ARCHIVE_FORMAT, ARCHIVE_VERSION, END_OF_ROWS, RowChecksum, type ArchiveManifest, type TableSummary } from './format';
+import { ARCHIVE_FORMAT, ARCHIVE_VERSION, END_OF_ROWS, rowChecksum, type ArchiveManifest, type TableSummary } from './format';
 
 /** Where `exportTenant` writes, and how it reports progress. */
 export interface ExportOptions {
@@ -15,7 +15,7 @@ export interface ExportOptions {
    * @default false (true for a `.gz` path)
    */
   gzip?: boolean;
-  /** Called after each table (and every 10,000 rows) with what is done so far. */
+  /** Called after each table (and about every 10,000 rows) with what is done so far. */
   onProgress?: (progress: ArchiveProgress) => void;
 }
 
@@ -46,23 +46,31 @@ const FLUSH_AT = 65_536;
 
 /** A Writable fed in large chunks, honouring backpressure; a destination closed early fails the export instead of stalling it. */
 class Output {
-  #chunk = '';
+  #pending: Buffer[] = [];
+  #size = 0;
   constructor(
     readonly stream: Writable,
     readonly tenant: string,
   ) {}
 
-  async line(text: string): Promise<void> {
-    this.#chunk += `${text}\n`;
-    if (this.#chunk.length >= FLUSH_AT) await this.flush();
+  line(text: string): Promise<void> {
+    return this.bytes(Buffer.from(`${text}\n`));
+  }
+
+  async bytes(chunk: Buffer): Promise<void> {
+    this.#pending.push(chunk);
+    this.#size += chunk.length;
+    if (this.#size >= FLUSH_AT) await this.flush();
   }
 
   async flush(): Promise<void> {
-    if (this.#chunk === '') return;
+    if (this.#size === 0) return;
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded) throw this.#closed(stream.errored);
-    const flowing = stream.write(this.#chunk);
-    this.#chunk = '';
+    const chunk = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#size);
+    this.#pending = [];
+    this.#size = 0;
+    const flowing = stream.write(chunk);
     if (flowing) return;
     await new Promise<void>((resolve, reject) => {
       const done = (error?: unknown) => {
@@ -156,17 +164,23 @@ export async function exportTenant(apartment: Apartment, ref: TenantRef, destina
       let totalRows = 0;
       for (const [index, table] of tables.entries()) {
         await output.line(JSON.stringify({ table: table.name }));
-        const sum = new RowChecksum();
-        for await (const row of archive.rows(ref, table, transaction)) {
-          sum.add(row);
-          await output.line(row);
-          if (onProgress && sum.rows % 10_000 === 0) onProgress({ tenant: ref.key, table: table.name, rows: sum.rows, totalRows: totalRows + sum.rows, done: index, tables: tables.length });
+        // The dialect's bytes as they come: counted and hashed row by row, written unparsed.
+        const sum = rowChecksum(ARCHIVE_VERSION);
+        let reported = 0;
+        for await (const chunk of archive.rows(ref, table, transaction)) {
+          sum.update(chunk);
+          await output.bytes(chunk);
+          if (onProgress && sum.rows - reported >= 10_000) {
+            reported = sum.rows;
+            onProgress({ tenant: ref.key, table: table.name, rows: sum.rows, totalRows: totalRows + sum.rows, done: index, tables: tables.length });
+          }
         }
-        totalRows += sum.rows;
-        summaries[table.name] = sum.summary();
+        const summary = sum.summary();
+        totalRows += summary.rows;
+        summaries[table.name] = summary;
         await output.line(END_OF_ROWS);
-        await output.line(JSON.stringify({ table: table.name, ...sum.summary() }));
-        onProgress?.({ tenant: ref.key, table: table.name, rows: sum.rows, totalRows, done: index + 1, tables: tables.length });
+        await output.line(JSON.stringify({ table: table.name, ...summary }));
+        onProgress?.({ tenant: ref.key, table: table.name, rows: summary.rows, totalRows, done: index + 1, tables: tables.length });
       }
       await output.line(JSON.stringify({ end: true, tables: summaries }));
       await output.flush();

@@ -9,8 +9,7 @@ import { ArchiveError, ConfigurationError, TenantExistsError, describeValue, sen
 import { DATA_TABLE, META_TABLE, TenantMetaStorage } from '../migrations/storage';
 import type { TenantRef } from '../tenant';
 import type { ArchiveProgress } from './export';
-import { ARCHIVE_FORMAT, ARCHIVE_VERSION, END_OF_ROWS, RowChecksum, type ArchiveManifest, type TableSummary } from './format';
-import { lines } from './lines';
+import { ARCHIVE_FORMAT, ARCHIVE_VERSION, IMPORT_MARK, rowChecksum, type ArchiveManifest, type RowChecksum, type TableSummary } from './format';
 
 /** Options of `importTenant`. */
 export interface ImportOptions {
@@ -63,19 +62,66 @@ function openSource(source: unknown, tenant: string): AsyncIterable<Buffer | str
 /** Marks a stream the import opened itself (a file), closed when it is done. */
 const OWNED = Symbol('sequelize-apartment.owned');
 
-/** Reads an archive line by line, naming what it expected when the archive ends early. */
+const NEWLINE = 0x0a;
+
+/** Whether `bytes[start, end)` is the line that ends a table's rows (`\.`). */
+function endOfRows(bytes: Buffer, start: number, end: number): boolean {
+  return end - start === 2 && bytes[start] === 0x5c && bytes[start + 1] === 0x2e;
+}
+
+/** Reads an archive's bytes: records line by line, rows in chunks of whole lines; names what it expected when the archive ends early. */
 class Reader {
-  readonly #lines: AsyncGenerator<string>;
+  readonly #chunks: AsyncIterator<Buffer>;
   readonly #source: AsyncIterable<Buffer | string>;
+  /** Unread bytes: `#buffer[#at...]`. */
+  #buffer: Buffer = Buffer.alloc(0);
+  #at = 0;
+  #ended = false;
   constructor(source: AsyncIterable<Buffer | string>, readonly tenant: string) {
     this.#source = source;
-    this.#lines = lines(bytes(source));
+    this.#chunks = bytes(source)[Symbol.asyncIterator]();
+  }
+
+  /**
+   * Appends the next chunks to the unread bytes, up to one with a line end
+   * (a long line is joined once, not chunk by chunk); false at the end of
+   * the source.
+   */
+  async #more(): Promise<boolean> {
+    const parts = [this.#buffer.subarray(this.#at)];
+    let size = parts[0]!.length;
+    while (!this.#ended) {
+      const next = await this.#chunks.next();
+      if (next.done) {
+        this.#ended = true;
+        break;
+      }
+      parts.push(next.value);
+      size += next.value.length;
+      if (next.value.indexOf(NEWLINE) !== -1) break;
+    }
+    if (parts.length === 1) return false;
+    this.#buffer = Buffer.concat(parts, size);
+    this.#at = 0;
+    return true;
   }
 
   async line(expected: string): Promise<string> {
-    const r = await this.#lines.next();
-    if (r.done) throw this.error(`The archive ends before ${expected} (it was cut short)`);
-    return r.value;
+    for (;;) {
+      const end = this.#buffer.indexOf(NEWLINE, this.#at);
+      if (end !== -1) {
+        const text = this.#buffer.toString('utf8', this.#at, end);
+        this.#at = end + 1;
+        return text;
+      }
+      if (!(await this.#more())) {
+        // The last line, without its \n.
+        if (this.#at >= this.#buffer.length) throw this.error(`The archive ends before ${expected} (it was cut short)`);
+        const text = this.#buffer.toString('utf8', this.#at);
+        this.#at = this.#buffer.length;
+        return text;
+      }
+    }
   }
 
   async json(expected: string): Promise<any> {
@@ -87,13 +133,24 @@ class Reader {
     }
   }
 
-  /** A table's rows, up to its end line, counted into `sum`. */
-  async *rows(sum: RowChecksum): AsyncGenerator<string> {
+  /** A table's rows up to its end line, in chunks of whole lines (each with its \n), counted and hashed into `sum`. */
+  async *rows(sum: RowChecksum): AsyncGenerator<Buffer> {
     for (;;) {
-      const row = await this.line('the end of a table');
-      if (row === END_OF_ROWS) return;
-      sum.add(row);
-      yield row;
+      const buffer = this.#buffer;
+      const first = this.#at;
+      let start = first;
+      for (let end = buffer.indexOf(NEWLINE, start); end !== -1; end = buffer.indexOf(NEWLINE, start)) {
+        if (endOfRows(buffer, start, end)) {
+          this.#at = end + 1;
+          if (start > first) yield buffer.subarray(first, start);
+          return;
+        }
+        sum.row(buffer, start, end);
+        start = end + 1;
+      }
+      this.#at = start;
+      if (start > first) yield buffer.subarray(first, start);
+      if (!(await this.#more())) throw this.error('The archive ends before the end of a table (it was cut short)');
     }
   }
 
@@ -112,8 +169,8 @@ class Reader {
 /** The manifest, checked against this app: format and version, dialect, migrations. */
 function checkManifest(apartment: Apartment, reader: Reader, manifest: any, appMigrations: readonly string[]): ArchiveManifest {
   if (manifest?.format !== ARCHIVE_FORMAT) throw reader.error('The source is not a sequelize-apartment tenant archive (its first line is not the manifest)');
-  if (typeof manifest.version !== 'number' || manifest.version > ARCHIVE_VERSION) {
-    throw reader.error(`The archive is format version ${describeValue(manifest.version)}, written by ${manifest.package}; this package reads version ${ARCHIVE_VERSION}. Upgrade sequelize-apartment to import it`);
+  if (!Number.isInteger(manifest.version) || manifest.version < 1 || manifest.version > ARCHIVE_VERSION) {
+    throw reader.error(`The archive is format version ${describeValue(manifest.version)}, written by ${manifest.package}; this package reads versions 1 to ${ARCHIVE_VERSION}. Upgrade sequelize-apartment to import it`);
   }
   const { dialect } = apartment.adapter;
   if (manifest.dialect !== apartment.adapter.dialect || manifest.encoding !== apartment.adapter.archive.encoding) {
@@ -160,7 +217,7 @@ export async function importTenant(apartment: Apartment, ref: TenantRef, source:
     const appMigrations = apartment.migrator.files().map((f) => f.name);
     const manifest = checkManifest(apartment, reader, await reader.json('the manifest'), appMigrations);
     // MySQL/MariaDB: built under a reserved name (keys start with a letter or digit), renamed when complete.
-    const target: TenantRef = archive.transactional ? ref : Object.freeze({ key: ref.key, name: `${apartment.prefix}_import_${randomBytes(4).toString('hex')}` });
+    const target: TenantRef = archive.transactional ? ref : Object.freeze({ key: ref.key, name: `${apartment.prefix}${IMPORT_MARK}${randomBytes(4).toString('hex')}` });
     const host = apartment.migrationHost();
     const tables: Record<string, TableSummary> = {};
     let totalRows = 0;
@@ -181,18 +238,19 @@ export async function importTenant(apartment: Apartment, ref: TenantRef, source:
       for (const [index, table] of manifest.tables.entries()) {
         const head = await reader.json(`table ${table.name}`);
         if (head?.table !== table.name || head.rows !== undefined) throw reader.error(`The archive has ${describeValue(head)} where table ${table.name} begins`);
-        const sum = new RowChecksum();
+        const sum = rowChecksum(manifest.version);
         await archive.load(target, table, reader.rows(sum), transaction);
         const end = await reader.json(`the summary of table ${table.name}`);
         if (end?.table !== table.name || end.rows !== sum.rows || end.checksum !== sum.checksum) {
           throw reader.error(`Table ${table.name} in the archive has ${sum.rows} rows (checksum ${sum.checksum}) but its summary says ${end?.rows} (${end?.checksum}): the archive is damaged`);
         }
-        const back = new RowChecksum();
-        for await (const row of archive.rows(target, table, transaction)) back.add(row);
+        const reading = rowChecksum(manifest.version);
+        for await (const chunk of archive.rows(target, table, transaction)) reading.update(chunk);
+        const back = reading.summary();
         if (back.rows !== sum.rows || back.checksum !== sum.checksum) {
           throw reader.error(`Table ${table.name} read back from the new tenant has ${back.rows} rows (checksum ${back.checksum}), the archive ${sum.rows} (${sum.checksum}): the server changed values on load`);
         }
-        tables[table.name] = back.summary();
+        tables[table.name] = back;
         totalRows += back.rows;
         onProgress?.({ tenant: ref.key, table: table.name, rows: back.rows, totalRows, done: index + 1, tables: manifest.tables.length });
       }

@@ -220,7 +220,8 @@ export interface ArchiveTableShape {
 
 /**
  * Tenant export/import (lib/archive): what differs by dialect. Rows travel
- * as text lines in the dialect's `encoding`; everything else (the archive
+ * as text lines in the dialect's `encoding`, as bytes (chunks of many rows,
+ * never a string or a promise per row); everything else (the archive
  * format, checksums, the flow) is shared.
  */
 export interface ArchiveOperations {
@@ -242,10 +243,10 @@ export interface ArchiveOperations {
   serverVersion(transaction?: Transaction): Promise<string>;
   /** The tenant's tables but `skip`, with their columns, parents before the tables that reference them. */
   tables(tenant: TenantRef, skip: readonly string[], transaction?: Transaction): Promise<ArchiveTableShape[]>;
-  /** A table's rows, one encoded line each, streamed (flat memory). */
-  rows(tenant: TenantRef, table: ArchiveTableShape, transaction?: Transaction): AsyncIterable<string>;
-  /** Loads encoded rows into a table of a tenant being imported. */
-  load(tenant: TenantRef, table: ArchiveTableShape, rows: AsyncIterable<string>, transaction?: Transaction): Promise<void>;
+  /** A table's rows, one encoded line each ending in `\n`, streamed (flat memory) in chunks cut anywhere. */
+  rows(tenant: TenantRef, table: ArchiveTableShape, transaction?: Transaction): AsyncIterable<Buffer>;
+  /** Loads encoded rows into a table of a tenant being imported: chunks of whole lines, each ending in `\n`. */
+  load(tenant: TenantRef, table: ArchiveTableShape, rows: AsyncIterable<Buffer>, transaction?: Transaction): Promise<void>;
   /** Sets sequences / AUTO_INCREMENT past the highest ids. */
   resetCounters(tenant: TenantRef, transaction?: Transaction): Promise<void>;
 }

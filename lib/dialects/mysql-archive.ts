@@ -11,16 +11,17 @@ export interface MysqlArchiveContext {
   unrouted<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** Rows read (and inserted) per statement. */
-const PAGE = 2_000;
-const INSERT_BATCH = 500;
+/** Rows read per statement. */
+const PAGE = 5_000;
+/** An INSERT is sent when its text reaches this many characters (well under the servers' smallest default max_allowed_packet, 4 MB on MySQL 5.7). */
+const INSERT_CHARS = 1_000_000;
 
 /** How a column's value is written as text and read back: binary in hex, TIMESTAMP as Unix time (time-zone free). */
-function codec(type: string): { read: (quoted: string) => string; write: string } {
+function codec(type: string): { read: (quoted: string) => string; write: (literal: string) => string } {
   const base = type.toLowerCase();
-  if (/^(?:tiny|medium|long)?blob\b|^(?:var)?binary\b|^bit\b/.test(base)) return { read: (c) => `HEX(${c})`, write: 'UNHEX(?)' };
-  if (/^timestamp\b/.test(base)) return { read: (c) => `CAST(UNIX_TIMESTAMP(${c}) AS CHAR)`, write: 'FROM_UNIXTIME(?)' };
-  return { read: (c) => `CAST(${c} AS CHAR)`, write: '?' };
+  if (/^(?:tiny|medium|long)?blob\b|^(?:var)?binary\b|^bit\b/.test(base)) return { read: (c) => `HEX(${c})`, write: (v) => `UNHEX(${v})` };
+  if (/^timestamp\b/.test(base)) return { read: (c) => `CAST(UNIX_TIMESTAMP(${c}) AS CHAR)`, write: (v) => `FROM_UNIXTIME(${v})` };
+  return { read: (c) => `CAST(${c} AS CHAR)`, write: (v) => v };
 }
 
 /**
@@ -79,50 +80,78 @@ export class MysqlArchive implements ArchiveOperations {
     return (rows as Array<{ name: string }>).map((r) => r.name);
   }
 
-  async *rows(tenant: TenantRef, table: ArchiveTableShape, transaction?: Transaction): AsyncGenerator<string> {
+  async *rows(tenant: TenantRef, table: ArchiveTableShape, transaction?: Transaction): AsyncGenerator<Buffer> {
     const q = (name: string) => this.#ctx.quote(name);
     const key = await this.#primaryKey(tenant, table, transaction);
-    const values = table.columns.map((c, i) => `${codec(c.type).read(q(c.name))} AS c${i}`);
+    const names = table.columns.map((_c, i) => `c${i}`);
+    const values = table.columns.map((c, i) => `${codec(c.type).read(q(c.name))} AS ${names[i]}`);
     const keys = key.map((k, i) => `${q(k)} AS k${i}`);
     const from = `FROM ${q(tenant.name)}.${q(table.name)}`;
     // Without a primary key: pages by offset, ordered by every column.
     const order = (key.length ? key : table.columns.map((c) => c.name)).map(q).join(', ');
-    let after: unknown[] | undefined;
-    let offset = 0;
-    for (;;) {
+    const select = (after: unknown[] | undefined, offset: number) => {
       const where = after ? `WHERE (${key.map(q).join(', ')}) > (${key.map(() => '?').join(', ')})` : '';
       const sql = `SELECT ${[...values, ...keys].join(', ')} ${from} ${where} ORDER BY ${order} LIMIT ${PAGE}${key.length ? '' : ` OFFSET ${offset}`}`;
-      const page = (await this.#ctx.admin(sql, { replacements: after ?? [], transaction, type: QueryTypes.SELECT })) as Array<Record<string, unknown>>;
-      for (const row of page) yield JSON.stringify(table.columns.map((_c, i) => text(row[`c${i}`])));
-      if (page.length < PAGE) return;
-      const last = page[page.length - 1]!;
-      after = key.map((_k, i) => last[`k${i}`]);
-      offset += PAGE;
+      const page = this.#ctx.admin(sql, { replacements: after ?? [], transaction, type: QueryTypes.SELECT }) as Promise<Array<Record<string, unknown>>>;
+      page.catch(() => undefined); // awaited in turn; a reader that stops early leaves it unawaited
+      return page;
+    };
+    // The next page is asked for as soon as a page arrives, so the server reads it while this one is encoded.
+    let next: Promise<Array<Record<string, unknown>>> | undefined = select(undefined, 0);
+    for (let offset = 0; next; offset += PAGE) {
+      const page: Array<Record<string, unknown>> = await next;
+      const last = page[page.length - 1];
+      next = page.length < PAGE ? undefined : select(key.map((_k, i) => last![`k${i}`]), offset + PAGE);
+      let lines = '';
+      const line: Array<string | null> = new Array(names.length);
+      for (const row of page) {
+        for (let i = 0; i < names.length; i++) line[i] = text(row[names[i]!]);
+        lines += `${JSON.stringify(line)}\n`;
+      }
+      if (lines) yield Buffer.from(lines);
     }
   }
 
-  async load(tenant: TenantRef, table: ArchiveTableShape, rows: AsyncIterable<string>, transaction?: Transaction): Promise<void> {
+  /**
+   * Multi-row INSERTs of about 1 MB each (the text built here, values
+   * escaped by Sequelize's `escape`), the whole table in one transaction:
+   * one commit (and log flush) per table, not per statement.
+   */
+  async load(tenant: TenantRef, table: ArchiveTableShape, rows: AsyncIterable<Buffer>, transaction?: Transaction): Promise<void> {
     const q = (name: string) => this.#ctx.quote(name);
-    const placeholders = `(${table.columns.map((c) => codec(c.type).write).join(', ')})`;
+    const writes = table.columns.map((c) => codec(c.type).write);
+    const escape = (value: unknown) => (value === null ? 'NULL' : this.#ctx.sequelize.escape(value as string));
     const head = `INSERT INTO ${q(tenant.name)}.${q(table.name)} (${table.columns.map((c) => q(c.name)).join(', ')}) VALUES `;
-    let batch: unknown[] = [];
-    let count = 0;
-    const flush = async () => {
-      if (count === 0) return;
-      await this.#ctx.admin(head + Array(count).fill(placeholders).join(', '), { replacements: batch, transaction });
-      batch = [];
-      count = 0;
+    // One INSERT in flight while the next is built: the server inserts while this process parses and escapes.
+    let sent: Promise<unknown> = Promise.resolve();
+    const send = async (sql: string, into: Transaction) => {
+      await sent;
+      sent = this.#ctx.admin(sql, { transaction: into });
+      sent.catch(() => undefined); // awaited by the next send or at the end
     };
-    for await (const line of rows) {
-      const values = JSON.parse(line) as unknown[];
-      if (!Array.isArray(values) || values.length !== table.columns.length) {
-        throw new Error(`a row of table ${table.name} has ${Array.isArray(values) ? values.length : 'no'} values, not ${table.columns.length}`);
+    const insert = async (into: Transaction) => {
+      let sql = '';
+      for await (const chunk of rows) {
+        for (const line of chunk.toString('utf8').split('\n')) {
+          if (line === '') continue; // after the chunk's last \n
+          const values = JSON.parse(line) as unknown[];
+          if (!Array.isArray(values) || values.length !== writes.length) {
+            throw new Error(`a row of table ${table.name} has ${Array.isArray(values) ? values.length : 'no'} values, not ${writes.length}`);
+          }
+          let tuple = '(';
+          for (let i = 0; i < writes.length; i++) tuple += (i ? ', ' : '') + (values[i] === null ? 'NULL' : writes[i]!(escape(values[i])));
+          sql += (sql ? ', ' : head) + tuple + ')';
+          if (sql.length >= INSERT_CHARS) {
+            await send(sql, into);
+            sql = '';
+          }
+        }
       }
-      for (const value of values) batch.push(value);
-      count += 1;
-      if (count >= INSERT_BATCH) await flush();
-    }
-    await flush();
+      if (sql) await send(sql, into);
+      await sent;
+    };
+    if (transaction) return insert(transaction);
+    await this.#ctx.unrouted(() => this.#ctx.sequelize.transaction((t) => insert(t)));
   }
 
   async resetCounters(tenant: TenantRef, transaction?: Transaction): Promise<void> {

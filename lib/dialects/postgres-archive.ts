@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { Transaction, type Sequelize } from 'sequelize';
-import { lines } from '../archive/lines';
 import { loadOrder } from '../archive/format';
 import type { TenantRef } from '../tenant';
 import type { ArchiveOperations, ArchiveTableShape } from './contract';
@@ -83,13 +82,14 @@ export class PostgresArchive implements ArchiveOperations {
     return shapes(columns, references, skip);
   }
 
-  async *rows(tenant: TenantRef, table: ArchiveTableShape, transaction?: Transaction): AsyncGenerator<string> {
+  /** COPY's bytes as they arrive, unparsed (the archive's row encoding is COPY's). */
+  async *rows(tenant: TenantRef, table: ArchiveTableShape, transaction?: Transaction): AsyncGenerator<Buffer> {
     const connection = transactionConnection(transaction!);
     await this.#enter(tenant, transaction!);
     const stream = connection.query(pgCopyStreams().to(`COPY (SELECT ${this.#columns(table)} FROM ${this.#table(tenant, table)}) TO STDOUT`));
     let ended = false;
     try {
-      yield* lines(stream);
+      for await (const chunk of stream) yield chunk as Buffer;
       ended = true;
     } finally {
       // A reader that stops early (the destination failed): the COPY is read to its end, so the
@@ -101,23 +101,18 @@ export class PostgresArchive implements ArchiveOperations {
     }
   }
 
-  async load(tenant: TenantRef, table: ArchiveTableShape, rows: AsyncIterable<string>, transaction?: Transaction): Promise<void> {
+  async load(tenant: TenantRef, table: ArchiveTableShape, rows: AsyncIterable<Buffer>, transaction?: Transaction): Promise<void> {
     const connection = transactionConnection(transaction!);
     await this.#enter(tenant, transaction!);
     const stream = connection.query(pgCopyStreams().from(`COPY ${this.#table(tenant, table)} (${this.#columns(table)}) FROM STDIN`));
     const done = finished(stream);
     done.catch(() => undefined); // awaited below; an early failure must not be unhandled meanwhile
-    let chunk = '';
     try {
-      for await (const row of rows) {
-        chunk += `${row}\n`;
-        if (chunk.length >= 65_536) {
-          const flowing = stream.write(chunk);
-          chunk = '';
-          if (!flowing) await Promise.race([once(stream, 'drain'), done]);
-        }
+      // The archive's lines are COPY's own: passed through as they are.
+      for await (const chunk of rows) {
+        if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), done]);
       }
-      stream.end(chunk);
+      stream.end();
     } catch (error) {
       stream.destroy(error as Error);
       await done.catch(() => undefined);

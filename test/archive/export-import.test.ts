@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -108,7 +109,7 @@ describeDialects('tenant archives: export, import, clone', (d) => {
     const catalogBefore = await catalog('arc_src');
     const file = path.join(dir, `src-${d.name}.archive.gz`);
     const exported = await apartment.exportTenant('src', file);
-    expect(gunzipSync(fs.readFileSync(file)).toString('utf8').split('\n', 1)[0]).to.match(/^\{"format":"sequelize-apartment-archive","version":1,/);
+    expect(gunzipSync(fs.readFileSync(file)).toString('utf8').split('\n', 1)[0]).to.match(new RegExp(`^\\{"format":"sequelize-apartment-archive","version":${ARCHIVE_VERSION},`));
     expect(exported.manifest).to.include({ version: ARCHIVE_VERSION, dialect: pg ? 'postgres' : 'mysql', tenant: 'src', schema: 'arc_src' });
     expect(exported.manifest.migrations).to.deep.equal(files);
     expect(exported.manifest.tables.map((t) => t.name)).to.have.members(['things', 'a_parts', 'notes']);
@@ -169,6 +170,54 @@ describeDialects('tenant archives: export, import, clone', (d) => {
     await refused(lines.slice(0, -2), /The archive ends before the end of the archive/);
   });
 
+  /**
+   * The archive rewritten in format version 1, as the package wrote it before version 2: the same records, each
+   * table's checksum the sum of SHA-256 per row (docs/reference/archive-format.md), computed here on its own.
+   */
+  function asVersion1(lines: string[]): string[] {
+    const tables: Record<string, { rows: number; checksum: string }> = {};
+    let table: { name: string; low: bigint; high: bigint; rows: number } | undefined;
+    return lines.map((line, i) => {
+      if (i === 0) return JSON.stringify({ ...JSON.parse(line), version: 1 });
+      if (table && line === '\\.') {
+        tables[table.name] = { rows: table.rows, checksum: table.low.toString(16).padStart(16, '0') + table.high.toString(16).padStart(16, '0') };
+        table = undefined;
+        return line;
+      }
+      if (table) {
+        const digest = createHash('sha256').update(line).digest();
+        table.low = (table.low + digest.readBigUInt64LE(0)) % 2n ** 64n;
+        table.high = (table.high + digest.readBigUInt64LE(8)) % 2n ** 64n;
+        table.rows += 1;
+        return line;
+      }
+      if (line === '') return line;
+      const record = JSON.parse(line);
+      if (record.end) return JSON.stringify({ end: true, tables });
+      if (record.rows === undefined) table = { name: record.table, low: 0n, high: 0n, rows: 0 };
+      else return JSON.stringify({ table: record.table, ...tables[record.table] });
+      return line;
+    });
+  }
+
+  it('reads format version 1 (SHA-256 row checksums): imports it and checks it; refuses it damaged, or with version 2 checksums', async () => {
+    const lines = await archiveLines();
+    const v1 = asVersion1(lines);
+    expect(v1[0]).to.match(/^\{"format":"sequelize-apartment-archive","version":1,/);
+    const imported = await apartment.importTenant('old', Readable.from([v1.join('\n')]));
+    expect(imported.manifest.version).to.equal(1);
+    const { rows, checksum } = JSON.parse(v1.find((l) => l.startsWith('{"table":"notes","rows":'))!);
+    expect(imported.tables.notes).to.deep.equal({ rows, checksum });
+    expect(await snapshot(apartment, 'old')).to.deep.equal(await snapshot(apartment, 'src'));
+    await apartment.dropTenant('old');
+
+    const damaged = [...v1];
+    const row = damaged.findIndex((l) => l.includes('thing 3'));
+    damaged[row] = damaged[row].replace('thing 3', 'thing 4');
+    await refused(damaged, /Table things in the archive has 50 rows \(checksum [0-9a-f]{32}\) but its summary says 50 \([0-9a-f]{32}\): the archive is damaged/);
+    await refused([v1[0], ...lines.slice(1)], /Table [a-z_]+ in the archive has \d+ rows \(checksum [0-9a-f]{32}\) but its summary says \d+ \([0-9a-f]{32}\): the archive is damaged/);
+  });
+
   it('an export whose destination closes early fails with ArchiveError naming the tenant, and leaves no transaction open', async () => {
     const sink = new PassThrough();
     let seen = 0;
@@ -189,7 +238,7 @@ describeDialects('tenant archives: export, import, clone', (d) => {
     const lines = await archiveLines();
     const manifest = JSON.parse(lines[0]);
     await refused([JSON.stringify({ ...manifest, dialect: pg ? 'mysql' : 'postgres', encoding: 'x' }), ...lines.slice(1)], pg ? /comes from MySQL\/MariaDB .* and this app runs on PostgreSQL/ : /comes from PostgreSQL .* and this app runs on MySQL\/MariaDB/);
-    await refused([JSON.stringify({ ...manifest, version: ARCHIVE_VERSION + 1 }), ...lines.slice(1)], /is format version `2` \(number\).*this package reads version 1\. Upgrade sequelize-apartment/);
+    await refused([JSON.stringify({ ...manifest, version: ARCHIVE_VERSION + 1 }), ...lines.slice(1)], new RegExp(`is format version \`${ARCHIVE_VERSION + 1}\` \\(number\\).*this package reads versions 1 to ${ARCHIVE_VERSION}\\. Upgrade sequelize-apartment`));
     await refused(
       [JSON.stringify({ ...manifest, migrations: [...manifest.migrations, '20270101000000-future.js'] }), ...lines.slice(1)],
       /has 1 migration\(s\) this app does not have \(20270101000000-future\.js\): it was exported from a newer version of the app\. Deploy that version/,

@@ -4,6 +4,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ARCHIVE_VERSION } from '../../lib';
 import { describeDialects } from '../support/dialects';
 import { CLI, P, Project, expectCode } from './project';
 
@@ -34,7 +35,7 @@ describeDialects('apartment CLI: export, import, clone, suspend', (d) => {
     this.timeout(120_000);
     const run = await cli('tenant:export', 'src', '--file', 'src.archive.gz', '--json');
     expectCode(run, 0);
-    expect(run.json()).to.include({ command: 'tenant:export', ok: true, tenant: 'src', file: 'src.archive.gz', rows: 20_000, version: 1, migrations: 3 });
+    expect(run.json()).to.include({ command: 'tenant:export', ok: true, tenant: 'src', file: 'src.archive.gz', rows: 20_000, version: ARCHIVE_VERSION, migrations: 3 });
     const imported = await cli('tenant:import', 'copy1', '--file', 'src.archive.gz', '--json');
     expectCode(imported, 0);
     expect(imported.json()).to.include({ command: 'tenant:import', ok: true, tenant: 'copy1', schema: `${P}copy1`, rows: 20_000 });
@@ -70,6 +71,7 @@ describeDialects('apartment CLI: export, import, clone, suspend', (d) => {
     expect(await d.schemaExists(`${P}killed`)).to.equal(false);
     const list = await cli('tenant:list', '--json');
     expect(list.json().tenants.map((t: { tenant: string }) => t.tenant)).to.not.include('killed');
+
   });
 
   /** MySQL/MariaDB: whether a temporary import database exists. */
