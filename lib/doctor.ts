@@ -1,3 +1,4 @@
+import { IMPORT_MARK } from './archive/format';
 import { listed, type AuditCheck, type DoctorFinding } from './dialects/audit';
 import { ConfigurationError, describeValue } from './errors';
 import { DRIFT_MARK } from './migrations/drift';
@@ -63,7 +64,9 @@ export async function doctor(host: MigrationHost, migrator: TenantMigrator, tena
   const { adapter, names } = host;
   const keyOf = (name: string) => names.keyOf(name);
   const spares = await migrator.warm.spares();
-  const scratch = [...(await adapter.list(names.prefix + BUILD_MARK)), ...(await adapter.list(names.prefix + DRIFT_MARK))].sort();
+  const scratch: string[] = [];
+  for (const mark of [BUILD_MARK, DRIFT_MARK, IMPORT_MARK]) scratch.push(...(await adapter.list(names.prefix + mark)));
+  scratch.sort();
 
   const checks: AuditCheck[] = [
     { name: 'shadowed tables', run: () => shadowed(host, tenants) },
@@ -140,13 +143,14 @@ async function migrations(host: MigrationHost, migrator: TenantMigrator, tenants
   return findings;
 }
 
-/** Spare builds and drift references a process left behind when it died. */
+/** Spare builds, drift references and MySQL/MariaDB imports a process left behind when it died. */
 function leftovers(host: MigrationHost, scratch: readonly string[]): DoctorFinding[] {
   if (!scratch.length) return [];
+  const drop = scratch.filter((name) => !name.startsWith(host.names.prefix + BUILD_MARK));
   return [{
     level: 'warning',
     code: 'leftover-schema',
-    message: `${scratch.length} scratch schema(s)/database(s) under the prefix belong to no tenant (${listed(scratch)}): warm spares whose build did not finish, or references left by drift() runs that did not finish. Unless prewarm() or drift() is running right now, a process that died left them.`,
-    fix: `prewarm() drops the unfinished builds; drop the rest: ${scratch.filter((name) => name.startsWith(host.names.prefix + DRIFT_MARK)).slice(0, 3).map((name) => host.adapter.dropSql(name)).join(' ') || '(none)'}`,
+    message: `${scratch.length} scratch schema(s)/database(s) under the prefix belong to no tenant (${listed(scratch)}): warm spares whose build did not finish, references left by drift() runs that did not finish, or tenants a MySQL/MariaDB importTenant()/cloneTenant() was building under a temporary name. Unless prewarm(), drift() or an import is running right now, a process that died left them.`,
+    fix: `prewarm() drops the unfinished builds; drop the rest: ${drop.slice(0, 3).map((name) => host.adapter.dropSql(name)).join(' ') || '(none)'}${drop.length > 3 ? ' …' : ''}`,
   }];
 }
