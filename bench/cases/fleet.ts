@@ -113,27 +113,26 @@ async function fleetOperations(ctx: BenchContext, fixture: FleetFixture, folder:
       ),
     );
 
-    // One new migration (addColumn) over a tenth of the fleet (the keys sharing a longer prefix), then over all of it.
-    const subsetPrefix = `${fixture.prefix}${keys[0]!.slice(0, 2)}`;
-    const subset = new Apartment(connect(ctx.dialect, { pool: { max: 10 } }), { prefix: subsetPrefix, migrationsPath: folder });
-    let subsetCount = 0;
-    let subsetMs = 0;
-    try {
-      subsetCount = (await subset.tenants()).length;
-      fs.copyFileSync(columnMigration(ctx, 100), path.join(folder, '00100-add-column-100.js'));
-      subsetMs = await timed(async () => check(await subset.migrateAll()));
-    } finally {
-      await subset.sequelize.close();
-    }
-    // The rest of the fleet catches up untimed, so the timed round is exactly one migration everywhere.
-    check(await apartment.migrateAll());
-    fs.copyFileSync(columnMigration(ctx, 101), path.join(folder, '00101-add-column-101.js'));
+    // One new migration (addColumn) over the whole fleet, then another over a small part of it (the keys sharing a longer prefix):
+    // each timed round is exactly one migration per tenant it reaches, and the fleet is migrated once (at 50,000 MariaDB databases a round takes minutes).
+    fs.copyFileSync(columnMigration(ctx, 100), path.join(folder, '00100-add-column-100.js'));
     let progress = 0;
     const allMs = await timed(async () => {
       const results = await apartment.migrateAll({ onProgress: () => void progress++ });
       check(results);
       if (results.length !== n || progress !== n) throw new Error(`fleet: migrateAll reported ${progress} progress events and ${results.length} results for ${n} tenants`);
     });
+    const subsetPrefix = `${fixture.prefix}${keys[0]!.slice(0, 2)}`;
+    const subset = new Apartment(connect(ctx.dialect, { pool: { max: 10 } }), { prefix: subsetPrefix, migrationsPath: folder });
+    let subsetCount = 0;
+    let subsetMs = 0;
+    try {
+      subsetCount = (await subset.tenants()).length;
+      fs.copyFileSync(columnMigration(ctx, 101), path.join(folder, '00101-add-column-101.js'));
+      subsetMs = await timed(async () => check(await subset.migrateAll()));
+    } finally {
+      await subset.sequelize.close();
+    }
     rows.push(
       row(
         { case: 'fleet', metric: `migrateAll, 1 new migration, ${label}`, dialect: ctx.dialect, unit: 's', a: allMs / 1000, b: null, note: `${((allMs / n) * 1).toFixed(2)} ms/tenant` },
