@@ -8,6 +8,7 @@ import { Apartment, ConfigurationError } from '../../lib';
 import { BUILD_MARK, SPARE_MARK } from '../../lib/migrations/warm';
 import { settle, sweepTestTenants, testTenant, type TestTenant } from '../../lib/testing';
 import { HOST, TEST_KEY, workerId } from '../../lib/testing/names';
+import { pooledConnection, releasePooledConnection } from '../../lib/seam/sequelize';
 import { MigrationSets } from '../../bench/migration-sets';
 import { defineModels } from '../../bench/models';
 import { describeDialects } from '../support/dialects';
@@ -276,6 +277,41 @@ describeDialects(
       expect(after.id).to.equal(before.id);
       expect(Number(after.fk)).to.equal(1);
       expect(await tenant.run(() => Promise.all([Widget!.count(), Tag!.count(), WidgetTag!.count()]))).to.deep.equal([0, 0, 0]);
+      await tenant.drop();
+    });
+
+    it('reset() destroys its connection when turning foreign-key checks on again fails, instead of returning it to the pool with them off', async () => {
+      const { Widget } = sequelize.models as Record<string, ModelStatic<Model>>;
+      const tenant = await testTenant(apartment, { spares: 0 });
+      await tenant.run(() => Widget!.create({ name: 'gear' }));
+      const session = async () => {
+        const [rows] = await sequelize.query('SELECT CONNECTION_ID() AS id, @@SESSION.foreign_key_checks AS fk', { raw: true });
+        return (rows as Array<{ id: number; fk: number | string }>)[0]!;
+      };
+      const before = await session();
+      // The pool's only connection: the statement that turns the checks on again fails on it (the server stays real).
+      const connection = await pooledConnection(sequelize);
+      const query = connection.query;
+      (sinon.stub(connection, 'query') as sinon.SinonStub).callsFake(function (this: unknown, options: any, ...rest: unknown[]) {
+        if (/foreign_key_checks\s*=\s*1/.test(typeof options === 'string' ? options : String(options?.sql))) {
+          const error = new Error('Connection lost: The server closed the connection.');
+          const callback = rest.find((a) => typeof a === 'function') as ((e: Error) => void) | undefined;
+          if (!callback) return Promise.reject(error); // the mariadb driver: promises
+          setImmediate(() => callback(error));
+          return undefined;
+        }
+        return query.call(this, options, ...rest);
+      });
+      releasePooledConnection(sequelize, connection);
+      await tenant.reset();
+      expect(await tenant.run(() => Widget!.count())).to.equal(0);
+      // The next statement gets a new connection, with the checks on; the old one (checks off) is gone from the pool.
+      const after = await session();
+      expect(after.id).to.not.equal(before.id);
+      expect(Number(after.fk)).to.equal(1);
+      const next = await pooledConnection(sequelize);
+      releasePooledConnection(sequelize, next);
+      expect(next).to.not.equal(connection);
       await tenant.drop();
     });
   },
