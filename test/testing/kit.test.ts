@@ -145,6 +145,9 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
       // One statement: the catalog read, the DELETEs (tags refused until widget_tags is empty) and the sequences' restart are one DO block.
       expect(sent).to.have.length(1);
       expect(sent[0]).to.match(/^DO \$apartment\$/);
+      // Its transaction alone skipped waiting for the WAL flush: nothing of it stays on the pooled connections.
+      const settings = await Promise.all(Array.from({ length: 3 }, () => sequelize.query('SHOW synchronous_commit', { plain: true })));
+      expect(settings.map((row) => (row as { synchronous_commit: string }).synchronous_commit)).to.deep.equal(['on', 'on', 'on']);
     }
     const counts = await tenant.run(() => Promise.all([models.Widget.count(), models.Tag.count(), models.WidgetTag.count()]));
     expect(counts).to.deep.equal([0, 0, 0]);
