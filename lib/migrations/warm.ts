@@ -169,6 +169,27 @@ export class WarmTenants {
   }
 
   /**
+   * Makes a whole tenant a spare: renames it to a spare's name under the
+   * claims' lock, unless `limit` spares are ready already (then it is
+   * dropped). The caller vouches that it is fully migrated and unseeded, and
+   * that nothing else uses it (the test kit's ready tenants no test got).
+   * @returns whether it became a spare
+   */
+  async adopt(tenant: TenantRef, limit: number): Promise<boolean> {
+    const { adapter } = this.#host;
+    const suffix = randomBytes(8).toString('hex').slice(0, Math.max(8, Math.min(16, adapter.maxNameBytes - Buffer.byteLength(this.marker))));
+    const adopted = await adapter.withLock(this.marker, async (transaction) => {
+      if ((await this.spares()).length >= limit) return false;
+      await adapter.rename(tenant.name, this.marker + suffix, transaction ? { transaction } : {});
+      // Raised under the same lock, as prewarm does: a claim that found none left cannot lower it after this.
+      if (adapter.listScansAll && !(await adapter.exists(this.#flag))) await adapter.create(this.#flag);
+      return true;
+    });
+    if (!adopted) await adapter.drop(tenant);
+    return adopted;
+  }
+
+  /**
    * Runs migrateAll's migrations in every spare too (same direction and
    * `to`). A spare that fails is dropped: createTenant then builds instead,
    * and reports the error.

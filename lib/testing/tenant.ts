@@ -11,9 +11,11 @@ export interface TestTenantOptions {
    */
   seed?: boolean;
   /**
-   * How many warm spares the kit keeps ready in the background (topped up
-   * after every claim), so the next test file's tenant is a rename away.
-   * `0`: none (every tenant is built, migrations and all).
+   * How many tenants the kit keeps ready in the background, topped up after
+   * every `testTenant`. After a process's first test tenant these are warm
+   * spares (shared by every process, a rename away); from its second on, the
+   * kit keeps whole test tenants ready under their own test names, handed
+   * out without a statement. `0`: none (every tenant is built, migrations and all).
    * @default 2
    */
   spares?: number;
@@ -40,19 +42,29 @@ export interface TestTenant {
 
 const KNOWN = new Set(['seed', 'spares']);
 
-/** The kit's state for one Apartment: the background top-up and the sweep of dead runs' tenants. */
+/** A test tenant the kit builds ahead, under its own test key: handed out once `built` resolves to true. */
+interface Ready {
+  key: string;
+  built: Promise<boolean>;
+}
+
+/** The kit's state for one Apartment: the background top-up, the tenants kept ready and the sweep of dead runs' tenants. */
 interface Kit {
   topping: Promise<void> | undefined;
   again: boolean;
   spares: number;
   swept: Promise<string[]> | undefined;
+  /** Test tenants handed out so far. */
+  given: number;
+  /** Built (or being built) under their test keys, unseeded, in the order they are handed out. */
+  ready: Ready[];
 }
 const kits = new WeakMap<Apartment, Kit>();
 
 function kitOf(apartment: Apartment): Kit {
   let kit = kits.get(apartment);
   if (!kit) {
-    kit = { topping: undefined, again: false, spares: 0, swept: undefined };
+    kit = { topping: undefined, again: false, spares: 0, swept: undefined, given: 0, ready: [] };
     kits.set(apartment, kit);
   }
   return kit;
@@ -74,9 +86,12 @@ function check(apartment: unknown, options: unknown): { seed: boolean; spares: n
 
 /**
  * A fresh tenant for a test file: fully migrated (and seeded with `seed`),
- * claimed from the warm spares the kit keeps topped up in the background,
  * named uniquely per process and runner worker, and marked as a test tenant
  * so that the next run removes it if this one crashes before `drop()`.
+ * A process's first one is claimed from the warm spares the kit keeps
+ * topped up in the background (a rename); from the second on, the kit keeps
+ * whole test tenants ready under their own keys and hands one out (a tenant
+ * being built is awaited, never handed out half-migrated).
  * Imports no test runner: call it from `before`/`beforeAll`.
  * @throws ConfigurationError for bad options; MigrationError when a migration fails
  * @example
@@ -90,11 +105,47 @@ export async function testTenant(apartment: Apartment, options: TestTenantOption
   const { seed, spares } = check(apartment, options);
   const kit = kitOf(apartment);
   kit.swept ??= inBackground(() => sweepTestTenants(apartment)).catch(() => []);
-  const key = nextKey();
-  await apartment.createTenant(key, { seed });
   kit.spares = Math.max(kit.spares, spares);
-  if (kit.spares > 0) topUp(apartment, kit);
+  let key = await takeReady(apartment, kit, seed);
+  if (key === undefined) {
+    key = nextKey();
+    await apartment.createTenant(key, { seed });
+  }
+  kit.given += 1;
+  // A process that asks for a second test tenant will likely ask for more: keep whole ones ready in it from now on.
+  if (kit.spares > 0) (kit.given > 1 ? keepReady : topUp)(apartment, kit);
   return makeTestTenant(apartment, key, seed);
+}
+
+/**
+ * The next tenant kept ready, once its build is done (seeded here with
+ * `seed`: they are built unseeded); undefined when none is left or its build
+ * failed (the caller builds one itself, and reports the error if it fails again).
+ */
+async function takeReady(apartment: Apartment, kit: Kit, seed: boolean): Promise<string | undefined> {
+  const next = kit.ready.shift();
+  if (!next || !(await next.built)) return undefined;
+  if (seed) {
+    const result = await apartment.seedTenant(next.key);
+    if (!result.ok) {
+      await apartment.dropTenant(next.key).catch(() => undefined);
+      throw result.error;
+    }
+  }
+  return next.key;
+}
+
+/** Starts building test tenants in the background until `spares` are ready or being built. */
+function keepReady(apartment: Apartment, kit: Kit): void {
+  while (kit.ready.length < kit.spares) {
+    const key = nextKey();
+    // A failed build drops itself (createTenant does); the tenant that needed it is built in the foreground instead.
+    const built = inBackground(() => apartment.createTenant(key)).then(
+      () => true,
+      () => false,
+    );
+    kit.ready.push({ key, built });
+  }
 }
 
 function makeTestTenant(apartment: Apartment, key: string, seeded: boolean): TestTenant {
@@ -140,8 +191,11 @@ function topUp(apartment: Apartment, kit: Kit): void {
 
 /**
  * Resolves when the kit's background work for `apartment` (topping up spares,
- * the sweep of a dead run's tenants) is done. Await it before
- * `sequelize.close()` in the last hook of a run.
+ * the sweep of a dead run's tenants) is done, and the test tenants it kept
+ * ready and handed to no test are warm spares again (up to `spares` of
+ * them; the rest are dropped): a run leaves none of its test tenants behind
+ * but those its tests did not drop. Await it before `sequelize.close()` in
+ * the last hook of a run.
  * @example after(async () => { await settle(apartment); await sequelize.close(); });
  */
 export async function settle(apartment: Apartment): Promise<void> {
@@ -149,6 +203,11 @@ export async function settle(apartment: Apartment): Promise<void> {
   if (!kit) return;
   await kit.swept;
   while (kit.topping) await kit.topping;
+  while (kit.ready.length > 0) {
+    const { key, built } = kit.ready.shift()!;
+    if (!(await built)) continue;
+    await inBackground(() => apartment.migrator.warm.adopt(apartment.names.ref(key), kit.spares));
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Model, ModelStatic, Sequelize } from 'sequelize';
 import { Apartment, ConfigurationError } from '../../lib';
 import { BUILD_MARK, SPARE_MARK } from '../../lib/migrations/warm';
 import { settle, sweepTestTenants, testTenant, type TestTenant } from '../../lib/testing';
+import { isBackground } from '../../lib/testing/background';
 import { HOST, TEST_KEY, workerId } from '../../lib/testing/names';
 import { pooledConnection, releasePooledConnection } from '../../lib/seam/sequelize';
 import { MigrationSets } from '../../bench/migration-sets';
@@ -104,6 +105,61 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
     await second.drop(); // gone already: fine
     expect(await apartment.exists(second.key)).to.equal(false);
     expect(await apartment.exists(first.key)).to.equal(true);
+  });
+
+  it('from the second testTenant on, hands out a whole test tenant kept ready under its own key, without a statement; settle makes the unused ones spares again', async () => {
+    const first = await testTenant(apartment);
+    await settle(apartment);
+    const create = sinon.spy(apartment, 'createTenant');
+    const second = await testTenant(apartment); // the kit keeps 2 ready from now on
+    await Promise.all(create.getCalls().map((c) => c.returnValue));
+    create.restore();
+    const kept = String(create.getCall(1).args[0]);
+    // Statements sent for the test, not the kit's background work (it builds the next one kept ready meanwhile).
+    const sent: string[] = [];
+    const query = sequelize.query.bind(sequelize);
+    sinon.stub(sequelize, 'query').callsFake(((sql: unknown, options?: object) => {
+      if (!isBackground()) sent.push(String(sql));
+      return query(sql as string, options);
+    }) as typeof sequelize.query);
+    const tenant = await testTenant(apartment);
+    sinon.restore();
+    expect(tenant.key).to.equal(kept);
+    expect(tenant.key).to.match(TEST_KEY);
+    expect(sent).to.deep.equal([]);
+    expect(await meta(apartment.schemaFor(tenant.key))).to.deep.equal(fs.readdirSync(folder).sort());
+    expect(await tenant.run(() => models.Widget.count())).to.equal(0);
+    // Two kept ready and handed to no test: settle makes them spares (up to `spares`), and no test tenant of theirs stays.
+    await settle(apartment);
+    expect(await apartment.tenants()).to.deep.equal([first.key, second.key, tenant.key].sort());
+    expect(await apartment.adapter.list(PREFIX + SPARE_MARK)).to.have.length(2);
+  });
+
+  it('a tenant kept ready is handed out only once its build is done, and seeded then with `seed`', async () => {
+    await testTenant(apartment, { spares: 1 });
+    const create = sinon.spy(apartment, 'createTenant');
+    await testTenant(apartment, { spares: 1 }); // starts building the one kept ready
+    const building = create.getCall(1); // the first is this test's own tenant
+    let done = false;
+    void (building.returnValue as Promise<unknown>).then(() => (done = true), () => (done = true));
+    const tenant = await testTenant(apartment, { seed: true, spares: 1 });
+    create.restore();
+    expect(tenant.key).to.equal(String(building.args[0]));
+    expect(done).to.equal(true);
+    expect(await meta(apartment.schemaFor(tenant.key))).to.deep.equal(fs.readdirSync(folder).sort());
+    expect(await tenant.run(async () => (await models.Tag.findAll({ order: [['id', 'ASC']] })).map((t) => t.get('name')))).to.deep.equal(['red', 'blue']);
+  });
+
+  it('a tenant kept ready whose build failed is built again for the test that gets it', async () => {
+    await testTenant(apartment, { spares: 1 });
+    // The kept-ready build fails once (a connection dropped, say); the test's own build then succeeds.
+    const create = sinon.stub(apartment, 'createTenant');
+    create.onCall(1).rejects(new Error('connection lost'));
+    create.callThrough();
+    await testTenant(apartment, { spares: 1 });
+    const tenant = await testTenant(apartment, { spares: 1 });
+    create.restore();
+    expect(await meta(apartment.schemaFor(tenant.key))).to.deep.equal(fs.readdirSync(folder).sort());
   });
 
   it('seed: the tenant is seeded, and reset() seeds it again', async () => {
