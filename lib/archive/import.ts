@@ -235,15 +235,11 @@ export async function importTenant(apartment: Apartment, ref: TenantRef, source:
           );
         }
       }
-      for (const [index, table] of manifest.tables.entries()) {
-        const head = await reader.json(`table ${table.name}`);
-        if (head?.table !== table.name || head.rows !== undefined) throw reader.error(`The archive has ${describeValue(head)} where table ${table.name} begins`);
-        const sum = rowChecksum(manifest.version);
-        await archive.load(target, table, reader.rows(sum), transaction);
-        const end = await reader.json(`the summary of table ${table.name}`);
-        if (end?.table !== table.name || end.rows !== sum.rows || end.checksum !== sum.checksum) {
-          throw reader.error(`Table ${table.name} in the archive has ${sum.rows} rows (checksum ${sum.checksum}) but its summary says ${end?.rows} (${end?.checksum}): the archive is damaged`);
-        }
+      // Each table is read back and checked against the archive. In one transaction (PostgreSQL) the check waits
+      // for its table; otherwise (MySQL/MariaDB: each table is committed as it is loaded) it runs on another
+      // connection while the next table loads, one check at a time.
+      let done = 0;
+      const check = async (table: ArchiveTableShape, sum: RowChecksum) => {
         const reading = rowChecksum(manifest.version);
         for await (const chunk of archive.rows(target, table, transaction)) reading.update(chunk);
         const back = reading.summary();
@@ -252,7 +248,28 @@ export async function importTenant(apartment: Apartment, ref: TenantRef, source:
         }
         tables[table.name] = back;
         totalRows += back.rows;
-        onProgress?.({ tenant: ref.key, table: table.name, rows: back.rows, totalRows, done: index + 1, tables: manifest.tables.length });
+        onProgress?.({ tenant: ref.key, table: table.name, rows: back.rows, totalRows, done: ++done, tables: manifest.tables.length });
+      };
+      let checking: Promise<void> = Promise.resolve();
+      try {
+        for (const table of manifest.tables) {
+          const head = await reader.json(`table ${table.name}`);
+          if (head?.table !== table.name || head.rows !== undefined) throw reader.error(`The archive has ${describeValue(head)} where table ${table.name} begins`);
+          const sum = rowChecksum(manifest.version);
+          await archive.load(target, table, reader.rows(sum), transaction);
+          const end = await reader.json(`the summary of table ${table.name}`);
+          if (end?.table !== table.name || end.rows !== sum.rows || end.checksum !== sum.checksum) {
+            throw reader.error(`Table ${table.name} in the archive has ${sum.rows} rows (checksum ${sum.checksum}) but its summary says ${end?.rows} (${end?.checksum}): the archive is damaged`);
+          }
+          await checking;
+          checking = check(table, sum);
+          checking.catch(() => undefined); // awaited before the next check or at the end; meanwhile not unhandled
+          if (archive.transactional) await checking;
+        }
+        await checking;
+      } catch (error) {
+        await checking.catch(() => undefined); // no query of a check left running on what is dropped next
+        throw error;
       }
       const trailer = await reader.json('the end of the archive');
       if (trailer?.end !== true) throw reader.error(`The archive has ${describeValue(trailer)} where its end belongs`);

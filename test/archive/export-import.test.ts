@@ -218,6 +218,27 @@ describeDialects('tenant archives: export, import, clone', (d) => {
     await refused([v1[0], ...lines.slice(1)], /Table [a-z_]+ in the archive has \d+ rows \(checksum [0-9a-f]{32}\) but its summary says \d+ \([0-9a-f]{32}\): the archive is damaged/);
   });
 
+  it('all or nothing when the server stores another value than the archive has (a decimal rounded on load): the read-back check refuses it', async () => {
+    const lines = await archiveLines();
+    const columns = (JSON.parse(lines[0]).tables as Array<{ name: string; columns: Array<{ name: string }> }>).find((t) => t.name === 'things')!.columns;
+    const price = columns.findIndex((c) => c.name === 'price');
+    const row = lines.findIndex((l) => l.includes('thing 3'));
+    const changed = [...lines];
+    if (pg) {
+      const fields = changed[row].split('\t');
+      expect(fields[price]).to.equal('3.1234');
+      fields[price] = '3.12345'; // numeric(12,4): stored as 3.1235
+      changed[row] = fields.join('\t');
+    } else {
+      const values = JSON.parse(changed[row]) as unknown[];
+      expect(values[price]).to.equal('3.1234');
+      values[price] = '3.12345'; // DECIMAL(12,4): stored as 3.1235
+      changed[row] = JSON.stringify(values);
+    }
+    // The archive's own checksums match its rows (recomputed, in version 1): only the read-back can tell.
+    await refused(asVersion1(changed), /Table things read back from the new tenant has 50 rows \(checksum [0-9a-f]{32}\), the archive 50 \([0-9a-f]{32}\): the server changed values on load/);
+  });
+
   it('an export whose destination closes early fails with ArchiveError naming the tenant, and leaves no transaction open', async () => {
     const sink = new PassThrough();
     let seen = 0;
