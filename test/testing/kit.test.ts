@@ -135,6 +135,19 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
     expect(await apartment.adapter.list(PREFIX + SPARE_MARK)).to.have.length(2);
   });
 
+  it('settle drops the tenants kept ready for no test when `spares` spares are there already', async () => {
+    const first = await testTenant(apartment, { spares: 0 });
+    const create = sinon.spy(apartment, 'createTenant');
+    const second = await testTenant(apartment, { spares: 2 }); // keeps 2 ready from now on
+    await Promise.all(create.getCalls().map((c) => c.returnValue));
+    create.restore();
+    await apartment.prewarm(2);
+    const spares = await apartment.adapter.list(PREFIX + SPARE_MARK);
+    await settle(apartment);
+    expect(await apartment.adapter.list(PREFIX + SPARE_MARK)).to.deep.equal(spares);
+    expect(await apartment.tenants()).to.deep.equal([first.key, second.key].sort());
+  });
+
   it('a tenant kept ready is handed out only once its build is done, and seeded then with `seed`', async () => {
     await testTenant(apartment, { spares: 1 });
     const create = sinon.spy(apartment, 'createTenant');
