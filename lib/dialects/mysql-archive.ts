@@ -58,11 +58,14 @@ export class MysqlArchive implements ArchiveOperations {
 
   async tables(tenant: TenantRef, skip: readonly string[], transaction?: Transaction): Promise<ArchiveTableShape[]> {
     const [columns] = await this.#ctx.admin(
+      // The tables by a subquery with its own constant schema: a join on TABLE_SCHEMA = c.TABLE_SCHEMA makes MariaDB read
+      // information_schema.TABLES of every database on the server (7 s per export at 50,000 databases).
       `SELECT c.TABLE_NAME AS \`table\`, c.COLUMN_NAME AS \`column\`, c.COLUMN_TYPE AS type
-         FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
-        WHERE c.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE' AND c.EXTRA NOT LIKE '%GENERATED%'
+         FROM information_schema.COLUMNS c
+        WHERE c.TABLE_SCHEMA = ? AND c.EXTRA NOT LIKE '%GENERATED%'
+          AND c.TABLE_NAME IN (SELECT t.TABLE_NAME FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE')
         ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
-      { replacements: [tenant.name], transaction },
+      { replacements: [tenant.name, tenant.name], transaction },
     );
     const [references] = await this.#ctx.admin(
       `SELECT TABLE_NAME AS \`from\`, REFERENCED_TABLE_NAME AS \`to\` FROM information_schema.KEY_COLUMN_USAGE

@@ -390,3 +390,37 @@ describeDialects("tenant archives with isolation: 'role'", (d) => {
     });
   });
 }, ['postgres']);
+
+/** MySQL/MariaDB's information_schema reads every database's directory unless a statement names its database as a constant. */
+describeDialects('tenant archives: catalog reads of one tenant', (d) => {
+  if (d.name === 'postgres') return;
+  const { folder } = archiveMigrations();
+  let sequelize: Sequelize;
+
+  before(async function () {
+    this.timeout(120_000);
+    await d.dropAll('arcscan_');
+    sequelize = d.sequelize();
+    await new Apartment(sequelize, { prefix: 'arcscan_', migrationsPath: folder }).createTenant('one');
+  });
+  after(async () => {
+    await d.dropAll('arcscan_');
+    fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('no information_schema read of an export scans every database on the server (EXPLAIN says Scanned 1 database)', async () => {
+    const statements: string[] = [];
+    const logged = d.sequelize({ logging: (sql: string) => statements.push(sql.replace(/^Executing \([^)]*\): /, '')) });
+    try {
+      await new Apartment(logged, { prefix: 'arcscan_', migrationsPath: folder }).exportTenant('one', new PassThrough().resume());
+    } finally {
+      await logged.close();
+    }
+    const catalogReads = statements.filter((sql) => /information_schema\./i.test(sql));
+    expect(catalogReads).to.not.be.empty;
+    for (const sql of catalogReads) {
+      const plan = (await sequelize.query(`EXPLAIN ${sql}`, { type: QueryTypes.SELECT })) as Array<{ Extra: string | null }>;
+      expect(plan.map((p) => p.Extra ?? '').join(' | '), sql).to.not.include('Scanned all databases');
+    }
+  });
+});
