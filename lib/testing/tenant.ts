@@ -140,7 +140,7 @@ function keepReady(apartment: Apartment, kit: Kit): void {
   while (kit.ready.length < kit.spares) {
     const key = nextKey();
     // A failed build drops itself (createTenant does); the tenant that needed it is built in the foreground instead.
-    const built = inBackground(() => apartment.createTenant(key)).then(
+    const built = inBackground(() => apartment.createTenant(key, { seed: false })).then(
       () => true,
       () => false,
     );

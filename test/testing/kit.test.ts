@@ -163,6 +163,21 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
     expect(await tenant.run(async () => (await models.Tag.findAll({ order: [['id', 'ASC']] })).map((t) => t.get('name')))).to.deep.equal(['red', 'blue']);
   });
 
+  it('a tenant kept ready is unseeded without `seed`, even when the Apartment seeds after create', async () => {
+    await sequelize.close();
+    sequelize = d.sequelize();
+    models = defineModels(sequelize);
+    apartment = new Apartment(sequelize, { prefix: PREFIX, migrationsPath: folder, seedersPath: seeders, seedAfterCreate: true });
+    await testTenant(apartment, { seed: false, spares: 1 });
+    const create = sinon.spy(apartment, 'createTenant');
+    await testTenant(apartment, { seed: false, spares: 1 }); // starts building the one kept ready
+    await Promise.all(create.getCalls().map((c) => c.returnValue));
+    create.restore();
+    const tenant = await testTenant(apartment, { seed: false, spares: 1 });
+    expect(tenant.key).to.equal(String(create.getCall(1).args[0]));
+    expect(await tenant.run(() => models.Tag.count())).to.equal(0);
+  });
+
   it('a tenant kept ready whose build failed is built again for the test that gets it', async () => {
     await testTenant(apartment, { spares: 1 });
     // The kept-ready build fails once (a connection dropped, say); the test's own build then succeeds.
