@@ -17,11 +17,11 @@ const PAGE = 5_000;
 const INSERT_CHARS = 1_000_000;
 
 /** How a column's value is written as text and read back: binary in hex, TIMESTAMP as Unix time (time-zone free). */
-function codec(type: string): { read: (quoted: string) => string; write: (literal: string) => string } {
+function codec(type: string): { read: (quoted: string) => string; write: (literal: string) => string; plain: boolean } {
   const base = type.toLowerCase();
-  if (/^(?:tiny|medium|long)?blob\b|^(?:var)?binary\b|^bit\b/.test(base)) return { read: (c) => `HEX(${c})`, write: (v) => `UNHEX(${v})` };
-  if (/^timestamp\b/.test(base)) return { read: (c) => `CAST(UNIX_TIMESTAMP(${c}) AS CHAR)`, write: (v) => `FROM_UNIXTIME(${v})` };
-  return { read: (c) => `CAST(${c} AS CHAR)`, write: (v) => v };
+  if (/^(?:tiny|medium|long)?blob\b|^(?:var)?binary\b|^bit\b/.test(base)) return { read: (c) => `HEX(${c})`, write: (v) => `UNHEX(${v})`, plain: false };
+  if (/^timestamp\b/.test(base)) return { read: (c) => `CAST(UNIX_TIMESTAMP(${c}) AS CHAR)`, write: (v) => `FROM_UNIXTIME(${v})`, plain: false };
+  return { read: (c) => `CAST(${c} AS CHAR)`, write: (v) => v, plain: true };
 }
 
 /**
@@ -123,6 +123,10 @@ export class MysqlArchive implements ArchiveOperations {
   async load(tenant: TenantRef, table: ArchiveTableShape, rows: AsyncIterable<Buffer>, transaction?: Transaction): Promise<void> {
     const q = (name: string) => this.#ctx.quote(name);
     const writes = table.columns.map((c) => codec(c.type).write);
+    // A row of plain columns whose values are strings without ' " or \ (or null), exactly one per column:
+    // taken as it is (most rows); anything else is parsed and escaped.
+    const value = `(?:"[^"'\\\\]*"|null)`;
+    const plain = table.columns.every((c) => codec(c.type).plain) ? new RegExp(`^\\[${value}(?:,${value}){${writes.length - 1}}\\]$`) : undefined;
     const escape = (value: unknown) => (value === null ? 'NULL' : this.#ctx.sequelize.escape(value as string));
     const head = `INSERT INTO ${q(tenant.name)}.${q(table.name)} (${table.columns.map((c) => q(c.name)).join(', ')}) VALUES `;
     // One INSERT in flight while the next is built: the server inserts while this process parses and escapes.
@@ -137,13 +141,20 @@ export class MysqlArchive implements ArchiveOperations {
       for await (const chunk of rows) {
         for (const line of chunk.toString('utf8').split('\n')) {
           if (line === '') continue; // after the chunk's last \n
-          const values = JSON.parse(line) as unknown[];
-          if (!Array.isArray(values) || values.length !== writes.length) {
-            throw new Error(`a row of table ${table.name} has ${Array.isArray(values) ? values.length : 'no'} values, not ${writes.length}`);
+          let tuple: string;
+          if (plain?.test(line)) {
+            // Strings without quotes or backslashes, and nulls: the JSON array is the SQL tuple, quotes swapped.
+            tuple = `(${line.slice(1, -1).replace(/"/g, "'")})`;
+          } else {
+            const values = JSON.parse(line) as unknown[];
+            if (!Array.isArray(values) || values.length !== writes.length) {
+              throw new Error(`a row of table ${table.name} has ${Array.isArray(values) ? values.length : 'no'} values, not ${writes.length}`);
+            }
+            tuple = '(';
+            for (let i = 0; i < writes.length; i++) tuple += (i ? ', ' : '') + (values[i] === null ? 'NULL' : writes[i]!(escape(values[i])));
+            tuple += ')';
           }
-          let tuple = '(';
-          for (let i = 0; i < writes.length; i++) tuple += (i ? ', ' : '') + (values[i] === null ? 'NULL' : writes[i]!(escape(values[i])));
-          sql += (sql ? ', ' : head) + tuple + ')';
+          sql += (sql ? ', ' : head) + tuple;
           if (sql.length >= INSERT_CHARS) {
             await send(sql, into);
             sql = '';

@@ -83,7 +83,7 @@ describeDialects('tenant archives: export, import, clone', (d) => {
       }
       const ids = (await Thing.findAll({ attributes: ['id'] })).map((t) => t.get('id'));
       for (const [i, id] of ids.entries()) await Part.create({ thing_id: id, label: `part ${i}` });
-      await Note.bulkCreate(Array.from({ length: 30 }, (_, i) => ({ body: `note ${i}`, marker: i })));
+      await Note.bulkCreate(Array.from({ length: 30 }, (_, i) => ({ body: i === 5 ? 'note 5? $1 :name @x' : `note ${i}`, marker: i })));
       await Note.destroy({ where: { marker: 29 } }); // the sequence is past the highest id
     });
   }
