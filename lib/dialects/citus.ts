@@ -19,7 +19,7 @@ const MIN_MAJOR = 12;
  * - schemas are created distributed, in their creation transaction;
  * - tenant DDL reaches the server one statement per message (Citus forwards
  *   DDL text to the workers over a protocol that takes one statement), so it
- *   never carries the `SET LOCAL search_path` prefix and multi-statement
+ *   never carries the search_path prefix and multi-statement
  *   query-generator output is split;
  * - create and drop of one tenant are serialised by its migration lock, so
  *   two processes dropping it get one success and one `TenantNotFoundError`

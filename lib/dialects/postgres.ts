@@ -56,8 +56,10 @@ function compose(steps: readonly Step[]): Prefix {
 /**
  * PostgreSQL: one schema per tenant.
  *
- * Raw SQL is routed with `SET LOCAL search_path`, sent in the same message as
- * the statement (simple protocol), so the setting lives exactly as long as the
+ * Raw SQL is routed with the search_path set for the transaction (one
+ * `set_config(..., true)` statement that also checks the schema exists), sent
+ * in the same message as the statement (simple protocol), so the setting
+ * lives exactly as long as the
  * statement's implicit transaction: nothing stays on the connection, and it is
  * correct behind a transaction-pooling PgBouncer. Statements with bind
  * parameters (extended protocol, one statement per message) run in a
@@ -307,14 +309,18 @@ END $apartment$`;
   }
 
   /**
-   * `SET LOCAL search_path TO "tenant_acme", "public"` (the tenant first, then
-   * the default schema, where extensions live) and the existence check.
+   * The search_path `"tenant_acme", "public"` (the tenant first, then the
+   * default schema, where extensions live) set for the transaction, with the
+   * existence check, in one statement:
+   * `SELECT set_config('search_path', '"tenant_acme"'::regnamespace::text || ', "public"', true)`.
    */
   #routeFor(tenant: TenantRef): TenantRoute {
     let route = this.#routes.get(tenant.name);
     if (!route) {
       const path = `${this.quote(tenant.name)}, ${this.quote(this.defaultSchema)}`;
-      const enter: Step = { sql: `SET LOCAL search_path TO ${path}; SELECT ${this.queryGenerator.escape(this.quote(tenant.name))}::regnamespace`, statements: 2 };
+      // One statement sets the search_path for the transaction and checks the schema: the regnamespace cast fails when it is gone.
+      const escape = (value: string) => this.queryGenerator.escape(value);
+      const enter: Step = { sql: `SELECT pg_catalog.set_config('search_path', ${escape(this.quote(tenant.name))}::regnamespace::text || ${escape(`, ${this.quote(this.defaultSchema)}`)}, true)`, statements: 1 };
       // The role after the existence check, so a missing tenant fails as one (not as a missing role).
       const role: Step | undefined = this.#roles ? { sql: `SET LOCAL ROLE ${this.#roles.role(tenant)}`, statements: 1 } : undefined;
       route = { path, enter, role, prefix: compose(role ? [enter, role] : [enter]), qualified: role ? compose([role]) : undefined };

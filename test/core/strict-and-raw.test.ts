@@ -154,6 +154,40 @@ describeRouting('strict mode, raw SQL and transactions', (d) => {
     }
   });
 
+  it('a raw query in a tenant costs at most one extra statement on the server', async () => {
+    // Statements the server ran per driver call: PostgreSQL answers a message of several with one result each.
+    const counts: number[] = [];
+    const manager = sequelize.connectionManager;
+    const getConnection = manager.getConnection.bind(manager);
+    const stub = sinon.stub(manager, 'getConnection').callsFake(async (...args: unknown[]) => {
+      const connection = await getConnection(...args);
+      if (!connection.__counted) {
+        connection.__counted = true;
+        const query = connection.query;
+        connection.query = function (this: unknown, ...rest: unknown[]) {
+          const callback = rest[rest.length - 1];
+          if (d.name === 'postgres' && typeof callback === 'function') {
+            rest[rest.length - 1] = (error: unknown, result: unknown) => {
+              counts.push(Array.isArray(result) ? result.length : 1);
+              return callback(error, result);
+            };
+          } else counts.push(1);
+          return query.apply(this, rest);
+        };
+      }
+      return connection;
+    });
+    try {
+      await apartment.run(A, () => sequelize.query('SELECT 1 AS one', { type: QueryTypes.SELECT }));
+      counts.length = 0;
+      const rows = await apartment.run(A, () => sequelize.query('SELECT name FROM widgets', { type: QueryTypes.SELECT }));
+      expect(rows).to.deep.include({ name: `only-in-${A}` });
+    } finally {
+      stub.restore();
+    }
+    expect(counts.reduce((a, b) => a + b, 0)).to.be.within(1, 2);
+  });
+
   it('a raw query in a tenant that does not exist fails instead of reading elsewhere', async () => {
     const error = await apartment.run('core-s-missing', () => sequelize.query('SELECT * FROM widgets')).then(() => undefined, (e: unknown) => e);
     expect(error).to.be.instanceOf(TenantNotFoundError); // more in missing-tenant.test.ts
