@@ -24,15 +24,35 @@ import { row, type BenchCase, type BenchContext, type Goal, type Row } from '../
 export const INSTRUCTION_OPS = ['findByPk', 'findAll + through include', 'create + destroy', 'raw SQL', 'HTTP request'] as const;
 type Op = (typeof INSTRUCTION_OPS)[number];
 
-/** Operations per block: warm-up, N1, N2 (multiples of REQUEST_OPS). */
-const SIZES: Record<Op, [number, number, number]> = {
-  findByPk: [300, 100, 300],
-  'findAll + through include': [150, 50, 150],
-  'create + destroy': [150, 50, 150],
-  'raw SQL': [300, 100, 300],
-  'HTTP request': [200, 50, 150],
+/** Operations of the warm-up block, operations per counted block, and counted blocks (multiples of REQUEST_OPS). */
+interface Sizes {
+  warm: number;
+  n: number;
+  blocks: number;
+}
+
+const SIZES: Record<Op, Sizes> = {
+  findByPk: { warm: 2000, n: 250, blocks: 3 },
+  'findAll + through include': { warm: 600, n: 100, blocks: 3 },
+  'create + destroy': { warm: 600, n: 100, blocks: 3 },
+  'raw SQL': { warm: 1500, n: 250, blocks: 3 },
+  'HTTP request': { warm: 1000, n: 200, blocks: 3 },
 };
-const QUICK_SIZES: [number, number, number] = [5, 5, 10];
+const QUICK_SIZES: Sizes = { warm: 5, n: 5, blocks: 1 };
+
+/** The largest spread (max/min) of the last blocks that counts as a steady state. */
+const STEADY = 1.03;
+/** Counted blocks at most, per operation and process. */
+const MAX_BLOCKS = 10;
+
+function sizesOf(op: Op, quick: boolean): Sizes {
+  const env = process.env.BENCH_INSTRUCTION_SIZES;
+  if (env) {
+    const [warm, n, blocks] = env.split(',').map(Number);
+    return { warm: warm!, n: n!, blocks: blocks! };
+  }
+  return quick ? QUICK_SIZES : SIZES[op];
+}
 
 /** Fresh processes per side (alternating). */
 export const REPEATS = 3;
@@ -47,7 +67,7 @@ export const REPEATS = 3;
  * more than 2x with and without them (bench results), so the blocks do not
  * yet reach a steady state under callgrind.
  */
-export const DEFAULT_V8_FLAGS = ['--single-threaded', '--hash-seed=1'];
+export const DEFAULT_V8_FLAGS = ['--single-threaded-gc', '--hash-seed=1'];
 
 const MODE_LABEL: Record<CountedMode, string> = {
   floor: 'floor',
@@ -113,7 +133,8 @@ class CountedProcess {
     const dir = fs.mkdtempSync(path.join(keep ?? os.tmpdir(), `${keep ? `${config.dialect}-${config.mode}-` : 'bench-callgrind-'}`));
     const child = fork(COUNTED, [], {
       execPath: 'valgrind',
-      execArgv: ['-q', '--tool=callgrind', '--dump-before=*GetPriority*', `--callgrind-out-file=${dir}/cg.%p`, node, ...flags],
+      // --separate-threads: only the main thread's counts are read (JIT compilation runs on V8's worker threads).
+      execArgv: ['-q', '--tool=callgrind', '--separate-threads=yes', '--dump-before=*GetPriority*', `--callgrind-out-file=${dir}/cg.%p`, node, ...flags],
       // Node 22+ caches compiled modules there: start-up under callgrind is shorter; the counted blocks are unchanged.
       env: { ...process.env, BENCH_COUNTED: JSON.stringify(config), NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'bench-callgrind-compile-cache') },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -151,7 +172,7 @@ class CountedProcess {
       this.#child.send({ type: 'block', op, n } satisfies CountedRequest);
     }
     await answer;
-    const file = path.join(this.#dir, `cg.${this.#child.pid}.${++this.#dumps}`);
+    const file = path.join(this.#dir, `cg.${this.#child.pid}.${++this.#dumps}-01`);
     const text = fs.readFileSync(file, 'utf8');
     if (!process.env.BENCH_CALLGRIND_DIR) fs.rmSync(file);
     else fs.renameSync(file, path.join(this.#dir, `${String(this.#dumps).padStart(2, '0')}-${op.replace(/\W+/g, '-')}-${n}.callgrind`));
@@ -160,12 +181,23 @@ class CountedProcess {
     return Number(total[1]);
   }
 
-  /** (I(N2) - I(N1)) / (N2 - N1) after a warm-up block. */
-  async perOp(op: Op, [warm, n1, n2]: [number, number, number]): Promise<number> {
+  /**
+   * After a warm-up block, blocks of `n` operations, each followed by an
+   * empty block (the dump's own bookkeeping), until the last `blocks` agree
+   * within STEADY (at most MAX_BLOCKS): JIT tier-ups can go on long after
+   * the warm-up, and a block that a compilation or a full GC landed in is an
+   * outlier. Per operation: (median of the last `blocks` full blocks -
+   * median of the empty ones) / n.
+   */
+  async perOp(op: Op, { warm, n, blocks }: Sizes): Promise<{ perOp: number; blocks: number[] }> {
     await this.segment(op, warm);
-    const a = await this.segment(op, n1);
-    const b = await this.segment(op, n2);
-    return (b - a) / (n2 - n1);
+    const full: number[] = [];
+    const empty: number[] = [];
+    do {
+      full.push(await this.segment(op, n));
+      empty.push(await this.segment(op, 0));
+    } while (full.length < MAX_BLOCKS && !steady(full, blocks));
+    return perOpOf(full, empty, n, blocks);
   }
 
   async close(): Promise<void> {
@@ -175,6 +207,18 @@ class CountedProcess {
     await exited;
     if (!process.env.BENCH_CALLGRIND_DIR) fs.rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+/** Whether the last `blocks` counts agree within STEADY (max / min). */
+export function steady(full: readonly number[], blocks: number): boolean {
+  const last = full.slice(-blocks);
+  return last.length === blocks && Math.max(...last) / Math.min(...last) <= STEADY;
+}
+
+/** Per operation: (median of the last `blocks` full blocks - median of the empty ones) / n; every block's figure beside it. */
+export function perOpOf(full: readonly number[], empty: readonly number[], n: number, blocks: number): { perOp: number; blocks: number[] } {
+  const base = median([...empty]);
+  return { perOp: (median(full.slice(-blocks)) - base) / n, blocks: full.map((b) => (b - base) / n) };
 }
 
 export interface CountOptions {
@@ -211,13 +255,13 @@ export async function countSides(options: CountOptions): Promise<Map<string, Cou
     try {
       for (const op of options.ops) {
         if (!wanted(op).includes(mode)) continue;
-        const sample = await side.perOp(op, options.quick ? QUICK_SIZES : SIZES[op]);
+        const { perOp: sample, blocks } = await side.perOp(op, sizesOf(op, options.quick));
         const key = `${op}|${mode}`;
         const count = counts.get(key) ?? { samples: [], load: [] };
         count.samples.push(sample);
         count.load.push(os.loadavg()[0]!);
         counts.set(key, count);
-        options.log(`${op}, ${mode}, repeat ${repeat + 1}: ${Math.round(sample)} instructions/op (load ${os.loadavg()[0]!.toFixed(1)})`);
+        options.log(`${op}, ${mode}, repeat ${repeat + 1}: ${Math.round(sample)} instructions/op (blocks ${blocks.map(Math.round).join(', ')}; load ${os.loadavg()[0]!.toFixed(1)})`);
       }
     } finally {
       await side.close();
