@@ -46,11 +46,6 @@ const STEADY = 1.03;
 const MAX_BLOCKS = 10;
 
 function sizesOf(op: Op, quick: boolean): Sizes {
-  const env = process.env.BENCH_INSTRUCTION_SIZES;
-  if (env) {
-    const [warm, n, blocks] = env.split(',').map(Number);
-    return { warm: warm!, n: n!, blocks: blocks! };
-  }
   return quick ? QUICK_SIZES : SIZES[op];
 }
 

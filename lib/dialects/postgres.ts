@@ -59,8 +59,8 @@ function compose(steps: readonly Step[]): Prefix {
  * Raw SQL is routed with the search_path set for the transaction (one
  * `set_config(..., true)` statement that also checks the schema exists), sent
  * in the same message as the statement (simple protocol), so the setting
- * lives exactly as long as the
- * statement's implicit transaction: nothing stays on the connection, and it is
+ * lives exactly as long as the statement's implicit transaction: nothing
+ * stays on the connection, and it is
  * correct behind a transaction-pooling PgBouncer. Statements with bind
  * parameters (extended protocol, one statement per message) run in a
  * `BEGIN; SET LOCAL ...` / `COMMIT` bracket; inside a Sequelize transaction the
