@@ -133,12 +133,19 @@ export class PostgresArchive implements ArchiveOperations {
         WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') AND n.nspname = ?`,
       { replacements: [tenant.name], transaction },
     );
+    const owned = rows as Array<{ table: string; column: string; sequence: string }>;
+    if (!owned.length) return;
     const q = (name: string) => this.#ctx.quote(name);
-    const statements = (rows as Array<{ table: string; column: string; sequence: string }>).map(
-      (r) =>
-        `SELECT pg_catalog.setval(${this.#ctx.sequelize.escape(r.sequence)}, COALESCE((SELECT max(${q(r.column)}) FROM ${q(tenant.name)}.${q(r.table)}), 0) + 1, false)`,
+    // The highest ids first, then the sequences set in a statement that reads no table: Citus routes a statement
+    // that reads a tenant's (distributed) table to its worker, setval() included, which would set the worker's copy
+    // of the sequence instead of the coordinator's that the column defaults draw from.
+    const [[next]] = await this.#ctx.inTenant(
+      tenant,
+      `SELECT ${owned.map((r, i) => `COALESCE((SELECT max(${q(r.column)}) FROM ${q(tenant.name)}.${q(r.table)}), 0) + 1 AS "${i}"`).join(', ')}`,
+      { transaction },
     );
-    if (statements.length) await this.#ctx.inTenant(tenant, statements.join('; '), { transaction });
+    const escape = (value: unknown) => this.#ctx.sequelize.escape(String(value));
+    await this.#ctx.inTenant(tenant, `SELECT ${owned.map((r, i) => `pg_catalog.setval(${escape(r.sequence)}, ${escape(next[i])}, false)`).join(', ')}`, { transaction });
   }
 
   #table(tenant: TenantRef, table: ArchiveTableShape): string {
