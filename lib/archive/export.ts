@@ -43,6 +43,8 @@ export interface ExportResult {
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const PACKAGE = `sequelize-apartment@${(require('../../../package.json') as { version: string }).version}`;
 const FLUSH_AT = 65_536;
+/** How much a file destination buffers before the export waits for it. */
+const FILE_BUFFER = 1 << 20;
 
 /** A Writable fed in large chunks, honouring backpressure; a destination closed early fails the export instead of stalling it. */
 class Output {
@@ -104,7 +106,8 @@ function open(destination: unknown, options: ExportOptions, tenant: string): { o
     throw new ConfigurationError(`Expected \`onProgress\` to be a function, got ${describeValue(options.onProgress)}.`, { tenant });
   }
   if (typeof destination === 'string' && destination !== '') {
-    const sink = fs.createWriteStream(destination);
+    // A buffer of a few writes: rows keep streaming from the server while the file takes the previous ones.
+    const sink = fs.createWriteStream(destination, { highWaterMark: FILE_BUFFER });
     const gzip = options.gzip ?? destination.endsWith('.gz');
     if (!gzip) return { out: sink, sink, file: destination };
     const out = createGzip();
