@@ -16,6 +16,8 @@ export interface MysqlArchiveContext {
 
 /** Rows read per statement. */
 const PAGE = 5_000;
+/** LOAD DATA's text is sent in pieces of about this many characters (at most 4 bytes each: well under max_allowed_packet). */
+const LOAD_PIECE = 256_000;
 /** An INSERT is sent when its text reaches this many characters (well under the servers' smallest default max_allowed_packet, 4 MB on MySQL 5.7). */
 const INSERT_CHARS = 1_000_000;
 
@@ -181,23 +183,36 @@ export class MysqlArchive implements ArchiveOperations {
     // A row of strings without " or \ (so without escapes, tabs or line ends) and no null: its tab-separated text is the
     // JSON array's inside with "," turned into tabs. Anything else is parsed and escaped.
     const plain = new RegExp(`^\\["[^"\\\\]*"(?:,"[^"\\\\]*"){${n - 1}}\\]$`);
+    // In pieces of about 1 MB whatever the source's chunks (a piece is one packet: under max_allowed_packet).
     async function* text(): AsyncGenerator<Buffer> {
+      let piece: string[] = [];
+      let size = 0;
       for await (const chunk of rows) {
-        const lines = chunk.toString('utf8').split('\n');
-        for (let i = 0; i < lines.length; i++) {
-          const line = lines[i]!;
+        for (const line of chunk.toString('utf8').split('\n')) {
           if (line === '') continue; // after the chunk's last \n
+          let fields: string;
           if (plain.test(line)) {
-            lines[i] = line.slice(2, -2).replaceAll('","', '\t');
-            continue;
+            fields = line.slice(2, -2).replaceAll('","', '\t');
+          } else {
+            const values = JSON.parse(line) as unknown[];
+            if (!Array.isArray(values) || values.length !== n) {
+              throw new Error(`a row of table ${table.name} has ${Array.isArray(values) ? values.length : 'no'} values, not ${n}`);
+            }
+            fields = values.map((v) => (v === null ? '\\N' : String(v).replace(/[\\\t\n\r\0]/g, (c) => LOAD_ESCAPES[c]!))).join('\t');
           }
-          const values = JSON.parse(line) as unknown[];
-          if (!Array.isArray(values) || values.length !== n) {
-            throw new Error(`a row of table ${table.name} has ${Array.isArray(values) ? values.length : 'no'} values, not ${n}`);
+          piece.push(fields);
+          size += fields.length + 1;
+          if (size >= LOAD_PIECE) {
+            piece.push('');
+            yield Buffer.from(piece.join('\n'));
+            piece = [];
+            size = 0;
           }
-          lines[i] = values.map((v) => (v === null ? '\\N' : String(v).replace(/[\\\t\n\r\0]/g, (c) => LOAD_ESCAPES[c]!))).join('\t');
         }
-        yield Buffer.from(lines.join('\n'));
+      }
+      if (piece.length) {
+        piece.push('');
+        yield Buffer.from(piece.join('\n'));
       }
     }
     let started = false;
