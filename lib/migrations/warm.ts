@@ -238,7 +238,8 @@ export class WarmTenants {
     const { adapter } = this.#host;
     const busy = () => new Error('busy');
     for (const name of await adapter.list(this.#host.names.prefix + BUILD_MARK)) {
-      await adapter.withLock(name, () => adapter.drop(this.#ref(name)), { busy }).catch(() => undefined);
+      // Dropped in the lock's transaction: a drop of its own would wait for the lock held here (Citus's takes it).
+      await adapter.withLock(name, (transaction) => adapter.drop(this.#ref(name), transaction ? { transaction } : {}), { busy }).catch(() => undefined);
     }
   }
 }
