@@ -21,7 +21,7 @@ export async function setSequencesPostgres(sequelize: Sequelize): Promise<void> 
   // Every serial/identity column of every table in the tenant's schema: its sequence goes on after the highest copied value.
   await sequelize.query(`
     DO $$
-    DECLARE c record;
+    DECLARE c record; next bigint;
     BEGIN
       FOR c IN SELECT table_schema, table_name, column_name,
                       pg_get_serial_sequence(format('%I.%I', table_schema, table_name), column_name) AS seq
@@ -29,8 +29,9 @@ export async function setSequencesPostgres(sequelize: Sequelize): Promise<void> 
                 WHERE table_schema = 'tenant_legacy'
       LOOP
         CONTINUE WHEN c.seq IS NULL;
-        EXECUTE format('SELECT setval(%L, coalesce(max(%I), 0) + 1, false) FROM %I.%I',
-                       c.seq, c.column_name, c.table_schema, c.table_name);
+        -- the highest value first, then setval apart (on Citus a statement reading the table runs on its worker)
+        EXECUTE format('SELECT coalesce(max(%I), 0) + 1 FROM %I.%I', c.column_name, c.table_schema, c.table_name) INTO next;
+        PERFORM setval(c.seq, next, false);
       END LOOP;
     END $$
   `);
