@@ -2,7 +2,7 @@
  * `npm run bench`: every case on PostgreSQL and MySQL, interleaved A/B rounds,
  * medians; prints one table and writes bench/results.json.
  *
- *   node --expose-gc dist/bench/index.js [--instructions [--v8-flags <flags>] [--ops <op,...>] [--repeats <n>] [--jobs <n>]] [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--profile <dir>] [--out <file>] [--prefix <prefix>] [--scale <tenants>]
+ *   node --expose-gc dist/bench/index.js [--instructions [--v8-flags <flags>] [--ops <op,...>] [--repeats <n>] [--jobs <n>] [--sides <side,...>]] [--quick] [--only <case,...>] [--dialect <pg|mysql>] [--node <20,22,24|path>] [--profile <dir>] [--out <file>] [--prefix <prefix>] [--scale <tenants>]
  *
  * The separate-process cases (query, raw, middleware, import) run their
  * sides on every Node of `--node` (default: the running one, 20, 22 and 24;
@@ -43,6 +43,8 @@ export interface BenchOptions {
   repeats?: number;
   /** `--jobs`: counted processes at once. */
   jobs?: number;
+  /** `--sides`: sides of the instruction count (floor, floor-als, run, run5, explicit). */
+  sides?: string[];
 }
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -71,6 +73,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     else if (arg === '--instructions') options.only = [...(options.only ?? []), 'instructions'];
     else if (arg === '--v8-flags') options.v8Flags = value().split(/\s+/).filter(Boolean);
     else if (arg === '--ops') options.ops = value().split(',').map((s) => s.trim());
+    else if (arg === '--sides') options.sides = value().split(',').map((s) => s.trim());
     else if (arg === '--jobs') {
       const v = value();
       options.jobs = Number(v);
@@ -92,7 +95,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       options.scale = Number(v);
       if (!Number.isSafeInteger(options.scale) || options.scale < 2) throw new Error(`Expected --scale to be a tenant count from 2 and up, got '${v}'`);
     }
-    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --profile <dir>, --out <file>, --prefix <prefix>, --scale <tenants>, --instructions, --v8-flags <flags>, --ops <operation,...>, --repeats <n>, --jobs <n>`);
+    else throw new Error(`Unknown option ${arg}. Options: --quick, --only <${CASES.map((c) => c.id).join('|')}>, --dialect <pg|mysql>, --node <20,22,24|path>, --profile <dir>, --out <file>, --prefix <prefix>, --scale <tenants>, --instructions, --v8-flags <flags>, --ops <operation,...>, --repeats <n>, --jobs <n>, --sides <side,...>`);
   }
   // `--scale N` sizes the fleet case: alone, it runs just that case (the others have sizes of their own).
   if (options.scale !== undefined) options.only ??= ['fleet'];
@@ -149,6 +152,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
       ops: options.ops,
       repeats: options.repeats,
       jobs: options.jobs,
+      sides: options.sides,
       previous,
       rounds: (full, quick = 3) => (options.quick ? quick : full),
       log: (message) => log(`[${dialect}] ${message}`),

@@ -41,6 +41,8 @@ export interface BenchContext {
   readonly repeats?: number;
   /** `--jobs`: counted processes at once in the instruction count. */
   readonly jobs?: number;
+  /** `--sides`: only these sides of the instruction count (default: every side of each operation). */
+  readonly sides?: readonly string[];
   /** Rows of the results file as it was before this run (empty when there was none): a case may compare with a run just before it. */
   readonly previous: readonly Row[];
   /** Rounds for an interleaved comparison: `full` normally, fewer with --quick. */

@@ -81,6 +81,15 @@ function modesOf(op: Op, quick: boolean): CountedMode[] {
   return ['floor', 'run', 'run5', 'explicit'];
 }
 
+const MODES: readonly CountedMode[] = ['floor', 'floor-als', 'run', 'run5', 'explicit'];
+
+function sidesOf(names: readonly string[]): CountedMode[] {
+  for (const name of names) {
+    if (!(MODES as readonly string[]).includes(name)) throw new Error(`Expected --sides to list sides of ${MODES.join(', ')}, got '${name}'`);
+  }
+  return names as CountedMode[];
+}
+
 function opsOf(names: readonly string[]): Op[] {
   for (const name of names) {
     if (!(INSTRUCTION_OPS as readonly string[]).includes(name)) throw new Error(`Expected --ops to list operations of ${INSTRUCTION_OPS.join(', ')}, got '${name}'`);
@@ -328,6 +337,7 @@ export const instructions: BenchCase = {
         repeats: ctx.repeats ?? (ctx.quick ? 1 : REPEATS),
         // --quick (the smoke test): its two processes at once.
         jobs: ctx.jobs ?? (ctx.quick ? 2 : 1),
+        modes: ctx.sides ? sidesOf(ctx.sides) : undefined,
         quick: ctx.quick,
         log: (message) => ctx.log(`${node.label}: ${message}`),
       });
