@@ -229,9 +229,7 @@ export abstract class BaseAdapter implements DialectAdapter {
   abstract rename(from: string, to: string, options?: { transaction?: Transaction }): Promise<void>;
   abstract appendComment(sql: string, comment: string): string | undefined;
 
-  driverResults(data: unknown): unknown {
-    return data;
-  }
+  readonly driverResults: ((data: unknown) => unknown) | undefined = undefined;
   abstract withLock<T>(name: string, fn: (transaction: Transaction | undefined) => Promise<T>, options?: LockOptions): Promise<T>;
 
   async renameTenant(from: TenantRef, to: TenantRef, options: { transaction?: Transaction } = {}): Promise<void> {

@@ -176,9 +176,10 @@ export interface DialectAdapter {
   /**
    * The driver's result as Sequelize's dialect `Query#formatResults`
    * expects it: where a driver version changed its shape, it is adapted
-   * here, before Sequelize reads it.
+   * here, before Sequelize reads it. Undefined where no driver needs it:
+   * then results reach Sequelize untouched, with no call per statement.
    */
-  driverResults(data: unknown): unknown;
+  readonly driverResults: ((data: unknown) => unknown) | undefined;
 
   /**
    * The statements to send one at a time, in one transaction, instead of

@@ -70,6 +70,7 @@ export class MysqlAdapter extends BaseAdapter {
   constructor(ctx: AdapterContext, defaultSchema?: string) {
     super(ctx, defaultSchema ?? (ctx.sequelize.config.database as string));
     this.#writesValues = ctx.sequelize.getDialect() === 'mariadb';
+    this.driverResults = this.#writesValues ? mariadbResults : undefined;
     this.#driverQuery = this.#writesValues ? mariadbQuery : mysql2Query;
     if (this.isolation === 'role') {
       // MariaDB's SET ROLE (and MySQL 8's) lasts for the session, with no
@@ -264,16 +265,10 @@ export class MysqlAdapter extends BaseAdapter {
    * property, and Sequelize 6's mariadb Query deletes it from raw results
    * (`delete data.meta`): a TypeError for every raw query (sequelize#15701,
    * open upstream). The rows are handed on as a plain array with a
-   * deletable `meta`, as mariadb 3.0 and earlier gave them.
+   * deletable `meta`, as mariadb 3.0 and earlier gave them. (mysql2's
+   * results need nothing: undefined there.)
    */
-  override driverResults(data: unknown): unknown {
-    if (!this.#writesValues || !Array.isArray(data)) return data;
-    const meta = Object.getOwnPropertyDescriptor(data, 'meta');
-    if (!meta || meta.configurable) return data;
-    const rows = Array.prototype.slice.call(data);
-    Object.defineProperty(rows, 'meta', { value: meta.value, writable: true, configurable: true, enumerable: false });
-    return rows;
-  }
+  override readonly driverResults: ((data: unknown) => unknown) | undefined;
 
   appendComment(sql: string, comment: string): string | undefined {
     return appendComment(sql, comment, MYSQL_LEXICONS);
@@ -411,4 +406,14 @@ function literalWithoutBackslashes(connection: any, value: unknown): string | un
 
 function quoted(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** MysqlAdapter#driverResults with the mariadb driver: a result array whose `meta` Sequelize can delete. */
+function mariadbResults(data: unknown): unknown {
+  if (!Array.isArray(data)) return data;
+  const meta = Object.getOwnPropertyDescriptor(data, 'meta');
+  if (!meta || meta.configurable) return data;
+  const rows = Array.prototype.slice.call(data);
+  Object.defineProperty(rows, 'meta', { value: meta.value, writable: true, configurable: true, enumerable: false });
+  return rows;
 }
