@@ -85,6 +85,25 @@ export class TenantContext {
     }
   }
 
+  /**
+   * `fn(a, b, c)` with `tenant` (the tenant in context right now, as
+   * `tenant()` answered) held for its synchronous part, the way `during`
+   * holds an explicit one: `tenant()` answers from a field instead of asking
+   * AsyncLocalStorage (a native call each time), which the synchronous
+   * stretches of one model call ask many times (Sequelize's nested statics,
+   * table names while SQL is generated, the query wrapper). What runs after
+   * an `await` asks AsyncLocalStorage again, as does an inner `run`.
+   */
+  hold<A, B, C, T>(tenant: TenantRef | undefined, fn: (a: A, b: B, c: C) => T, a: A, b: B, c: C): T {
+    if (tenant === undefined || this.#during !== undefined) return fn(a, b, c);
+    this.#during = tenant;
+    try {
+      return fn(a, b, c);
+    } finally {
+      this.#during = undefined;
+    }
+  }
+
   /** The tenant in context, if any. */
   tenant(): TenantRef | undefined {
     return this.#during ?? this.#als.getStore()?.tenant;

@@ -90,7 +90,8 @@ export function installModelMethods(router: Router, model: ModelStatic<Model>): 
       } catch (error) {
         return Promise.reject(error);
       }
-      if (!explicit || explicit === current) return original.apply(this, args);
+      // Held for the synchronous part: Sequelize's findByPk -> findOne -> findAll (each wrapped) and the table names it renders ask again.
+      if (!explicit || explicit === current) return router.context.hold(current, applyTo, original, this, args);
       // Outside any context the tenant travels in the options (no AsyncLocalStorage: on Node 20 its
       // first run turns on async hooks for every promise of the process).
       if (!current && carried?.(args[index]) && router.carriesTenant(this)) return router.context.during(explicit, () => original.apply(this, args));
@@ -126,6 +127,10 @@ export function installModelMethods(router: Router, model: ModelStatic<Model>): 
       return router.withInstances({ what: `${model.name}#${name}()`, model, instances: [this], options: args[index], bindAfter: this, carriable }, run);
     });
   }
+}
+
+function applyTo(fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown {
+  return fn.apply(self, args);
 }
 
 function withTenant(options: unknown, tenant: TenantRef): object {

@@ -1,5 +1,6 @@
 import type { TenantRef } from '../tenant';
 import { queryInterfaceOf, replaceMethod } from '../seam/sequelize';
+import { isRoutedTable } from './tables';
 import type { Router } from './router';
 
 /**
@@ -76,9 +77,13 @@ export function installQueryInterfaceScoping(router: Router): void {
     const call = (self: unknown, args: any[], tenant: TenantRef | undefined): unknown => {
       const options = spec.options === undefined ? undefined : args[spec.options];
       const schemaGiven = typeof options === 'string' || (options && typeof options === 'object' && options.schema);
+      // A model's routed table (tables.ts) always names a schema: neither qualified again nor asked for it.
+      const routed = isRoutedTable(args[spec.table]);
       if (tenant && !schemaGiven) {
         const table = args[spec.table];
-        if ((table === null || table === undefined) && types?.listMethods.includes(name)) {
+        if (routed) {
+          // As qualify() would: left as it is.
+        } else if ((table === null || table === undefined) && types?.listMethods.includes(name)) {
           args[spec.table] = { tableName: undefined, schema: tenant.name, delimiter: '.' };
         } else {
           args[spec.table] = qualify(table, tenant);
@@ -87,7 +92,7 @@ export function installQueryInterfaceScoping(router: Router): void {
       }
       if (!mark || !spec.dml) return original.apply(self, args);
       const table = args[spec.table];
-      if (table === null || typeof table !== 'object' || !table.schema) return original.apply(self, args);
+      if (!routed && (table === null || typeof table !== 'object' || !table.schema)) return original.apply(self, args);
       // Qualified model DML: the statement this call sends (synchronously, from Sequelize's own copy of
       // the options) is marked by the query wrapper (queries.ts), with no options copy here.
       const previous = router.qualifiedPending;
@@ -108,7 +113,8 @@ export function installQueryInterfaceScoping(router: Router): void {
       const current = context.tenant();
       // An explicit `{ tenant }` is in context while the statement is generated (synchronously), not beyond.
       if (explicit && explicit !== current) return context.during(explicit, () => call(this, args, explicit));
-      return call(this, args, current);
+      // The statement's generation and the query wrapper ask for the tenant again: held, they ask no AsyncLocalStorage.
+      return context.hold(current, call, this, args, current);
     });
   }
 

@@ -24,6 +24,8 @@ export function installTable(router: Router, model: ModelStatic<Model>): void {
   let quotedSchema: string | undefined;
   let quoted = '';
   const table = {
+    // Its schema is never empty (a tenant, strict mode's marker, or a non-empty default): query-interface.ts need not ask.
+    [ROUTED_TABLE]: Boolean(router.adapter.defaultSchema),
     tableName,
     table: tableName,
     name: model.name,
@@ -45,6 +47,13 @@ export function installTable(router: Router, model: ModelStatic<Model>): void {
     if (this._schema) return original.call(this);
     return table;
   });
+}
+
+const ROUTED_TABLE = Symbol('apartment.routedTable');
+
+/** Whether `table` is a model's routed table (`installTable`), whose `schema` is never empty. */
+export function isRoutedTable(table: unknown): boolean {
+  return table !== null && typeof table === 'object' && (table as any)[ROUTED_TABLE] === true;
 }
 
 /**
