@@ -133,15 +133,18 @@ export class TenantAffinity {
     const release = pool.release;
     if (prefer) {
       pool.acquire = function affineAcquire(this: PoolLike, ...args: unknown[]) {
-        const tenant = context.tenant();
-        if (tenant) {
-          // Idle connections that never served take their slot now, so every tenant's home exists once the pool is full.
-          const idle = idleEntries(this);
-          for (const o of idle) if (o.resource[SLOT] === undefined) affinity.#assignSlot(o.resource, this);
-          preferIdle(idle, tenant.name, this.maxSize);
-        } else {
-          const lane = context.store()?.lane;
-          if (lane !== undefined) preferLane(idleEntries(this), lane);
+        const idle = idleEntries(this);
+        // No idle connection, or one that holds its slot: nothing to choose or assign, and the context is not asked.
+        if (idle.length > 1 || (idle.length === 1 && idle[0]!.resource[SLOT] === undefined)) {
+          const tenant = context.tenant();
+          if (tenant) {
+            // Idle connections that never served take their slot now, so every tenant's home exists once the pool is full.
+            for (const o of idle) if (o.resource[SLOT] === undefined) affinity.#assignSlot(o.resource, this);
+            preferIdle(idle, tenant.name, this.maxSize);
+          } else {
+            const lane = context.store()?.lane;
+            if (lane !== undefined) preferLane(idle, lane);
+          }
         }
         return acquire.apply(this, args);
       };
