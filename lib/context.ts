@@ -60,9 +60,10 @@ export class TenantContext {
   }
 
   #enter<T>(store: ContextStore, fn: () => T): T {
-    // An inner run replaces a `during` tenant for its own synchronous part too.
+    // An inner run replaces a `during` tenant for its own synchronous part too; its own tenant is held
+    // there (see `hold`): a model call made right inside `run(tenant, fn)` asks no AsyncLocalStorage.
     const during = this.#during;
-    this.#during = undefined;
+    this.#during = store.tenant;
     try {
       return this.#als.run(store, fn);
     } finally {

@@ -1,4 +1,5 @@
 import { clsTransaction, queryClass, replaceMethod, setQueryClass } from '../seam/sequelize';
+import type { TenantRef } from '../tenant';
 import type { Router } from './router';
 
 /**
@@ -64,10 +65,15 @@ export function installQueryRouting(router: Router): void {
   });
 
   const Base = queryClass(sequelize);
+  const handleSelect = (query: any, results: unknown): unknown => Base.prototype.handleSelectQuery.call(query, results);
   class RoutedQuery extends Base {
+    /** The tenant `run` sent the statement in (the context's, or the explicit one). */
+    #tenant: TenantRef | undefined = undefined;
+
     run(sql: string, parameters?: unknown[]): Promise<unknown> {
       const options = (this as any).options;
       const tenant = router.queryTenant(options);
+      this.#tenant = tenant;
       // The backend now caches this tenant's catalog: tenant-affine connections prefer it for the tenant.
       if (affinity) {
         if (tenant) affinity.served((this as any).connection, tenant);
@@ -88,11 +94,12 @@ export function installQueryRouting(router: Router): void {
       return sent;
     }
 
-    // Rows become instances here, synchronously: an explicit tenant binds them as a context would.
+    // Rows become instances here, synchronously: an explicit tenant binds them as a context would. Otherwise
+    // this runs in the context `run` did (its continuation): the tenant `run` read is held, so building instances asks no AsyncLocalStorage.
     handleSelectQuery(results: unknown): unknown {
       const explicit = router.explicit((this as any).options);
-      if (explicit && explicit !== context.tenant()) return context.during(explicit, () => super.handleSelectQuery(results));
-      return super.handleSelectQuery(results);
+      if (explicit) return context.during(explicit, () => super.handleSelectQuery(results));
+      return context.hold(this.#tenant, handleSelect, this, results, undefined);
     }
   }
   // Only where a driver's results need adapting (the mariadb driver): no extra call per statement elsewhere.
