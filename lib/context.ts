@@ -60,10 +60,10 @@ export class TenantContext {
   }
 
   #enter<T>(store: ContextStore, fn: () => T): T {
-    // An inner run replaces a `during` tenant for its own synchronous part too; its own tenant is held
-    // there (see `hold`): a model call made right inside `run(tenant, fn)` asks no AsyncLocalStorage.
+    // An inner run replaces a `during` tenant for its own synchronous part too. (Its own tenant is not held
+    // there: `fn` is the app's code, which may switch contexts by other means, AsyncResource.bind say.)
     const during = this.#during;
-    this.#during = store.tenant;
+    this.#during = undefined;
     try {
       return this.#als.run(store, fn);
     } finally {
