@@ -69,6 +69,23 @@ describeDialects('qualified model queries and the adapter', (d) => {
     }
   });
 
+  it('a findByPk inside run() reads AsyncLocalStorage at most 3 times: its static, the select after Sequelize\'s beforeFind await, the statement after the connection', async () => {
+    const widget = await apartment.run(B, async () => {
+      const getStore = sinon.spy(AsyncLocalStorage.prototype, 'getStore');
+      try {
+        const found = await m.Widget.findByPk(2);
+        // Sequelize's findByPk -> findOne -> findAll, the table names it renders, the query wrapper and
+        // building the instance read the tenant held, not AsyncLocalStorage (it was 13 reads).
+        expect(getStore.callCount, 'AsyncLocalStorage reads').to.be.at.most(3);
+        return found;
+      } finally {
+        getStore.restore();
+      }
+    });
+    expect(widget!.get('owner')).to.equal(B);
+    expect(apartment.tenantOf(widget!)).to.equal(B);
+  });
+
   it("marking model DML as qualified never touches the caller's options: the same object then routes a raw query", async () => {
     const options: any = { raw: true };
     const rows = await apartment.run(B, async () => {
