@@ -179,7 +179,7 @@ export async function runBench(options: BenchOptions): Promise<{ rows: Row[]; no
 
   const results: Parameters<typeof mergePrevious>[0] & Record<string, unknown> = {
     generatedAt: new Date().toISOString(),
-    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}${options.node ? ` --node ${options.node.join(',')}` : ''}${options.scale ? ` --scale ${options.scale}` : ''}${options.v8Flags ? ` --v8-flags '${options.v8Flags.join(' ')}'` : ''}${options.ops ? ` --ops '${options.ops.join(',')}'` : ''}${options.repeats ? ` --repeats ${options.repeats}` : ''}`,
+    command: `node --expose-gc dist/bench/index.js${options.quick ? ' --quick' : ''}${options.only ? ` --only ${options.only.join(',')}` : ''}${options.node ? ` --node ${options.node.join(',')}` : ''}${options.scale ? ` --scale ${options.scale}` : ''}${options.v8Flags ? ` --v8-flags '${options.v8Flags.join(' ')}'` : ''}${options.ops ? ` --ops '${options.ops.join(',')}'` : ''}${options.repeats ? ` --repeats ${options.repeats}` : ''}${options.sides ? ` --sides ${options.sides.join(',')}` : ''}`,
     nodes: nodes.map((n) => ({ label: n.label, version: n.version })),
     quick: options.quick,
     durationSeconds: Math.round((now() - started) / 100) / 10,
