@@ -253,6 +253,10 @@ export abstract class BaseAdapter implements DialectAdapter {
     this.patchQueryGenerator(this.queryGenerator);
   }
 
+  sendsAsIs(_query: DialectQuery, _sql: string, _parameters: unknown[] | undefined, _tenant: TenantRef | undefined): boolean {
+    return false;
+  }
+
   splitStatements(_sql: string, _tenant: TenantRef | undefined): string[] | undefined {
     return undefined;
   }

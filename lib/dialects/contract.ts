@@ -144,6 +144,14 @@ export interface DialectAdapter {
   route(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined, run: RunQuery, qualified?: boolean): Promise<unknown>;
 
   /**
+   * True when `route` would send the statement as it is, at once: the
+   * caller then sends it itself, with no frames of `route` on the stack of
+   * the driver call (Sequelize captures that stack with `new Error()` for
+   * every statement).
+   */
+  sendsAsIs(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined): boolean;
+
+  /**
    * Tenant roles (`isolation: 'role'` on PostgreSQL), an optional capability
    * like `cluster`: undefined where tenants have no roles of their own.
    */

@@ -226,6 +226,13 @@ export class MysqlAdapter extends BaseAdapter {
     return this.#select(connection, want, tenant).then(() => this.#run(connection, sql, parameters, want, run, tenant));
   }
 
+  /** The database is selected and there are no bind values (or it is transaction control): `route` would only call `run()`. */
+  override sendsAsIs(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined): boolean {
+    const connection = query.connection;
+    if ((!parameters || !parameters.length) && (connection[CURRENT_DB] ?? this.defaultSchema) === (tenant ? tenant.name : this.defaultSchema) && (connection[CURRENT_EPOCH] ?? 0) === this.#epoch) return true;
+    return TRANSACTION_CONTROL.test(sql);
+  }
+
   #run(connection: any, sql: string, parameters: unknown[] | undefined, want: string, run: RunQuery, tenant: TenantRef | undefined): Promise<unknown> {
     if (!parameters || !parameters.length) return run();
     if (this.#writesValues) {

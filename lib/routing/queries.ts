@@ -86,7 +86,7 @@ export function installQueryRouting(router: Router): void {
       // Model DML is marked (query-interface.ts): it skips routing, or with isolation: 'role' is routed for the role alone.
       const qualified = options[QUALIFIED] === true;
       const sent =
-        qualified && !adapter.routesQualifiedQueries
+        (qualified && !adapter.routesQualifiedQueries) || adapter.sendsAsIs(this as any, sql, parameters, tenant)
           ? super.run(sql, parameters)
           : adapter.route(this as any, sql, parameters, tenant, (text = sql, bindings = parameters) => super.run(text, bindings ?? undefined), qualified);
       const observers = router.observers;
