@@ -6,12 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { Sequelize } from 'sequelize';
 import { Apartment, ArchiveError } from 'sequelize-apartment';
 import { archiveMigrations } from '../archive/migrations';
-import { citusSequelize, CITUS_URL, describeCitus } from '../support/citus';
-
-interface Node {
-  host: string;
-  port: number;
-}
+import { citusSequelize, describeCitus, onEachWorker, type CitusNode } from '../support/citus';
 
 const TABLES = ['things', 'a_parts', 'notes'];
 
@@ -25,23 +20,10 @@ describeCitus('tenant archives on a Citus cluster: import and clone make distrib
   /** The same app on plain PostgreSQL (PG_URL): where tenants come from when an app moves onto Citus. */
   let plain: Sequelize;
   let plainApartment: Apartment;
-  let workers: Node[];
+  let workers: CitusNode[];
 
   /** A connection to each worker, closed after `fn`. */
-  const onWorkers = async <T>(fn: (worker: Sequelize) => Promise<T>): Promise<T[]> =>
-    Promise.all(
-      workers.map(async (node) => {
-        const url = new URL(CITUS_URL as string);
-        url.hostname = node.host;
-        url.port = String(node.port);
-        const worker = new Sequelize(url.toString(), { logging: false });
-        try {
-          return await fn(worker);
-        } finally {
-          await worker.close();
-        }
-      }),
-    );
+  const onWorkers = <T>(fn: (worker: Sequelize) => Promise<T>): Promise<T[]> => onEachWorker(workers, fn);
   /** Whether each worker's own catalog has `schema`. */
   const schemaOnWorkers = (schema: string) =>
     onWorkers(async (worker) => ((await worker.query('SELECT 1 FROM pg_namespace WHERE nspname = ?', { replacements: [schema] }))[0] as unknown[]).length > 0);
@@ -114,7 +96,7 @@ describeCitus('tenant archives on a Citus cluster: import and clone make distrib
     apartment = new Apartment(sequelize, { prefix: P, distribute: 'citus', migrationsPath: folder });
     plainApartment = new Apartment(plain, { prefix: P, migrationsPath: folder });
     const [nodes] = await sequelize.query('SELECT nodename AS host, nodeport AS port FROM pg_dist_node WHERE shouldhaveshards AND isactive ORDER BY nodeport');
-    workers = nodes as Node[];
+    workers = nodes as CitusNode[];
     expect(workers.length, 'worker nodes (the cluster needs 2)').to.be.at.least(2);
   });
 

@@ -1,23 +1,18 @@
 import { expect } from 'chai';
 import { DataTypes, Sequelize, type ModelStatic, type Model } from 'sequelize';
 import { Apartment, ConfigurationError, MigrationError, TenantExistsError, TenantNotFoundError } from 'sequelize-apartment';
-import { citusSequelize, CITUS_URL, describeCitus } from '../support/citus';
+import { citusSequelize, CITUS_URL, describeCitus, onEachWorker, type CitusNode } from '../support/citus';
 import { fixture } from '../support/paths';
 
 const P = 'cit_';
 const OK = fixture('citus', 'ok');
-
-interface Node {
-  host: string;
-  port: number;
-}
 
 describeCitus('tenants distributed over a Citus cluster', () => {
   let sequelize: Sequelize;
   let apartment: Apartment;
   let Account: ModelStatic<Model>;
   let Order: ModelStatic<Model>;
-  let workers: Node[];
+  let workers: CitusNode[];
   const opened: Sequelize[] = [];
 
   const open = () => {
@@ -26,21 +21,11 @@ describeCitus('tenants distributed over a Citus cluster', () => {
     return s;
   };
   /** The schema as each worker's own catalog sees it. */
-  const onWorkers = async (schema: string): Promise<boolean[]> =>
-    Promise.all(
-      workers.map(async (node) => {
-        const url = new URL(CITUS_URL as string);
-        url.hostname = node.host;
-        url.port = String(node.port);
-        const worker = new Sequelize(url.toString(), { logging: false });
-        try {
-          const [rows] = await worker.query('SELECT 1 FROM pg_namespace WHERE nspname = ?', { replacements: [schema] });
-          return rows.length > 0;
-        } finally {
-          await worker.close();
-        }
-      }),
-    );
+  const onWorkers = (schema: string): Promise<boolean[]> =>
+    onEachWorker(workers, async (worker) => {
+      const [rows] = await worker.query('SELECT 1 FROM pg_namespace WHERE nspname = ?', { replacements: [schema] });
+      return rows.length > 0;
+    });
   const dropOwn = async () => {
     for (const key of await apartment.tenants()) await apartment.dropTenant(key).catch(() => undefined);
     const [spares] = await sequelize.query('SELECT nspname FROM pg_namespace WHERE left(nspname, ?) = ?', { replacements: [P.length, P] });
@@ -57,7 +42,7 @@ describeCitus('tenants distributed over a Citus cluster', () => {
     await sequelize.query('DROP TABLE IF EXISTS public.cit_accounts CASCADE');
     await Account.sync();
     const [nodes] = await sequelize.query('SELECT nodename AS host, nodeport AS port FROM pg_dist_node WHERE shouldhaveshards AND isactive ORDER BY nodeport');
-    workers = nodes as Node[];
+    workers = nodes as CitusNode[];
     expect(workers.length, 'worker nodes (the cluster needs 2)').to.be.at.least(2);
   });
 

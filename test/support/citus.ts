@@ -32,6 +32,29 @@ if (CITUS_URL) {
     adapterFor(ctx, defaultSchema, distribute ?? (onCitus.has(ctx.sequelize) ? 'citus' : undefined));
 }
 
+/** A Citus worker node, as `citus_get_active_worker_nodes()` names it. */
+export interface CitusNode {
+  host: string;
+  port: number;
+}
+
+/** `fn` on a connection to each worker (the coordinator's URL with the worker's host and port), each closed after `fn`. */
+export async function onEachWorker<T>(workers: readonly CitusNode[], fn: (worker: Sequelize) => Promise<T>): Promise<T[]> {
+  return Promise.all(
+    workers.map(async (node) => {
+      const url = new URL(CITUS_URL as string);
+      url.hostname = node.host;
+      url.port = String(node.port);
+      const worker = new Sequelize(url.toString(), { logging: false });
+      try {
+        return await fn(worker);
+      } finally {
+        await worker.close();
+      }
+    }),
+  );
+}
+
 /** A Sequelize instance on the coordinator (close it when done). */
 export function citusSequelize(options: Options = {}): Sequelize {
   if (!CITUS_URL) throw new Error('CITUS_URL is not set');
