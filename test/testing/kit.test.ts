@@ -261,7 +261,8 @@ describeDialects('testing kit: testTenant, reset, drop, sweep', (d) => {
     expect(records).to.deep.equal([{ name: '00001-tags.js' }]);
   });
 
-  if (d.name === 'postgres') {
+  // Not on a Citus coordinator: Citus refuses triggers on distributed tables (citus.enable_unsafe_triggers is off).
+  if (d.name === 'postgres' && !d.citus) {
     it('reset() never fires a table\'s own triggers (such a table is truncated), and a foreign key RESTRICT it cannot DELETE past falls back to TRUNCATE', async () => {
       const tenant = await testTenant(apartment, { spares: 0 });
       const schema = d.q(apartment.schemaFor(tenant.key));
