@@ -54,15 +54,17 @@ export const REPEATS = 3;
 
 /**
  * V8 flags every counted process gets (`--v8-flags` replaces them).
- * `--single-threaded` runs compilation and GC on the main thread and
- * `--hash-seed` fixes the seed V8 otherwise draws per process; neither
- * changes which code runs on the hot path (`--no-opt` would, so it is not
- * used). Whether they narrow the spread between identical processes is not
- * settled: at these block sizes identical floor processes still differed by
- * more than 2x with and without them (bench results), so the blocks do not
- * yet reach a steady state under callgrind.
+ * `--single-threaded-gc` runs the GC on the main thread, so it is counted
+ * in full; `--hash-seed` fixes the seed V8 otherwise draws per process; the
+ * young generation is fixed at 16 MB a semi-space (V8 otherwise grows it by
+ * heuristic, at a different point in each process, and a scavenge costs
+ * ~0.6M instructions whatever it frees: the floor of `create` + `destroy`
+ * read 781k in one process and 907k in another). None of them changes
+ * which code a request runs; the fixed young generation sets how often it
+ * is collected to what a process that has grown it does (`--no-opt` would
+ * change the code, so it is not used).
  */
-export const DEFAULT_V8_FLAGS = ['--single-threaded-gc', '--hash-seed=1'];
+export const DEFAULT_V8_FLAGS = ['--single-threaded-gc', '--hash-seed=1', '--min-semi-space-size=16', '--max-semi-space-size=16'];
 
 const MODE_LABEL: Record<CountedMode, string> = {
   floor: 'floor',
