@@ -220,7 +220,7 @@ export class MysqlAdapter extends BaseAdapter {
     const connection = query.connection;
     const want = tenant ? tenant.name : this.defaultSchema;
     // The common case (already selected) stays synchronous: no extra await per statement.
-    if ((connection[CURRENT_DB] ?? this.defaultSchema) === want && (connection[CURRENT_EPOCH] ?? 0) === this.#epoch) {
+    if (this.#selected(connection, want)) {
       return this.#run(connection, sql, parameters, want, run, tenant);
     }
     return this.#select(connection, want, tenant).then(() => this.#run(connection, sql, parameters, want, run, tenant));
@@ -229,8 +229,13 @@ export class MysqlAdapter extends BaseAdapter {
   /** The database is selected and there are no bind values (or it is transaction control): `route` would only call `run()`. */
   override sendsAsIs(query: DialectQuery, sql: string, parameters: unknown[] | undefined, tenant: TenantRef | undefined): boolean {
     const connection = query.connection;
-    if ((!parameters || !parameters.length) && (connection[CURRENT_DB] ?? this.defaultSchema) === (tenant ? tenant.name : this.defaultSchema) && (connection[CURRENT_EPOCH] ?? 0) === this.#epoch) return true;
+    if ((!parameters || !parameters.length) && this.#selected(connection, tenant ? tenant.name : this.defaultSchema)) return true;
     return TRANSACTION_CONTROL.test(sql);
+  }
+
+  /** Whether `connection` has database `want` selected, since the last drop or rename. */
+  #selected(connection: any, want: string): boolean {
+    return (connection[CURRENT_DB] ?? this.defaultSchema) === want && (connection[CURRENT_EPOCH] ?? 0) === this.#epoch;
   }
 
   #run(connection: any, sql: string, parameters: unknown[] | undefined, want: string, run: RunQuery, tenant: TenantRef | undefined): Promise<unknown> {
