@@ -183,7 +183,7 @@ export class MysqlArchive implements ArchiveOperations {
     // A row of strings without " or \ (so without escapes, tabs or line ends) and no null: its tab-separated text is the
     // JSON array's inside with "," turned into tabs. Anything else is parsed and escaped.
     const plain = new RegExp(`^\\["[^"\\\\]*"(?:,"[^"\\\\]*"){${n - 1}}\\]$`);
-    // In pieces of about 1 MB whatever the source's chunks (a piece is one packet: under max_allowed_packet).
+    // In pieces of about LOAD_PIECE characters whatever the source's chunks (a piece is one packet: under max_allowed_packet).
     async function* text(): AsyncGenerator<Buffer> {
       let piece: string[] = [];
       let size = 0;
@@ -194,11 +194,7 @@ export class MysqlArchive implements ArchiveOperations {
           if (plain.test(line)) {
             fields = line.slice(2, -2).replaceAll('","', '\t');
           } else {
-            const values = JSON.parse(line) as unknown[];
-            if (!Array.isArray(values) || values.length !== n) {
-              throw new Error(`a row of table ${table.name} has ${Array.isArray(values) ? values.length : 'no'} values, not ${n}`);
-            }
-            fields = values.map((v) => (v === null ? '\\N' : String(v).replace(/[\\\t\n\r\0]/g, (c) => LOAD_ESCAPES[c]!))).join('\t');
+            fields = rowValues(line, n, table.name).map((v) => (v === null ? '\\N' : String(v).replace(/[\\\t\n\r\0]/g, (c) => LOAD_ESCAPES[c]!))).join('\t');
           }
           piece.push(fields);
           size += fields.length + 1;
@@ -258,10 +254,7 @@ export class MysqlArchive implements ArchiveOperations {
           // Strings without quotes or backslashes, and nulls: the JSON array is the SQL tuple, quotes swapped.
           tuple = `(${line.slice(1, -1).replace(/"/g, "'")})`;
         } else {
-          const values = JSON.parse(line) as unknown[];
-          if (!Array.isArray(values) || values.length !== writes.length) {
-            throw new Error(`a row of table ${table.name} has ${Array.isArray(values) ? values.length : 'no'} values, not ${writes.length}`);
-          }
+          const values = rowValues(line, writes.length, table.name);
           tuple = '(';
           for (let i = 0; i < writes.length; i++) tuple += (i ? ', ' : '') + (values[i] === null ? 'NULL' : writes[i]!(escape(values[i])));
           tuple += ')';
@@ -290,4 +283,13 @@ export class MysqlArchive implements ArchiveOperations {
       await this.#ctx.admin(`ALTER TABLE ${table} AUTO_INCREMENT = ${Math.max(1, Math.trunc(next))}`, { transaction });
     }
   }
+}
+
+/** The values of an archive row's line (a JSON array), which must hold one per column. */
+function rowValues(line: string, columns: number, table: string): unknown[] {
+  const values = JSON.parse(line) as unknown[];
+  if (!Array.isArray(values) || values.length !== columns) {
+    throw new Error(`a row of table ${table} has ${Array.isArray(values) ? values.length : 'no'} values, not ${columns}`);
+  }
+  return values;
 }
