@@ -85,18 +85,12 @@ function modesOf(op: Op, quick: boolean): CountedMode[] {
 
 const MODES: readonly CountedMode[] = ['floor', 'floor-als', 'run', 'run5', 'explicit'];
 
-function sidesOf(names: readonly string[]): CountedMode[] {
+/** `names` (the list given to `flag`), each one of `allowed`. */
+function listOf<T extends string>(flag: string, what: string, allowed: readonly T[], names: readonly string[]): T[] {
   for (const name of names) {
-    if (!(MODES as readonly string[]).includes(name)) throw new Error(`Expected --sides to list sides of ${MODES.join(', ')}, got '${name}'`);
+    if (!(allowed as readonly string[]).includes(name)) throw new Error(`Expected ${flag} to list ${what} of ${allowed.join(', ')}, got '${name}'`);
   }
-  return names as CountedMode[];
-}
-
-function opsOf(names: readonly string[]): Op[] {
-  for (const name of names) {
-    if (!(INSTRUCTION_OPS as readonly string[]).includes(name)) throw new Error(`Expected --ops to list operations of ${INSTRUCTION_OPS.join(', ')}, got '${name}'`);
-  }
-  return names as Op[];
+  return names as T[];
 }
 
 const COUNTED = path.join(__dirname, '..', 'sides', 'counted.js');
@@ -335,11 +329,11 @@ export const instructions: BenchCase = {
         node: node.path,
         flags,
         config: { dialect: ctx.dialect, schema, prefix: `${ctx.prefix}q_`, key: 'x', pool: 1 },
-        ops: ctx.ops ? opsOf(ctx.ops) : ctx.quick ? ['findByPk', 'HTTP request'] : INSTRUCTION_OPS,
+        ops: ctx.ops ? listOf('--ops', 'operations', INSTRUCTION_OPS, ctx.ops) : ctx.quick ? ['findByPk', 'HTTP request'] : INSTRUCTION_OPS,
         repeats: ctx.repeats ?? (ctx.quick ? 1 : REPEATS),
         // --quick (the smoke test): its two processes at once.
         jobs: ctx.jobs ?? (ctx.quick ? 2 : 1),
-        modes: ctx.sides ? sidesOf(ctx.sides) : undefined,
+        modes: ctx.sides ? listOf('--sides', 'sides', MODES, ctx.sides) : undefined,
         quick: ctx.quick,
         log: (message) => ctx.log(`${node.label}: ${message}`),
       });
