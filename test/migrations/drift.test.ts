@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
-import { Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize } from 'sequelize';
 import { Apartment, ConfigurationError, type DriftProgress } from '../../lib';
 import { describeDialects } from '../support/dialects';
 import { createLoginRole, type LoginRole } from '../support/login-role';
@@ -113,6 +113,25 @@ describeDialects('drift: each tenant compared with a reference built from its ow
     const after = await count();
     expect(after.length, after.join('\n')).to.equal(before.length);
     for (const key of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']) await apartment.dropTenant(key);
+  });
+
+  // MariaDB opens every table of every database for an information_schema
+  // read that does not name its database as a constant (TABLE_SCHEMA IN (...) does not).
+  it('MySQL/MariaDB: no information_schema read of drift scans every database on the server (EXPLAIN says Scanned 1 database)', async function () {
+    if (d.name === 'postgres') this.skip();
+    this.timeout(60_000);
+    const spy = sinon.spy(apartment.sequelize, 'query');
+    try {
+      await apartment.drift();
+    } finally {
+      spy.restore();
+    }
+    const catalogReads = spy.getCalls().map((call) => ({ sql: String(call.args[0]), replacements: (call.args[1] as any)?.replacements })).filter((read) => /information_schema\./i.test(read.sql));
+    expect(catalogReads.filter((read) => /REFERENTIAL_CONSTRAINTS/.test(read.sql)), 'the foreign-key read').to.not.be.empty;
+    for (const { sql: text, replacements } of catalogReads) {
+      const plan = (await apartment.sequelize.query(`EXPLAIN ${text}`, { replacements, type: QueryTypes.SELECT })) as Array<{ Extra: string | null }>;
+      expect(plan.map((p) => p.Extra ?? '').join(' | '), text).to.not.include('Scanned all databases');
+    }
   });
 
   it('refuses unknown options and an Apartment without migrations', async () => {
