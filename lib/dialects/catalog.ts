@@ -21,7 +21,7 @@ export type SchemaShape = Map<string, TableShape>;
 /** Reads the catalog of many schemas/databases in a few statements (never one per schema). */
 export type CatalogQuery = (sql: string, replacements: unknown[]) => Promise<any[]>;
 
-/** Schemas per statement: the list goes into an `IN (...)`. */
+/** Schemas per batch of drift, and per statement on PostgreSQL, where the list goes into an `IN (...)` (MySQL/MariaDB splits a batch further: mysql-catalog.ts). */
 export const CATALOG_CHUNK = 2000;
 
 export function tableOf(shapes: Map<string, SchemaShape>, schema: string, table: string): TableShape {
