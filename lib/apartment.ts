@@ -25,7 +25,7 @@ import { affinityOptions, TenantAffinity, type AffinityOptions } from './pool/af
 import { installQueryRouting } from './routing/queries';
 import { installQueryInterfaceScoping } from './routing/query-interface';
 import { Router } from './routing/router';
-import { installTable, relinkReferences } from './routing/tables';
+import { installTable, installTableQuoting, relinkReferences } from './routing/tables';
 import { checkDefaultSchema, checkPrefix, TenantNames, type Tenant, type TenantRef } from './tenant';
 import type { MigrationResult } from './types';
 
@@ -288,6 +288,7 @@ export class Apartment extends EventEmitter<ApartmentEvents> {
     routers.set(sequelize, this.router);
     patchAssociations(sequelize);
     this.adapter.install();
+    installTableQuoting(this.router);
     this.router.affinity?.install(sequelize);
     installQueryRouting(this.router);
     installQueryInterfaceScoping(this.router);

@@ -19,13 +19,12 @@ export function installTable(router: Router, model: ModelStatic<Model>): void {
   const original = (model as any).getTableName;
   const tableName: string = (model as any).tableName;
   const shared = router.isShared(model);
-  // Sequelize stringifies the table for bookkeeping keys several times per
-  // query; the quoted form only changes with the schema, so it is kept per model.
-  let quotedSchema: string | undefined;
-  let quoted = '';
   const table = {
     // Its schema is never empty (a tenant, strict mode's marker, or a non-empty default): query-interface.ts need not ask.
     [ROUTED_TABLE]: Boolean(router.adapter.defaultSchema),
+    // Its quoted name and the schema it was quoted for (installTableQuoting): kept here so the object's shape never changes.
+    [QUOTED_SCHEMA]: undefined as string | undefined,
+    [QUOTED]: '',
     tableName,
     table: tableName,
     name: model.name,
@@ -33,13 +32,9 @@ export function installTable(router: Router, model: ModelStatic<Model>): void {
     get schema(): string {
       return shared ? router.adapter.defaultSchema : router.tenantSchema();
     },
+    // Sequelize stringifies the table for bookkeeping keys several times per query.
     toString(): string {
-      const schema = this.schema;
-      if (schema !== quotedSchema) {
-        quoted = queryGenerator.quoteTable(this);
-        quotedSchema = schema;
-      }
-      return quoted;
+      return queryGenerator.quoteTable(this);
     },
   };
   replaceMethod(model, 'getTableName', function getTableName(this: any) {
@@ -50,6 +45,30 @@ export function installTable(router: Router, model: ModelStatic<Model>): void {
 }
 
 const ROUTED_TABLE = Symbol('apartment.routedTable');
+const QUOTED = Symbol('apartment.quotedTable');
+const QUOTED_SCHEMA = Symbol('apartment.quotedSchema');
+
+/**
+ * Sequelize quotes a model's table for every statement it renders (and for
+ * each `toString()`); MySQL's quoting builds two regular expressions per
+ * identifier. A routed table's quoted name only changes with its schema, so
+ * it is quoted once per schema (the last one, per model) and kept on the
+ * table. Runs after the dialect adapter adjusted `quoteTable`, whose result
+ * it keeps.
+ */
+export function installTableQuoting(router: Router): void {
+  const queryGenerator = queryGeneratorOf(router.sequelize);
+  const quoteTable = queryGenerator.quoteTable;
+  replaceMethod(queryGenerator, 'quoteTable', function routedQuoteTable(this: any, param: any, alias?: unknown) {
+    if (alias !== undefined || !isRoutedTable(param)) return quoteTable.call(this, param, alias);
+    const schema: string = param.schema;
+    if (param[QUOTED_SCHEMA] !== schema) {
+      param[QUOTED] = quoteTable.call(this, param);
+      param[QUOTED_SCHEMA] = schema;
+    }
+    return param[QUOTED];
+  });
+}
 
 /** Whether `table` is a model's routed table (`installTable`), whose `schema` is never empty. */
 export function isRoutedTable(table: unknown): boolean {
