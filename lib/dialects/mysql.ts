@@ -11,9 +11,14 @@ import { readMysqlCatalog } from './mysql-catalog';
 import type { AuditCheck, AuditInput } from './audit';
 import { mysqlChecks, mysqlLockName } from './mysql-audit';
 
-/** The database this connection has selected with USE, and the drop epoch it was selected in. */
-const CURRENT_DB = Symbol('apartment.currentDb');
-const CURRENT_EPOCH = Symbol('apartment.currentEpoch');
+/**
+ * The database a connection has selected with USE, and the drop epoch it was
+ * selected in (none: the configured database, epoch 0). Kept beside the
+ * driver's connection object, not on it: properties added to it would give
+ * it new shapes, and the driver's own code that reads it on every packet
+ * would go megamorphic.
+ */
+const SELECTED = new WeakMap<object, { database: string | undefined; epoch: number }>();
 
 const ER_DB_CREATE_EXISTS = 1007;
 const ER_DB_DROP_EXISTS = 1008;
@@ -235,7 +240,9 @@ export class MysqlAdapter extends BaseAdapter {
 
   /** Whether `connection` has database `want` selected, since the last drop or rename. */
   #selected(connection: any, want: string): boolean {
-    return (connection[CURRENT_DB] ?? this.defaultSchema) === want && (connection[CURRENT_EPOCH] ?? 0) === this.#epoch;
+    const selected = SELECTED.get(connection);
+    if (selected === undefined) return this.defaultSchema === want && this.#epoch === 0;
+    return (selected.database ?? this.defaultSchema) === want && selected.epoch === this.#epoch;
   }
 
   #run(connection: any, sql: string, parameters: unknown[] | undefined, want: string, run: RunQuery, tenant: TenantRef | undefined): Promise<unknown> {
@@ -288,15 +295,17 @@ export class MysqlAdapter extends BaseAdapter {
 
   async #select(connection: any, want: string, tenant: TenantRef | undefined): Promise<void> {
     const epoch = this.#epoch;
-    connection[CURRENT_DB] = undefined;
+    let selected = SELECTED.get(connection);
+    if (selected === undefined) SELECTED.set(connection, (selected = { database: undefined, epoch: 0 }));
+    selected.database = undefined;
     try {
       await this.#driverQuery(connection, `USE ${this.quote(want)}`);
     } catch (error) {
       if (tenant && driverError(error)?.errno === ER_BAD_DB_ERROR) throw this.notFound(tenant, error);
       throw error;
     }
-    connection[CURRENT_DB] = want;
-    connection[CURRENT_EPOCH] = epoch;
+    selected.database = want;
+    selected.epoch = epoch;
   }
 
   /**

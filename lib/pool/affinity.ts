@@ -27,15 +27,34 @@ export interface AffinityOptions {
   maxTenantsPerConnection?: number;
 }
 
-/** What the connection has served: the last tenant, and every distinct tenant since it was opened. */
-const LAST = Symbol('apartment.lastTenant');
-const SERVED = Symbol('apartment.servedTenants');
-const RETIRE = Symbol('apartment.retire');
-/** The connection's place in the pool (0 .. max - 1), the lowest free one when it first served a tenant. */
-const SLOT = Symbol('apartment.slot');
+/**
+ * What a connection has served: the last tenant, every distinct tenant since
+ * it was opened, its place in the pool (0 .. max - 1, the lowest free one
+ * when it first served a tenant), whether it is to be retired, and the
+ * fleet-read lane (`ContextStore.lane`) whose statements it ran last. Kept
+ * beside the driver's connection object, not on it: properties added to it
+ * would give it new shapes, and the driver's own code that reads it on every
+ * packet would go megamorphic.
+ */
+interface Served {
+  last: string | undefined;
+  tenants: Set<string> | undefined;
+  slot: number | undefined;
+  retire: boolean;
+  lane: number | undefined;
+}
+const SERVED = new WeakMap<object, Served>();
 const WRAPPED = Symbol('apartment.affinity');
-/** The fleet-read lane (`ContextStore.lane`) whose statements the connection ran last. */
-const LANE = Symbol('apartment.lane');
+
+function served(connection: object): Served | undefined {
+  return SERVED.get(connection);
+}
+
+function servedOrNew(connection: object): Served {
+  let state = SERVED.get(connection);
+  if (!state) SERVED.set(connection, (state = { last: undefined, tenants: undefined, slot: undefined, retire: false, lane: undefined }));
+  return state;
+}
 
 /** @default 2000 distinct tenants per connection (see README "Very many tenants"). */
 export const DEFAULT_MAX_TENANTS_PER_CONNECTION = 2000;
@@ -93,19 +112,20 @@ export class TenantAffinity {
   /** The routing layer calls this for every statement that runs for `tenant` on `connection`. */
   served(connection: any, tenant: TenantRef): void {
     const name = tenant.name;
-    if (connection[LAST] === name) return;
-    if (connection[SLOT] === undefined) this.#assignSlot(connection);
-    connection[LAST] = name;
-    let served: Set<string> | undefined = connection[SERVED];
-    if (!served) connection[SERVED] = served = new Set();
-    if (served.has(name)) return;
-    served.add(name);
-    if (this.maxTenantsPerConnection > 0 && served.size >= this.maxTenantsPerConnection) connection[RETIRE] = true;
+    const state = servedOrNew(connection);
+    if (state.last === name) return;
+    if (state.slot === undefined) this.#assignSlot(connection);
+    state.last = name;
+    let tenants = state.tenants;
+    if (!tenants) state.tenants = tenants = new Set();
+    if (tenants.has(name)) return;
+    tenants.add(name);
+    if (this.maxTenantsPerConnection > 0 && tenants.size >= this.maxTenantsPerConnection) state.retire = true;
   }
 
   /** The routing layer calls this for a statement of a fleet read's lane (no tenant) on `connection`. */
   servedLane(connection: any, lane: number): void {
-    connection[LANE] = lane;
+    servedOrNew(connection).lane = lane;
   }
 
   readonly #pools: PoolLike[] = [];
@@ -115,10 +135,13 @@ export class TenantAffinity {
     pool ??= this.#pools.find((p) => busyEntries(p).some((o) => o.resource === connection) || idleEntries(p).some((o) => o.resource === connection));
     if (!pool) return;
     const taken = new Set<number>();
-    for (const o of [...busyEntries(pool), ...idleEntries(pool)]) if (o.resource !== connection && o.resource[SLOT] !== undefined) taken.add(o.resource[SLOT]);
+    for (const o of [...busyEntries(pool), ...idleEntries(pool)]) {
+      const slot = o.resource === connection ? undefined : served(o.resource)?.slot;
+      if (slot !== undefined) taken.add(slot);
+    }
     let slot = 0;
     while (taken.has(slot)) slot++;
-    connection[SLOT] = slot;
+    servedOrNew(connection).slot = slot;
   }
 
   #wrap(pool: PoolLike): void {
@@ -135,11 +158,11 @@ export class TenantAffinity {
       pool.acquire = function affineAcquire(this: PoolLike, ...args: unknown[]) {
         const idle = idleEntries(this);
         // No idle connection, or one that holds its slot: nothing to choose or assign, and the context is not asked.
-        if (idle.length > 1 || (idle.length === 1 && idle[0]!.resource[SLOT] === undefined)) {
+        if (idle.length > 1 || (idle.length === 1 && served(idle[0]!.resource)?.slot === undefined)) {
           const tenant = context.tenant();
           if (tenant) {
             // Idle connections that never served take their slot now, so every tenant's home exists once the pool is full.
-            for (const o of idle) if (o.resource[SLOT] === undefined) affinity.#assignSlot(o.resource, this);
+            for (const o of idle) if (served(o.resource)?.slot === undefined) affinity.#assignSlot(o.resource, this);
             preferIdle(idle, tenant.name, this.maxSize);
           } else {
             const lane = context.store()?.lane;
@@ -150,7 +173,7 @@ export class TenantAffinity {
       };
     }
     pool.release = function recyclingRelease(this: PoolLike, resource: any) {
-      if (resource && resource[RETIRE]) {
+      if (resource && served(resource)?.retire) {
         // The pool's own path for a connection that must not be reused (as for maxUses).
         void this.destroy(resource).catch(() => undefined);
         return;
@@ -187,11 +210,11 @@ function homes(name: string, max: number): readonly [number, number] {
  */
 function preferIdle(available: Array<{ resource: any }>, name: string, max: number): void {
   const last = available.length - 1;
-  if (last < 1 || available[last]!.resource[LAST] === name) return;
+  if (last < 1 || served(available[last]!.resource)?.last === name) return;
   let found = -1;
   // Its last statement was the tenant's: cached, and on MySQL its database is still selected (no USE).
   for (let i = last - 1; i >= 0; i--) {
-    if (available[i]!.resource[LAST] === name) {
+    if (served(available[i]!.resource)?.last === name) {
       found = i;
       break;
     }
@@ -200,7 +223,7 @@ function preferIdle(available: Array<{ resource: any }>, name: string, max: numb
     const [first, second] = homes(name, max);
     let secondAt = -1;
     for (let i = last; i >= 0; i--) {
-      const slot = available[i]!.resource[SLOT];
+      const slot = served(available[i]!.resource)?.slot;
       if (slot === first) {
         found = i;
         break;
@@ -211,7 +234,7 @@ function preferIdle(available: Array<{ resource: any }>, name: string, max: numb
   }
   if (found < 0) {
     for (let i = last; i >= 0; i--) {
-      if ((available[i]!.resource[SERVED] as Set<string> | undefined)?.has(name)) {
+      if (served(available[i]!.resource)?.tenants?.has(name)) {
         found = i;
         break;
       }
@@ -226,7 +249,7 @@ function preferIdle(available: Array<{ resource: any }>, name: string, max: numb
 function preferLane(available: Array<{ resource: any }>, lane: number): void {
   const last = available.length - 1;
   for (let i = last; i >= 0; i--) {
-    if (available[i]!.resource[LANE] !== lane) continue;
+    if (served(available[i]!.resource)?.lane !== lane) continue;
     if (i !== last) available.push(available.splice(i, 1)[0]!);
     return;
   }
