@@ -13,10 +13,12 @@ import { mysqlChecks, mysqlLockName } from './mysql-audit';
 
 /**
  * The database a connection has selected with USE, and the drop epoch it was
- * selected in (none: the configured database, epoch 0). Kept beside the
- * driver's connection object, not on it: properties added to it would give
- * it new shapes, and the driver's own code that reads it on every packet
- * would go megamorphic.
+ * selected in. No entry: the configured database, epoch 0. `database`
+ * undefined: unknown, while a USE is under way or after one failed (the
+ * server then keeps the previous selection, which may be another tenant's),
+ * so the next statement selects again. Kept beside the driver's connection
+ * object, not on it: properties added to it would give it new shapes, and the
+ * driver's own code that reads it on every packet would go megamorphic.
  */
 const SELECTED = new WeakMap<object, { database: string | undefined; epoch: number }>();
 
@@ -242,7 +244,7 @@ export class MysqlAdapter extends BaseAdapter {
   #selected(connection: any, want: string): boolean {
     const selected = SELECTED.get(connection);
     if (selected === undefined) return this.defaultSchema === want && this.#epoch === 0;
-    return (selected.database ?? this.defaultSchema) === want && selected.epoch === this.#epoch;
+    return selected.database === want && selected.epoch === this.#epoch;
   }
 
   #run(connection: any, sql: string, parameters: unknown[] | undefined, want: string, run: RunQuery, tenant: TenantRef | undefined): Promise<unknown> {

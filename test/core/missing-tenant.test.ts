@@ -93,6 +93,19 @@ describeRouting('a tenant that does not exist', (d) => {
     expect(await single.query(`SELECT owner FROM ${PROBE}`, { type: QueryTypes.SELECT })).to.deep.equal([{ owner: 'default-schema' }]);
   });
 
+  it('after a statement for a missing tenant, the next statement on the same connection runs where it belongs (pool of one)', async () => {
+    const single = d.sequelize({ pool: { max: 1 } });
+    const solo = new Apartment(single, { migrationsPath: false, ...d.apartmentOptions });
+    try {
+      // MySQL: the connection has the live tenant's database selected, then a USE of the missing one fails (the server keeps the selection).
+      await solo.run(LIVE, () => single.query('SELECT 1 AS one', { type: QueryTypes.SELECT }));
+      expectNotFound(await failure(solo.run(NOPE, () => single.query(`SELECT owner FROM ${PROBE}`, { type: QueryTypes.SELECT }))), NOPE);
+      expect(await single.query(`SELECT owner FROM ${PROBE}`, { type: QueryTypes.SELECT })).to.deep.equal([{ owner: 'default-schema' }]);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('a tenant dropped by another process fails safely: raw SQL does not fall through to the default schema', async () => {
     await apartment.createTenant(GONE);
     await apartment.run(GONE, () => sequelize.query(`CREATE TABLE ${PROBE} (owner VARCHAR(40))`));
