@@ -79,6 +79,9 @@ export class TenantNames {
   readonly #maxBytes: number;
   readonly #reserved: (name: string) => boolean;
   readonly #cache = new Map<string, TenantRef>();
+  /** The last key looked up and its ref: an explicit `{ tenant }` is validated at every layer of one call (about seven times per findByPk). */
+  #lastKey: string | undefined = undefined;
+  #lastRef: TenantRef | undefined = undefined;
 
   constructor(prefix: string, maxBytes: number, reserved: (name: string) => boolean = () => false) {
     this.#prefix = checkPrefix(prefix);
@@ -93,8 +96,13 @@ export class TenantNames {
   /** Validates `tenant` and returns its ref; throws `TenantNameError` before any SQL. */
   ref(tenant: unknown): TenantRef {
     if (typeof tenant === 'string') {
+      if (tenant === this.#lastKey) return this.#lastRef!;
       const hit = this.#cache.get(tenant);
-      if (hit) return hit;
+      if (hit) {
+        this.#lastKey = tenant;
+        this.#lastRef = hit;
+        return hit;
+      }
     }
     const key = tenantKey(tenant);
     const cached = this.#cache.get(key);
@@ -116,7 +124,10 @@ export class TenantNames {
     const ref: TenantRef = Object.freeze({ key, name });
     // Bounded: a process touching millions of keys should not grow without limit
     // (but a fleet of tens of thousands of tenants should not thrash it either).
-    if (this.#cache.size >= 100_000) this.#cache.clear();
+    if (this.#cache.size >= 100_000) {
+      this.#cache.clear();
+      this.#lastKey = undefined;
+    }
     this.#cache.set(key, ref);
     return ref;
   }
