@@ -117,22 +117,24 @@ describeDialects('drift: each tenant compared with a reference built from its ow
 
   // MariaDB opens every table of every database for an information_schema
   // read that does not name its database as a constant (TABLE_SCHEMA IN (...) does not).
-  it('MySQL/MariaDB: no information_schema read of drift scans every database on the server (EXPLAIN says Scanned 1 database)', async function () {
-    if (d.name === 'postgres') this.skip();
-    this.timeout(60_000);
-    const spy = sinon.spy(apartment.sequelize, 'query');
-    try {
-      await apartment.drift();
-    } finally {
-      spy.restore();
-    }
-    const catalogReads = spy.getCalls().map((call) => ({ sql: String(call.args[0]), replacements: (call.args[1] as any)?.replacements })).filter((read) => /information_schema\./i.test(read.sql));
-    expect(catalogReads.filter((read) => /REFERENTIAL_CONSTRAINTS/.test(read.sql)), 'the foreign-key read').to.not.be.empty;
-    for (const { sql: text, replacements } of catalogReads) {
-      const plan = (await apartment.sequelize.query(`EXPLAIN ${text}`, { replacements, type: QueryTypes.SELECT })) as Array<{ Extra: string | null }>;
-      expect(plan.map((p) => p.Extra ?? '').join(' | '), text).to.not.include('Scanned all databases');
-    }
-  });
+  // PostgreSQL's catalog reads are plain index lookups: the test is registered for MySQL/MariaDB only.
+  if (d.name !== 'postgres') {
+    it('MySQL/MariaDB: no information_schema read of drift scans every database on the server (EXPLAIN says Scanned 1 database)', async function () {
+      this.timeout(60_000);
+      const spy = sinon.spy(apartment.sequelize, 'query');
+      try {
+        await apartment.drift();
+      } finally {
+        spy.restore();
+      }
+      const catalogReads = spy.getCalls().map((call) => ({ sql: String(call.args[0]), replacements: (call.args[1] as any)?.replacements })).filter((read) => /information_schema\./i.test(read.sql));
+      expect(catalogReads.filter((read) => /REFERENTIAL_CONSTRAINTS/.test(read.sql)), 'the foreign-key read').to.not.be.empty;
+      for (const { sql: text, replacements } of catalogReads) {
+        const plan = (await apartment.sequelize.query(`EXPLAIN ${text}`, { replacements, type: QueryTypes.SELECT })) as Array<{ Extra: string | null }>;
+        expect(plan.map((p) => p.Extra ?? '').join(' | '), text).to.not.include('Scanned all databases');
+      }
+    });
+  }
 
   it('refuses unknown options and an Apartment without migrations', async () => {
     const typo = await apartment.drift({ tenant: ['a'] } as never).catch((error: unknown) => error);
