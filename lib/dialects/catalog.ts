@@ -42,7 +42,7 @@ export function unqualified(text: string, schema: string): string {
   return text.replace(new RegExp(`(?<![\\w"\`$])(?:"${escaped}"|\`${escaped}\`|${escaped})\\.`, 'g'), '');
 }
 
-/** Runs `read` over the schemas in chunks and merges what it returns. */
-export async function inChunks(schemas: readonly string[], read: (chunk: string[]) => Promise<void>): Promise<void> {
-  for (let start = 0; start < schemas.length; start += CATALOG_CHUNK) await read(schemas.slice(start, start + CATALOG_CHUNK));
+/** Runs `read` over the schemas in chunks of `size`, one after the other. */
+export async function inChunks(schemas: readonly string[], read: (chunk: string[]) => Promise<void>, size = CATALOG_CHUNK): Promise<void> {
+  for (let start = 0; start < schemas.length; start += size) await read(schemas.slice(start, start + size));
 }
