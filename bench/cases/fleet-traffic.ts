@@ -1,7 +1,7 @@
 import type { Sequelize } from 'sequelize';
 import { Apartment, type AffinityOptions } from '../../lib';
 import { connect } from '../env';
-import { eachLimit, interleave, median, now, percentile } from '../harness';
+import { eachLimit, interleave, now, percentile } from '../harness';
 import { defineModels } from '../models';
 import { row, type BenchContext, type Row } from '../types';
 import type { FleetFixture } from './fleet-fixture';
@@ -43,22 +43,21 @@ async function traffic(apartment: Apartment, Widget: any, keys: readonly string[
  */
 async function takingTurns(apartment: Apartment, Widget: any, keys: readonly string[], hotKeys: readonly string[], rounds: number): Promise<{ uniform: Traffic; hot: Traffic }> {
   const size = Math.ceil(keys.length / rounds);
+  const chunks = Array.from({ length: Math.ceil(keys.length / size) }, (_, round) => keys.slice(round * size, (round + 1) * size));
   const uniform: Traffic[] = [];
   const hot: Traffic[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const chunk = keys.slice(round * size, (round + 1) * size);
-    if (chunk.length === 0) break;
-    const hotChunk = chunk.map((_, i) => hotKeys[i % hotKeys.length]!);
-    if (round % 2 === 0) {
-      uniform.push(await traffic(apartment, Widget, chunk, BELOW));
-      hot.push(await traffic(apartment, Widget, hotChunk, BELOW));
-    } else {
-      hot.push(await traffic(apartment, Widget, hotChunk, BELOW));
-      uniform.push(await traffic(apartment, Widget, chunk, BELOW));
-    }
-  }
-  const merged = (sides: Traffic[]): Traffic => ({ perOp: median(sides.map((t) => t.perOp)), latencies: sides.flatMap((t) => t.latencies) });
-  return { uniform: merged(uniform), hot: merged(hot) };
+  // One side's chunk per call, in order: interleave calls each side once per round, in turns.
+  const side = (sides: Traffic[], keysOf: (chunk: readonly string[]) => readonly string[]) => async () => {
+    const t = await traffic(apartment, Widget, keysOf(chunks[sides.length]!), BELOW);
+    sides.push(t);
+    return t.perOp;
+  };
+  const medians = await interleave(
+    chunks.length,
+    side(uniform, (chunk) => chunk),
+    side(hot, (chunk) => chunk.map((_, i) => hotKeys[i % hotKeys.length]!)),
+  );
+  return { uniform: { perOp: medians.a, latencies: uniform.flatMap((t) => t.latencies) }, hot: { perOp: medians.b, latencies: hot.flatMap((t) => t.latencies) } };
 }
 
 function shuffled<T>(items: readonly T[], seed: number): T[] {
